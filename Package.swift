@@ -1,0 +1,50 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "SliceStream",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "slicestream", targets: ["slicestream"]),
+        .executable(name: "slicestreamd", targets: ["slicestreamd"]),
+        .library(name: "SliceMedia", targets: ["SliceMedia"]),
+        .library(name: "SlicePipeline", targets: ["SlicePipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // FFmpeg 5.1 (Debian 12) through pkg-config; `shim.h` wraps the macros Swift cannot import.
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat libavdevice libavcodec libswscale libavutil",
+            providers: [.apt(["libavformat-dev", "libavdevice-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev", "pkg-config"])]
+        ),
+        .target(
+            name: "SliceMedia",
+            dependencies: ["CFFmpeg"]
+        ),
+        .target(
+            name: "SlicePipeline",
+            dependencies: ["SliceMedia", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "slicestream",
+            dependencies: [
+                "SliceMedia", "SlicePipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "slicestreamd",
+            dependencies: ["SlicePipeline"]
+        ),
+        // Generates test media with the real pipeline from lavfi sources; shared by the test targets.
+        .target(name: "SliceTestSupport", dependencies: ["SlicePipeline", "SliceMedia"], path: "Tests/SliceTestSupport"),
+        .testTarget(name: "SliceMediaTests", dependencies: ["SliceMedia", "SliceTestSupport"]),
+        .testTarget(name: "SlicePipelineTests", dependencies: ["SlicePipeline", "SliceMedia", "SliceTestSupport"]),
+        .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

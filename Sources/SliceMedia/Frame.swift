@@ -1,0 +1,116 @@
+import CFFmpeg
+
+/// Width and height of a picture in pixels.
+public struct Size: Hashable, Sendable, CustomStringConvertible {
+    /// Width in pixels.
+    public var width: Int
+    /// Height in pixels.
+    public var height: Int
+
+    /// Creates a size.
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    /// Parses `WxH`.
+    public init?(parsing text: String) {
+        let parts = text.lowercased().split(separator: "x")
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else { return nil }
+        self.init(width: w, height: h)
+    }
+
+    public var description: String { "\(self.width)x\(self.height)" }
+
+    /// Number of pixels.
+    public var area: Int { self.width * self.height }
+
+    /// Half size for a 2x downscale, rounded down to even so 4:2:0 codecs accept it.
+    public var halvedEven: Size { Size(width: max(2, (self.width / 2) & ~1), height: max(2, (self.height / 2) & ~1)) }
+
+    /// Double size for a 2x upscale.
+    public var doubled: Size { Size(width: self.width * 2, height: self.height * 2) }
+}
+
+/// An owned `AVFrame` (decoded or to-be-encoded picture).
+///
+/// Sendable by hand-over, like ``Packet``: one stage fills it and passes it on through a queue; the planes
+/// are reference counted by FFmpeg, so a frame is never written while another stage reads it.
+public final class Frame: @unchecked Sendable {
+    /// The underlying frame; valid for the lifetime of this object.
+    public let pointer: UnsafeMutablePointer<AVFrame>
+
+    /// Allocates an empty frame (for decoders to fill).
+    public init() throws {
+        guard let frame = av_frame_alloc() else {
+            throw MediaError(.outOfMemory, call: "av_frame_alloc", message: "cannot allocate a frame")
+        }
+        self.pointer = frame
+    }
+
+    /// Allocates a video frame with its own 64-byte-aligned planes.
+    public convenience init(size: Size, format: AVPixelFormat) throws {
+        guard size.width > 0, size.height > 0 else {
+            throw MediaError(.invalidArgument, call: "av_frame_get_buffer", message: "invalid frame size \(size)")
+        }
+        try self.init()
+        self.pointer.pointee.width = Int32(size.width)
+        self.pointer.pointee.height = Int32(size.height)
+        self.pointer.pointee.format = format.rawValue
+        try check(av_frame_get_buffer(self.pointer, 64), .outOfMemory, "av_frame_get_buffer", context: "\(size)")
+    }
+
+    deinit {
+        var frame: UnsafeMutablePointer<AVFrame>? = self.pointer
+        av_frame_free(&frame)
+    }
+
+    /// Picture size.
+    public var size: Size { Size(width: Int(self.pointer.pointee.width), height: Int(self.pointer.pointee.height)) }
+
+    /// Pixel format.
+    public var pixelFormat: AVPixelFormat { AVPixelFormat(rawValue: self.pointer.pointee.format) }
+
+    /// Presentation timestamp (in whichever time base the owner uses), or nil when unset.
+    public var pts: Int64? {
+        get { self.pointer.pointee.pts == FFError.noPTS ? nil : self.pointer.pointee.pts }
+        set { self.pointer.pointee.pts = newValue ?? FFError.noPTS }
+    }
+
+    /// Row stride of a plane in bytes.
+    public func stride(_ plane: Int) -> Int { Int(CArray.get(self.pointer.pointee.linesize, plane, as: Int32.self)) }
+
+    /// Base address of a plane.
+    public func data(_ plane: Int) -> UnsafeMutablePointer<UInt8> {
+        CArray.get(self.pointer.pointee.data, plane, as: UnsafeMutablePointer<UInt8>?.self)!
+    }
+
+    /// Copies frame properties (pts, duration, colour metadata, SAR) from another frame.
+    public func copyProperties(from other: Frame) {
+        av_frame_copy_props(self.pointer, other.pointer)
+    }
+
+    /// Makes the planes writable (copies them if another reference shares the buffer).
+    public func makeWritable() throws {
+        try check(av_frame_make_writable(self.pointer), .outOfMemory, "av_frame_make_writable")
+    }
+
+    /// A new reference to the same planes.
+    public func reference() throws -> Frame {
+        let copy = try Frame()
+        try check(av_frame_ref(copy.pointer, self.pointer), .outOfMemory, "av_frame_ref")
+        return copy
+    }
+}
+
+/// Index access to FFmpeg's fixed-size C arrays (`data[8]`, `linesize[8]`), which Swift imports as tuples.
+enum CArray {
+    /// Element `index` of a homogeneous tuple.
+    @inline(__always)
+    static func get<Tuple, Element>(_ tuple: Tuple, _ index: Int, as: Element.Type) -> Element {
+        withUnsafeBytes(of: tuple) { raw in
+            precondition(index >= 0 && index * MemoryLayout<Element>.stride < raw.count, "C array index out of range")
+            return raw.load(fromByteOffset: index * MemoryLayout<Element>.stride, as: Element.self)
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import CFFmpeg
+
+/// How to write an output.
+public struct OutputOptions: Sendable {
+    /// Explicit container format (`mp4`, `matroska`, `mpegts`, `yuv4mpegpipe`, or `fmp4` for fragmented
+    /// mp4); nil guesses it from the URL's extension.
+    public var format: String?
+    /// Muxer and protocol options passed to `avformat_write_header`/`avio_open2` (e.g. `movflags`, `pkt_size`).
+    public var options: [String: String]
+    /// Container metadata tags to write.
+    public var metadata: [String: String]
+
+    /// Creates output options.
+    public init(format: String? = nil, options: [String: String] = [:], metadata: [String: String] = [:]) {
+        self.format = format
+        self.options = options
+        self.metadata = metadata
+    }
+}
+
+/// An output container (`AVFormatContext` for writing). Streams are added, then the header is written,
+/// then packets, then the trailer. Not thread-safe; owned by one pipeline stage.
+public final class Muxer {
+    /// The URL written to.
+    public let url: String
+    /// The muxer's short name.
+    public let formatName: String
+    /// Whether codecs must put their headers in extradata (mp4, mkv, ...).
+    public let needsGlobalHeader: Bool
+    /// Bytes written so far (approximate until the trailer is written).
+    public var bytesWritten: Int64 {
+        guard let pb = self.context.pointee.pb else { return 0 }
+        return avio_tell(pb)
+    }
+
+    let context: UnsafeMutablePointer<AVFormatContext>
+    private var streamTimeBases: [Int: AVRational] = [:]
+    private var headerWritten = false
+    private var trailerWritten = false
+    private var muxerOptions: [String: String]
+    private let interrupt = InterruptState()
+
+    /// Creates the output and opens its file or network URL.
+    public init(url: String, options: OutputOptions = OutputOptions()) throws {
+        MediaLibrary.initialise()
+        self.url = url
+        var format = options.format
+        var muxerOptions = options.options
+        if format == "fmp4" {
+            format = "mp4"
+            muxerOptions["movflags"] = muxerOptions["movflags"] ?? "+frag_keyframe+empty_moov+default_base_moof+use_metadata_tags"
+        }
+        var ctxOpt: UnsafeMutablePointer<AVFormatContext>? = nil
+        let ret = avformat_alloc_output_context2(&ctxOpt, nil, format, url)
+        guard ret >= 0, let ctx = ctxOpt else {
+            throw MediaError(.unsupportedFormat, call: "avformat_alloc_output_context2", averror: ret,
+                             message: format.map { "unknown output format '\($0)'" } ?? "cannot pick a container for this file name; name the format",
+                             context: url)
+        }
+        self.context = ctx
+        self.formatName = String(cString: ctx.pointee.oformat.pointee.name)
+        self.needsGlobalHeader = (ctx.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER) != 0
+        if self.formatName == "mp4" && muxerOptions["movflags"] == nil {
+            // faststart: playable while downloading; use_metadata_tags: keep our own tags (model name, ...).
+            muxerOptions["movflags"] = "+faststart+use_metadata_tags"
+        }
+        self.muxerOptions = muxerOptions
+        ctx.pointee.interrupt_callback = self.interrupt.interruptCallback
+        for (key, value) in options.metadata {
+            av_dict_set(&ctx.pointee.metadata, key, value, 0)
+        }
+        if (ctx.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
+            var pb: UnsafeMutablePointer<AVIOContext>? = nil
+            var cb = self.interrupt.interruptCallback
+            self.interrupt.arm(seconds: 10)
+            let dict = AVOptions(muxerOptions)
+            let r = avio_open2(&pb, url, AVIO_FLAG_WRITE, &cb, &dict.dict)
+            self.interrupt.arm(seconds: nil)
+            if r < 0 {
+                // Every stored property is set, so deinit runs and frees the context.
+                throw MediaError(.openOutput, call: "avio_open2", averror: r, context: url)
+            }
+            ctx.pointee.pb = pb
+        }
+    }
+
+    deinit {
+        if self.headerWritten && !self.trailerWritten {
+            av_write_trailer(self.context)
+        }
+        if (self.context.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
+            avio_closep(&self.context.pointee.pb)
+        }
+        avformat_free_context(self.context)
+    }
+
+    /// Whether this container can carry a stream of `codec` (false means "skip it").
+    public func canCarry(codecID: AVCodecID, kind: MediaKind) -> Bool {
+        let ofmt = self.context.pointee.oformat!
+        let r = avformat_query_codec(ofmt, codecID, FF_COMPLIANCE_NORMAL)
+        if r == 1 { return true }
+        if r == 0 { return false }
+        // Unknown to libavformat: accept it unless the muxer has no codec of that kind at all.
+        switch kind {
+        case .audio: return ofmt.pointee.audio_codec != AV_CODEC_ID_NONE
+        case .subtitle: return ofmt.pointee.subtitle_codec != AV_CODEC_ID_NONE
+        case .video: return ofmt.pointee.video_codec != AV_CODEC_ID_NONE
+        default: return false
+        }
+    }
+
+    /// Adds a stream fed by `encoder`; returns its output index.
+    @discardableResult
+    public func addStream(encoder: Encoder, metadata: [String: String] = [:]) throws -> Int {
+        guard let st = avformat_new_stream(self.context, nil) else {
+            throw MediaError(.outOfMemory, call: "avformat_new_stream", message: "cannot add a stream", context: self.url)
+        }
+        try encoder.copyParameters(to: st.pointee.codecpar)
+        st.pointee.time_base = encoder.timeBase.av
+        if let rate = Optional(encoder.context.pointee.framerate), rate.num > 0 && rate.den > 0 {
+            st.pointee.avg_frame_rate = rate
+        }
+        st.pointee.sample_aspect_ratio = encoder.context.pointee.sample_aspect_ratio
+        for (key, value) in metadata { av_dict_set(&st.pointee.metadata, key, value, 0) }
+        self.streamTimeBases[Int(st.pointee.index)] = encoder.timeBase.av
+        return Int(st.pointee.index)
+    }
+
+    /// Adds a stream that copies packets of `index` in `demuxer` untouched; returns its output index.
+    @discardableResult
+    public func addCopiedStream(from demuxer: Demuxer, stream index: Int) throws -> Int {
+        let input = demuxer.stream(index)
+        guard let st = avformat_new_stream(self.context, nil) else {
+            throw MediaError(.outOfMemory, call: "avformat_new_stream", message: "cannot add a stream", context: self.url)
+        }
+        try check(avcodec_parameters_copy(st.pointee.codecpar, input.pointee.codecpar), .mux, "avcodec_parameters_copy", context: self.url)
+        st.pointee.codecpar.pointee.codec_tag = 0  // let the muxer pick its own tag
+        st.pointee.time_base = input.pointee.time_base
+        st.pointee.disposition = input.pointee.disposition
+        av_dict_copy(&st.pointee.metadata, input.pointee.metadata, 0)
+        self.streamTimeBases[Int(st.pointee.index)] = input.pointee.time_base
+        return Int(st.pointee.index)
+    }
+
+    /// Writes the container header. Stream time bases may change here (the muxer picks its own).
+    public func writeHeader() throws {
+        let dict = AVOptions(self.muxerOptions)
+        self.interrupt.arm(seconds: 10)
+        let ret = avformat_write_header(self.context, &dict.dict)
+        self.interrupt.arm(seconds: nil)
+        try check(ret, .mux, "avformat_write_header", context: self.url)
+        self.headerWritten = true
+    }
+
+    /// Output time base of stream `index` (valid after ``writeHeader()``).
+    public func timeBase(ofStream index: Int) -> Rational {
+        Rational(self.context.pointee.streams[index]!.pointee.time_base)
+    }
+
+    /// Writes one packet to output stream `index`; its timestamps are in `timeBase` and are rescaled.
+    public func write(_ packet: Packet, toStream index: Int, timeBase: Rational) throws {
+        packet.streamIndex = index
+        packet.rescaleTimestamps(from: timeBase.av, to: self.context.pointee.streams[index]!.pointee.time_base)
+        packet.pointer.pointee.pos = -1
+        self.interrupt.arm(seconds: 10)
+        let ret = av_interleaved_write_frame(self.context, packet.pointer)
+        self.interrupt.arm(seconds: nil)
+        try check(ret, .mux, "av_interleaved_write_frame", context: self.url)
+    }
+
+    /// Flushes interleaving buffers, writes the trailer and closes the file. Idempotent.
+    public func finish() throws {
+        guard self.headerWritten, !self.trailerWritten else { return }
+        self.trailerWritten = true
+        self.interrupt.arm(seconds: 10)
+        let ret = av_write_trailer(self.context)
+        self.interrupt.arm(seconds: nil)
+        try check(ret, .mux, "av_write_trailer", context: self.url)
+        if let pb = self.context.pointee.pb {
+            avio_flush(pb)
+            if pb.pointee.error < 0 { throw MediaError(.mux, call: "avio_flush", averror: pb.pointee.error, context: self.url) }
+        }
+    }
+}

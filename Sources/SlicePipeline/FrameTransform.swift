@@ -1,0 +1,78 @@
+import CFFmpeg
+import SliceMedia
+
+/// The transform stage's slot: turns one working-format picture into another (a 2x downscale on the
+/// sender, a 2x upscale on the receiver). Classical scalers fill it now; learned models fill it later.
+///
+/// A transform is created on the thread that builds the pipeline and then owned by the transform stage
+/// alone, so it need not be thread-safe; it may fan one frame out over several cores internally.
+public protocol FrameTransform: AnyObject {
+    /// Name for logs, stats and stream tags (`lanczos`, `slice2x`, ...).
+    var name: String { get }
+    /// Output size of the transform.
+    var outputSize: Size { get }
+    /// Transforms one frame (yuv420p at the pipeline's working size). The result carries the input's pts.
+    func process(_ frame: Frame) throws -> Frame
+    /// Container and stream tags this transform wants written (e.g. the model name and hash).
+    var tags: [String: String] { get }
+}
+
+extension FrameTransform {
+    public var tags: [String: String] { [:] }
+}
+
+/// What a pipeline should do between decode and encode, as a value that can be stored in configs and
+/// sent between threads; ``PipelineConfiguration`` turns it into a ``FrameTransform``.
+public enum TransformSpec: Sendable, Equatable {
+    /// No change of size: decode → convert → encode (transcode).
+    case passthrough
+    /// Classical resize by swscale to a fixed size.
+    case scale(ScaleAlgorithm, Size)
+    /// Classical 2x downscale (sender path); odd halves are rounded down to even.
+    case downscale2x(ScaleAlgorithm)
+    /// Classical 2x upscale (receiver path).
+    case upscale2x(ScaleAlgorithm)
+
+    /// The output size for a given working size.
+    public func outputSize(for input: Size) -> Size {
+        switch self {
+        case .passthrough: return input
+        case .scale(_, let size): return size
+        case .downscale2x: return input.halvedEven
+        case .upscale2x: return input.doubled
+        }
+    }
+
+    /// Builds the transform for a given working size.
+    public func makeTransform(inputSize: Size) throws -> any FrameTransform {
+        switch self {
+        case .passthrough: return IdentityTransform(size: inputSize)
+        case .scale(let algorithm, _), .downscale2x(let algorithm), .upscale2x(let algorithm):
+            return try ScaleTransform(algorithm: algorithm, outputSize: self.outputSize(for: inputSize))
+        }
+    }
+}
+
+/// Passes frames through unchanged.
+public final class IdentityTransform: FrameTransform {
+    public let name = "identity"
+    public let outputSize: Size
+    /// Creates a pass-through for frames of `size`.
+    public init(size: Size) { self.outputSize = size }
+    public func process(_ frame: Frame) throws -> Frame { frame }
+}
+
+/// A classical swscale resize (area, bicubic, lanczos, ...), the baseline every learned model is judged
+/// against.
+public final class ScaleTransform: FrameTransform {
+    public var name: String { self.scaler.algorithm.rawValue }
+    public var outputSize: Size { self.scaler.outputSize }
+    private let scaler: Scaler
+
+    /// Creates a resize to `outputSize` with `algorithm`, keeping yuv420p.
+    public init(algorithm: ScaleAlgorithm, outputSize: Size) throws {
+        self.scaler = try Scaler(outputSize: outputSize, outputFormat: AV_PIX_FMT_YUV420P, algorithm: algorithm)
+    }
+
+    public func process(_ frame: Frame) throws -> Frame { try self.scaler.scale(frame) }
+}

@@ -1,0 +1,506 @@
+import CFFmpeg
+import Dispatch
+import Foundation
+import SliceMedia
+import Synchronization
+
+/// Everything a pipeline needs to run: where frames come from, what happens to them, where they go.
+public struct PipelineConfiguration: Sendable {
+    /// Input URL (file, `pipe:`, `udp://`, `srt://`, `rtp://`, `tcp://`, or a lavfi graph with format `lavfi`).
+    public var input: String
+    /// How to open the input.
+    public var inputOptions: InputOptions
+    /// Output URL.
+    public var output: String
+    /// How to write the output.
+    public var outputOptions: OutputOptions
+    /// Video encoder settings.
+    public var encoder: EncoderSettings
+    /// What the transform stage does.
+    public var transform: TransformSpec
+    /// Capacity of each queue between stages (frames or packets).
+    public var queueCapacity: Int
+    /// Copy audio, subtitle and data streams untouched (those the output container can carry).
+    public var copyOtherStreams: Bool
+    /// Decoder threads (0: one per core).
+    public var decoderThreads: Int
+    /// Tags written on the output video stream (and the container).
+    public var tags: [String: String]
+    /// Stop after this many video frames (nil: the whole input).
+    public var maximumFrames: Int?
+
+    /// Creates a configuration.
+    public init(input: String, inputOptions: InputOptions = InputOptions(), output: String,
+                outputOptions: OutputOptions = OutputOptions(), encoder: EncoderSettings = EncoderSettings(),
+                transform: TransformSpec = .passthrough, queueCapacity: Int = 8, copyOtherStreams: Bool = true,
+                decoderThreads: Int = 0, tags: [String: String] = [:], maximumFrames: Int? = nil) {
+        self.input = input
+        self.inputOptions = inputOptions
+        self.output = output
+        self.outputOptions = outputOptions
+        self.encoder = encoder
+        self.transform = transform
+        self.queueCapacity = queueCapacity
+        self.copyOtherStreams = copyOtherStreams
+        self.decoderThreads = decoderThreads
+        self.tags = tags
+        self.maximumFrames = maximumFrames
+    }
+}
+
+/// What a finished (or running) pipeline did.
+public struct PipelineReport: Sendable, Codable {
+    /// Input URL.
+    public var input: String
+    /// Output URL.
+    public var output: String
+    /// Working (decoded) picture size.
+    public var inputSize: String
+    /// Encoded picture size.
+    public var outputSize: String
+    /// Transform name.
+    public var transform: String
+    /// Video frames decoded.
+    public var framesDecoded: Int
+    /// Video frames encoded.
+    public var framesEncoded: Int
+    /// Packets of other streams copied.
+    public var packetsCopied: Int
+    /// Video bytes written by the encoder.
+    public var videoBytes: Int64
+    /// Media time covered, in seconds (from the encoded frames' timestamps).
+    public var mediaSeconds: Double
+    /// Wall time since the start, in seconds.
+    public var elapsedSeconds: Double
+    /// Damaged packets the decoder skipped.
+    public var corruptPackets: Int
+    /// Frames whose geometry or format changed mid-stream and were rescaled to the working size.
+    public var resizedFrames: Int
+    /// Timestamps that were missing or went backwards and were repaired.
+    public var timestampRepairs: Int
+    /// Per-stage counters.
+    public var stages: [StageSnapshot]
+
+    /// Frames per second of wall time.
+    public var framesPerSecond: Double { self.elapsedSeconds > 0 ? Double(self.framesEncoded) / self.elapsedSeconds : 0 }
+    /// Video bit rate in bit/s over the media time.
+    public var videoBitRate: Double { self.mediaSeconds > 0 ? Double(self.videoBytes) * 8 / self.mediaSeconds : 0 }
+}
+
+/// Moves a non-Sendable object to the one stage that owns it from then on. The creating thread must not
+/// touch the object after handing it over; that is the whole contract, and why this is `@unchecked`.
+struct Handoff<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+/// The staged frame pipeline: demux → decode → convert → transform → encode → mux, each stage on its own
+/// serial Dispatch queue, linked by ``BoundedQueue``s so a slow stage holds the others back instead of
+/// piling frames up. Other streams go demux → mux untouched.
+///
+/// Building one opens the input, codecs and output, so set-up errors surface before anything runs.
+/// `start()` launches the stages; `wait()` returns the report or throws the first stage error; `stop()`
+/// ends the input early but still drains and finalises the output; `cancel()` aborts (the output is still
+/// finalised as far as it got).
+public final class Pipeline: Sendable {
+    /// The configuration it was built with.
+    public let configuration: PipelineConfiguration
+    /// Decoded picture size every frame is converted to.
+    public let workingSize: Size
+    /// Encoded picture size.
+    public let outputSize: Size
+    /// The transform's name.
+    public let transformName: String
+    /// Per-stage statistics, in pipeline order.
+    public let stages: [StageStatistics]
+    /// Input duration in seconds, when the container knows it (for progress and ETA).
+    public let inputDuration: Double?
+
+    private enum MuxItem: Sendable {
+        case video(Packet)
+        case copied(Packet, stream: Int, timeBase: Rational)
+    }
+
+    private struct Counters {
+        var started: UInt64 = 0
+        var finished: UInt64 = 0
+        var framesDecoded = 0
+        var framesEncoded = 0
+        var packetsCopied = 0
+        var videoBytes: Int64 = 0
+        var lastPTS: Double = 0
+        var firstPTS: Double? = nil
+        var corruptPackets = 0
+        var resizedFrames = 0
+        var timestampRepairs = 0
+        var error: PipelineError? = nil
+        var stopRequested = false
+        var launched = false
+    }
+
+    private let counters = Mutex(Counters())
+    private let group = DispatchGroup()
+    private let decodeQueue: BoundedQueue<Packet>
+    private let convertQueue: BoundedQueue<Frame>
+    private let transformQueue: BoundedQueue<Frame>
+    private let encodeQueue: BoundedQueue<Frame>
+    private let muxQueue: BoundedQueue<MuxItem>
+    private let inputCanceller: InputCanceller
+    private let resources: Handoff<Resources>
+
+    /// The FFmpeg objects, each used by exactly one stage once started.
+    private final class Resources {
+        let demuxer: Demuxer
+        let videoStream: Int
+        let decoder: Decoder
+        let converter: Scaler
+        let transform: any FrameTransform
+        let encoder: Encoder
+        let muxer: Muxer
+        let videoOutStream: Int
+        let copyMap: [Int: (out: Int, timeBase: Rational)]
+        let inputTimeBase: Rational
+        let frameDuration: Int64
+
+        init(demuxer: Demuxer, videoStream: Int, decoder: Decoder, converter: Scaler, transform: any FrameTransform,
+             encoder: Encoder, muxer: Muxer, videoOutStream: Int, copyMap: [Int: (out: Int, timeBase: Rational)],
+             inputTimeBase: Rational, frameDuration: Int64) {
+            self.demuxer = demuxer
+            self.videoStream = videoStream
+            self.decoder = decoder
+            self.converter = converter
+            self.transform = transform
+            self.encoder = encoder
+            self.muxer = muxer
+            self.videoOutStream = videoOutStream
+            self.copyMap = copyMap
+            self.inputTimeBase = inputTimeBase
+            self.frameDuration = frameDuration
+        }
+    }
+
+    /// Opens input, decoder, transform, encoder and output, and writes the output header.
+    public init(configuration: PipelineConfiguration) throws {
+        self.configuration = configuration
+        do {
+            let demuxer = try Demuxer(url: configuration.input, options: configuration.inputOptions)
+            let videoIndex = try demuxer.requireVideoStream()
+            let info = demuxer.streams[videoIndex]
+            guard let size = info.size, size.width > 0, size.height > 0 else {
+                throw MediaError(.unsupportedFormat, call: "avformat_find_stream_info", message: "video stream has no picture size", context: configuration.input)
+            }
+            let decoder = try Decoder(demuxer: demuxer, stream: videoIndex, threads: configuration.decoderThreads)
+            let working = size
+            let converter = try Scaler(outputSize: working, outputFormat: AV_PIX_FMT_YUV420P, algorithm: .bicubic)
+            let transform = try configuration.transform.makeTransform(inputSize: working)
+            let outSize = transform.outputSize
+            if outSize.width % 2 != 0 || outSize.height % 2 != 0, !configuration.encoder.isLossless {
+                throw PipelineError(.setup, message: "output size \(outSize) is odd; 4:2:0 encoders need even sizes")
+            }
+
+            // The input's container tags travel on (minus those each muxer writes for itself), then ours.
+            var outputOptions = configuration.outputOptions
+            let ownedByMuxer: Set<String> = ["encoder", "major_brand", "minor_version", "compatible_brands", "creation_time", "duration"]
+            let inherited = demuxer.metadata.filter { !ownedByMuxer.contains($0.key.lowercased()) }
+            outputOptions.metadata = inherited.merging(configuration.tags) { _, ours in ours }
+                .merging(configuration.outputOptions.metadata) { _, ours in ours }
+            let muxer = try Muxer(url: configuration.output, options: outputOptions)
+            let frameRate = info.frameRate ?? Rational(25, 1)
+            let rawOutput = configuration.encoder.isLossless || muxer.formatName == "yuv4mpegpipe"
+            // Raw and y4m outputs count frames, so their clock ticks once per frame; coded outputs keep the
+            // input's time base so timestamps survive exactly.
+            let encoderTimeBase = rawOutput || !info.timeBase.isValid ? Rational(frameRate.den, frameRate.num) : info.timeBase
+            let encoder = try Encoder(settings: configuration.encoder, size: outSize, pixelFormat: AV_PIX_FMT_YUV420P,
+                                      timeBase: encoderTimeBase, frameRate: frameRate,
+                                      sampleAspectRatio: info.sampleAspectRatio, globalHeader: muxer.needsGlobalHeader)
+            let tags = configuration.tags.merging(transform.tags) { a, _ in a }
+            let videoOut = try muxer.addStream(encoder: encoder, metadata: tags)
+            var copyMap: [Int: (out: Int, timeBase: Rational)] = [:]
+            if configuration.copyOtherStreams {
+                for stream in demuxer.streams where stream.index != videoIndex && stream.kind != .video && stream.kind != .attachment {
+                    let codecID = demuxer.stream(stream.index).pointee.codecpar.pointee.codec_id
+                    guard muxer.canCarry(codecID: codecID, kind: stream.kind) else { continue }
+                    let out = try muxer.addCopiedStream(from: demuxer, stream: stream.index)
+                    copyMap[stream.index] = (out, stream.timeBase)
+                }
+            }
+            try muxer.writeHeader()
+            let frameDuration = max(1, av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), encoderTimeBase.avRational))
+
+            self.workingSize = working
+            self.inputDuration = demuxer.duration
+            self.outputSize = outSize
+            self.transformName = transform.name
+            self.inputCanceller = demuxer.canceller
+            self.resources = Handoff(value: Resources(
+                demuxer: demuxer, videoStream: videoIndex, decoder: decoder, converter: converter, transform: transform,
+                encoder: encoder, muxer: muxer, videoOutStream: videoOut, copyMap: copyMap,
+                inputTimeBase: info.timeBase, frameDuration: frameDuration))
+        } catch let error as MediaError {
+            throw PipelineError(.setup, message: error.description, mediaError: error)
+        }
+        let capacity = max(1, configuration.queueCapacity)
+        self.decodeQueue = BoundedQueue(capacity: capacity * 4)  // packets are small
+        self.convertQueue = BoundedQueue(capacity: capacity)
+        self.transformQueue = BoundedQueue(capacity: capacity)
+        self.encodeQueue = BoundedQueue(capacity: capacity)
+        self.muxQueue = BoundedQueue(capacity: capacity * 8, producers: 2)  // encoder + copied streams
+        self.stages = ["demux", "decode", "convert", "transform", "encode", "mux"].map(StageStatistics.init(name:))
+    }
+
+    // MARK: - Control
+
+    /// Launches every stage. Call once.
+    public func start() {
+        let first = self.counters.withLock { c -> Bool in
+            defer { c.launched = true }
+            if !c.launched { c.started = DispatchTime.now().uptimeNanoseconds }
+            return !c.launched
+        }
+        precondition(first, "a pipeline starts once")
+        let r = self.resources
+        self.launch("demux") { try self.runDemux(r.value) }
+        self.launch("decode") { try self.runDecode(r.value) }
+        self.launch("convert") { try self.runConvert(r.value) }
+        self.launch("transform") { try self.runTransform(r.value) }
+        self.launch("encode") { try self.runEncode(r.value) }
+        self.launch("mux") { try self.runMux(r.value) }
+    }
+
+    /// Waits for every stage to end; returns the report, or throws the first error.
+    @discardableResult
+    public func wait() throws -> PipelineReport {
+        self.group.wait()
+        self.counters.withLock { $0.finished = DispatchTime.now().uptimeNanoseconds }
+        if let error = self.counters.withLock({ $0.error }) { throw error }
+        return self.report()
+    }
+
+    /// Starts and waits.
+    @discardableResult
+    public func run() throws -> PipelineReport {
+        self.start()
+        return try self.wait()
+    }
+
+    /// Ends the input now (a blocked read returns) and lets everything already read drain into a
+    /// finalised output. Safe from any thread, any number of times.
+    public func stop() {
+        self.counters.withLock { $0.stopRequested = true }
+        self.inputCanceller.cancel()
+    }
+
+    /// Aborts: drops queued frames, stops every stage, finalises the output as far as it got, and makes
+    /// `wait()` throw `.cancelled`. Safe from any thread.
+    public func cancel() {
+        self.fail(PipelineError(.cancelled, message: "cancelled"))
+    }
+
+    /// Counters as they are now (safe while running).
+    public func report() -> PipelineReport {
+        let c = self.counters.withLock { $0 }
+        let now = c.finished > 0 ? c.finished : DispatchTime.now().uptimeNanoseconds
+        let elapsed = c.started > 0 ? Double(now &- c.started) / 1e9 : 0
+        let frameSeconds = Double(self.resources.value.frameDuration) * self.resources.value.encoder.timeBase.doubleValue
+        let media = c.firstPTS.map { c.lastPTS - $0 + frameSeconds } ?? 0
+        return PipelineReport(
+            input: self.configuration.input, output: self.configuration.output,
+            inputSize: self.workingSize.description, outputSize: self.outputSize.description, transform: self.transformName,
+            framesDecoded: c.framesDecoded, framesEncoded: c.framesEncoded, packetsCopied: c.packetsCopied,
+            videoBytes: c.videoBytes, mediaSeconds: max(0, media), elapsedSeconds: elapsed,
+            corruptPackets: c.corruptPackets, resizedFrames: c.resizedFrames, timestampRepairs: c.timestampRepairs,
+            stages: self.stages.map { $0.snapshot() })
+    }
+
+    private func fail(_ error: PipelineError) {
+        let first = self.counters.withLock { c -> Bool in
+            if c.error != nil { return false }
+            c.error = error
+            return true
+        }
+        guard first else { return }
+        self.inputCanceller.cancel()
+        self.decodeQueue.cancel()
+        self.convertQueue.cancel()
+        self.transformQueue.cancel()
+        self.encodeQueue.cancel()
+        self.muxQueue.cancel()
+    }
+
+    private var isStopping: Bool { self.counters.withLock { $0.stopRequested || $0.error != nil } }
+
+    private func launch(_ name: String, _ body: @escaping @Sendable () throws -> Void) {
+        let queue = DispatchQueue(label: "slicestream.pipeline.\(name)", qos: .userInitiated)
+        queue.async(group: self.group) {
+            do {
+                try body()
+            } catch {
+                self.fail(PipelineError(stage: name, error: error))
+            }
+        }
+    }
+
+    // MARK: - Stages
+
+    private func runDemux(_ r: Resources) throws {
+        let stats = self.stages[0]
+        defer {
+            self.decodeQueue.finish()
+            self.muxQueue.finish()
+        }
+        while !self.isStopping {
+            let packet: Packet?
+            do {
+                packet = try stats.time { try r.demuxer.read() }
+            } catch let error as MediaError where error.code == .cancelled && self.counters.withLock({ $0.stopRequested }) {
+                break  // stop(): treat as end of input
+            }
+            guard let packet else { break }
+            stats.countIn()
+            if packet.streamIndex == r.videoStream {
+                guard self.decodeQueue.push(packet) else { break }
+                stats.countOut()
+            } else if let target = r.copyMap[packet.streamIndex] {
+                guard self.muxQueue.push(.copied(packet, stream: target.out, timeBase: target.timeBase)) else { break }
+                stats.countOut()
+            } else {
+                stats.countDropped()  // streams the output does not carry
+            }
+        }
+    }
+
+    private func runDecode(_ r: Resources) throws {
+        let stats = self.stages[1]
+        defer { self.convertQueue.finish() }
+        var decoded: [Frame] = []
+        var limitReached = false
+        func handOn() {
+            for frame in decoded {
+                if let limit = self.configuration.maximumFrames, self.counters.withLock({ $0.framesDecoded }) >= limit {
+                    if !limitReached {
+                        limitReached = true
+                        self.stop()
+                    }
+                    stats.countDropped()
+                    continue
+                }
+                self.counters.withLock { $0.framesDecoded += 1 }
+                if self.convertQueue.push(frame) { stats.countOut() }
+            }
+            decoded.removeAll(keepingCapacity: true)
+        }
+        while let packet = self.decodeQueue.pop() {
+            stats.countIn()
+            try stats.time { try r.decoder.decode(packet) { decoded.append($0) } }
+            self.counters.withLock { $0.corruptPackets = r.decoder.corruptPackets }
+            handOn()
+        }
+        if self.counters.withLock({ $0.error == nil }) {
+            try stats.time { try r.decoder.decode(nil) { decoded.append($0) } }
+            handOn()
+        }
+    }
+
+    private func runConvert(_ r: Resources) throws {
+        let stats = self.stages[2]
+        defer { self.transformQueue.finish() }
+        while let frame = self.convertQueue.pop() {
+            stats.countIn()
+            let working: Frame
+            if frame.size == self.workingSize && frame.pixelFormat == AV_PIX_FMT_YUV420P {
+                working = frame
+            } else {
+                working = try stats.time { try r.converter.scale(frame) }
+                if frame.size != self.workingSize { self.counters.withLock { $0.resizedFrames += 1 } }
+            }
+            if self.transformQueue.push(working) { stats.countOut() }
+        }
+    }
+
+    private func runTransform(_ r: Resources) throws {
+        let stats = self.stages[3]
+        defer { self.encodeQueue.finish() }
+        while let frame = self.transformQueue.pop() {
+            stats.countIn()
+            let output = try stats.time { try r.transform.process(frame) }
+            if self.encodeQueue.push(output) { stats.countOut() }
+        }
+    }
+
+    private func runEncode(_ r: Resources) throws {
+        let stats = self.stages[4]
+        defer { self.muxQueue.finish() }
+        var lastPTS: Int64? = nil
+        var packets: [Packet] = []
+        let encoderTimeBase = r.encoder.timeBase
+        func handOn() {
+            for packet in packets {
+                let bytes = Int64(packet.size)
+                if self.muxQueue.push(.video(packet)) {
+                    stats.countOut()
+                    self.counters.withLock { $0.videoBytes += bytes }
+                }
+            }
+            packets.removeAll(keepingCapacity: true)
+        }
+        while let frame = self.encodeQueue.pop() {
+            stats.countIn()
+            // Map input timestamps onto the encoder clock; repair missing or backward ones so the muxer
+            // never sees non-monotonic timestamps.
+            var pts: Int64
+            if let p = frame.pts {
+                pts = av_rescale_q(p, r.inputTimeBase.avRational, encoderTimeBase.avRational)
+            } else {
+                pts = (lastPTS ?? -r.frameDuration) + r.frameDuration
+                self.counters.withLock { $0.timestampRepairs += 1 }
+            }
+            if let last = lastPTS, pts <= last {
+                pts = last + 1
+                self.counters.withLock { $0.timestampRepairs += 1 }
+            }
+            lastPTS = pts
+            frame.pts = pts
+            frame.pointer.pointee.time_base = encoderTimeBase.avRational
+            try stats.time { try r.encoder.encode(frame) { packets.append($0) } }
+            let seconds = Double(pts) * encoderTimeBase.doubleValue
+            self.counters.withLock { c in
+                c.framesEncoded += 1
+                c.lastPTS = seconds
+                if c.firstPTS == nil { c.firstPTS = seconds }
+            }
+            handOn()
+        }
+        if self.counters.withLock({ $0.error == nil }) {
+            try stats.time { try r.encoder.encode(nil) { packets.append($0) } }
+            handOn()
+        }
+    }
+
+    private func runMux(_ r: Resources) throws {
+        let stats = self.stages[5]
+        defer {
+            // Finalise whatever was written, even after a failure elsewhere, so the file stays playable.
+            if self.counters.withLock({ $0.error != nil }) { try? r.muxer.finish() }
+        }
+        while let item = self.muxQueue.pop() {
+            stats.countIn()
+            try stats.time {
+                switch item {
+                case .video(let packet):
+                    try r.muxer.write(packet, toStream: r.videoOutStream, timeBase: r.encoder.timeBase)
+                case .copied(let packet, let stream, let timeBase):
+                    try r.muxer.write(packet, toStream: stream, timeBase: timeBase)
+                    self.counters.withLock { $0.packetsCopied += 1 }
+                }
+            }
+            stats.countOut()
+        }
+        if self.counters.withLock({ $0.error == nil }) {
+            try stats.time { try r.muxer.finish() }
+        }
+    }
+}
+
+extension Rational {
+    /// The FFmpeg struct.
+    var avRational: AVRational { AVRational(num: self.num, den: self.den) }
+}

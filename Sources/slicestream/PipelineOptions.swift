@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import SliceMedia
+import SlicePipeline
+
+/// Options shared by the commands that run the pipeline (`encode`, `decode`).
+struct PipelineOptions: ParsableArguments {
+    @Argument(help: "Input URL or file.") var input: String
+    @Argument(help: "Output URL or file (.mp4, .mkv, .ts, .y4m, udp://...).") var output: String
+
+    @Option(help: "Video encoder: libx264, libx265, libsvtav1, libvpx-vp9, ffv1, rawvideo.") var codec: String = "libx264"
+    @Option(help: "Constant quality factor.") var crf: Double?
+    @Option(help: "Target bit rate, e.g. 800k or 2M.") var bitrate: String?
+    @Option(help: "Encoder speed preset.") var preset: String?
+    @Option(help: "Keyframe interval in frames.") var gop: Int?
+    @Option(help: "Encoder threads (0: one per core).") var threads: Int = 0
+    @Option(name: .customLong("input-format"), help: "Input format (lavfi, mpegts, ...).") var inputFormat: String?
+    @Option(help: "Output container (mp4, fmp4, matroska, mpegts, yuv4mpegpipe, ...).") var format: String?
+    @Option(help: "Seconds an input may stay silent before it counts as lost.") var timeout: Double = 10
+    @Option(help: "Stop after this many frames.") var frames: Int?
+    @Flag(name: .customLong("no-copy"), help: "Drop audio and other streams instead of copying them.") var noCopy = false
+    @Flag(help: "Print the final report as JSON.") var json = false
+    @Flag(name: .shortAndLong, help: "No progress line.") var quiet = false
+
+    func validate() throws {
+        if self.crf != nil && self.bitrate != nil { throw ValidationError("give --crf or --bitrate, not both") }
+        if let b = self.bitrate, parseBitRate(b) == nil { throw ValidationError("bad bit rate '\(b)' (use e.g. 800k, 2M, 1500000)") }
+        if let f = self.frames, f <= 0 { throw ValidationError("--frames must be positive") }
+    }
+
+    func configuration(transform: TransformSpec, tags: [String: String]) -> PipelineConfiguration {
+        var outputFormat = self.format
+        if outputFormat == nil && self.output.lowercased().hasSuffix(".y4m") { outputFormat = "yuv4mpegpipe" }
+        var encoder = EncoderSettings(codec: self.codec, crf: self.crf, bitRate: self.bitrate.flatMap(parseBitRate),
+                                      preset: self.preset, gop: self.gop, threads: self.threads)
+        if outputFormat == "yuv4mpegpipe" { encoder = EncoderSettings(codec: "wrapped_avframe") }  // what y4m takes in FFmpeg 5.1
+        return PipelineConfiguration(
+            input: self.input, inputOptions: InputOptions(format: self.inputFormat, openTimeout: self.timeout, readTimeout: self.timeout),
+            output: self.output, outputOptions: OutputOptions(format: outputFormat, metadata: tags),
+            encoder: encoder, transform: transform, copyOtherStreams: !self.noCopy, tags: tags, maximumFrames: self.frames)
+    }
+
+    /// Builds, runs and reports a pipeline; a failure becomes exit code 1 with the error on stderr.
+    func run(transform: TransformSpec, tags: [String: String]) throws {
+        do {
+            let pipeline = try Pipeline(configuration: self.configuration(transform: transform, tags: tags))
+            let interrupt = SignalForwarder.install { pipeline.stop() }
+            defer { interrupt.cancel() }
+            pipeline.start()
+            let progress = self.quiet || self.json ? nil : ProgressLine(pipeline: pipeline)
+            let result = Result { try pipeline.wait() }
+            progress?.finish()
+            let report = try result.get()
+            if self.json {
+                try printJSON(report)
+            } else {
+                printSummary(report)
+            }
+        } catch {
+            throw reportFailure(error)
+        }
+    }
+}
+
+/// Parses `800k`, `2M`, `1.5M`, `1500000` into bit/s.
+func parseBitRate(_ text: String) -> Int64? {
+    let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+    var multiplier = 1.0
+    var number = Substring(t)
+    if t.hasSuffix("k") { multiplier = 1e3; number = number.dropLast() }
+    else if t.hasSuffix("m") { multiplier = 1e6; number = number.dropLast() }
+    guard let value = Double(number), value > 0 else { return nil }
+    return Int64(value * multiplier)
+}
+
+/// The human summary after a run.
+func printSummary(_ r: PipelineReport) {
+    print("\(r.input) -> \(r.output)")
+    print(String(format: "  %@ -> %@ (%@), %d frames in %.2f s (%.1f fps), video %.1f kB, %.1f kbit/s over %.2f s",
+                 r.inputSize, r.outputSize, r.transform, r.framesEncoded, r.elapsedSeconds, r.framesPerSecond,
+                 Double(r.videoBytes) / 1000, r.videoBitRate / 1000, r.mediaSeconds))
+    if r.packetsCopied > 0 { print("  copied \(r.packetsCopied) packets of other streams") }
+    if r.corruptPackets > 0 { print("  skipped \(r.corruptPackets) damaged packets") }
+    if r.resizedFrames > 0 { print("  rescaled \(r.resizedFrames) frames whose size changed mid-stream") }
+    if r.timestampRepairs > 0 { print("  repaired \(r.timestampRepairs) timestamps") }
+    print("  stage         in     out  drop   mean ms    p99 ms   busy s")
+    for s in r.stages {
+        let name = s.name.padding(toLength: 10, withPad: " ", startingAt: 0)
+        print("  " + name + String(format: "%6d  %6d  %4d  %8.3f  %8.3f  %7.2f", s.itemsIn, s.itemsOut, s.dropped,
+                                   s.meanMilliseconds, s.p99Milliseconds, s.busySeconds))
+    }
+}
+
+/// A live progress line on a terminal (frames, fps, ETA), refreshed twice a second on stderr.
+final class ProgressLine {
+    private let timer: DispatchSourceTimer?
+
+    init(pipeline: Pipeline) {
+        // A suspended dispatch source must never be released, so the timer exists only when it runs.
+        guard isatty(2) != 0 else {
+            self.timer = nil
+            return
+        }
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "slicestream.progress"))
+        timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
+        timer.setEventHandler {
+            let r = pipeline.report()
+            var line = String(format: "\r  %d frames  %.1f fps  %.1f s", r.framesEncoded, r.framesPerSecond, r.mediaSeconds)
+            if let total = pipeline.inputDuration, r.mediaSeconds > 0, r.elapsedSeconds > 0 {
+                let eta = max(0, (total - r.mediaSeconds) * r.elapsedSeconds / r.mediaSeconds)
+                line += String(format: " / %.1f s  ETA %.0f s", total, eta)
+            }
+            FileHandle.standardError.write(Data((line + "   ").utf8))
+        }
+        timer.resume()
+        self.timer = timer
+    }
+
+    func finish() {
+        guard let timer = self.timer else { return }
+        timer.cancel()
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
+
+/// Turns SIGINT/SIGTERM into a graceful pipeline stop, so an interrupted run still leaves a playable file.
+final class SignalForwarder {
+    private let sources: [DispatchSourceSignal]
+
+    private init(sources: [DispatchSourceSignal]) { self.sources = sources }
+
+    static func install(_ handler: @escaping @Sendable () -> Void) -> SignalForwarder {
+        let queue = DispatchQueue(label: "slicestream.signals")
+        let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler(handler: handler)
+            source.resume()
+            return source
+        }
+        return SignalForwarder(sources: sources)
+    }
+
+    func cancel() {
+        for s in self.sources { s.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import SliceMedia
+import SlicePipeline
+
+/// The `slicestream` tool: offline sender/receiver commands over the shared pipeline, probing and
+/// comparison. The operator commands for the daemon's control socket join it with the daemon.
+@main
+struct SliceStreamCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "slicestream",
+        abstract: "Cut the bandwidth of video with learned 2x slicing, and restore it.",
+        version: SliceStreamVersion.string,
+        subcommands: [ProbeCommand.self, EncodeCommand.self, DecodeCommand.self, CompareCommand.self, VersionCommand.self]
+    )
+}
+
+/// The version printed by both executables.
+enum SliceStreamVersion {
+    static let string = "0.1.0"
+}
+
+/// Prints version information, including the linked FFmpeg libraries.
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print version information.")
+
+    func run() throws {
+        print("slicestream \(SliceStreamVersion.string)")
+        for (lib, version) in MediaLibrary.versions.sorted(by: { $0.key < $1.key }) {
+            print("  \(lib) \(version)")
+        }
+    }
+}
+
+/// Writes a failure the way every subcommand reports it, and turns it into exit code 1.
+func reportFailure(_ error: any Error) -> ExitCode {
+    FileHandle.standardError.write(Data("slicestream: error: \(error)\n".utf8))
+    return ExitCode(1)
+}
+
+/// Encodes a value as pretty, key-sorted JSON on standard output.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

@@ -1,0 +1,166 @@
+import Foundation
+import SliceMedia
+import SliceTestSupport
+import XCTest
+
+final class DemuxerTests: XCTestCase {
+    func testProbesStreamsOfAClip() throws {
+        let media = try TestMedia()
+        let clip = try media.makeClip("a.mkv", size: Size(width: 320, height: 240), seconds: 1, tags: ["title": "probe me"])
+        let demuxer = try Demuxer(url: clip)
+        XCTAssertEqual(demuxer.formatName, "matroska,webm")
+        XCTAssertEqual(demuxer.streams.count, 2)
+        let video = demuxer.streams[try demuxer.requireVideoStream()]
+        XCTAssertEqual(video.kind, .video)
+        XCTAssertEqual(video.codecName, "h264")
+        XCTAssertEqual(video.size, Size(width: 320, height: 240))
+        XCTAssertEqual(video.frameRate?.doubleValue ?? 0, 25, accuracy: 0.01)
+        XCTAssertEqual(demuxer.streams[1].kind, .audio)
+        XCTAssertEqual(demuxer.streams[1].sampleRate, 48000)
+        XCTAssertEqual(demuxer.metadata["title"] ?? demuxer.metadata["TITLE"], "probe me")
+    }
+
+    func testLavfiInputNeedsItsFormat() throws {
+        let graph = TestMedia.lavfiGraph(size: Size(width: 64, height: 48), seconds: 0.2, audio: false)
+        let demuxer = try Demuxer(url: graph, options: InputOptions(format: "lavfi"))
+        XCTAssertEqual(demuxer.streams.first?.size, Size(width: 64, height: 48))
+        XCTAssertThrowsError(try Demuxer(url: graph)) { error in
+            XCTAssertEqual((error as? MediaError)?.code, .openInput)
+        }
+    }
+
+    func testUnknownInputFormatIsRejected() {
+        XCTAssertThrowsError(try Demuxer(url: "x", options: InputOptions(format: "no-such-format"))) { error in
+            XCTAssertEqual((error as? MediaError)?.code, .unsupportedFormat)
+        }
+    }
+
+    func testRandomBytesAreAClearError() throws {
+        let media = try TestMedia()
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<65536).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let path = media.path("noise.bin")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try Demuxer(url: path)) { error in
+            let e = error as? MediaError
+            XCTAssertEqual(e?.code, .openInput)
+            XCTAssertFalse(e?.message.isEmpty ?? true)
+            XCTAssertTrue(e?.description.contains("avformat_open_input") ?? false, "\(error)")
+        }
+    }
+
+    func testMissingFileNamesTheFileAndTheErrno() {
+        XCTAssertThrowsError(try Demuxer(url: "/nonexistent/clip.mp4")) { error in
+            let e = error as? MediaError
+            XCTAssertEqual(e?.code, .openInput)
+            XCTAssertEqual(e?.averror, FFError.posix(ENOENT))
+            XCTAssertEqual(e?.context, "/nonexistent/clip.mp4")
+            XCTAssertEqual(e?.message, "No such file or directory")
+        }
+    }
+
+    func testAudioOnlyInputHasNoVideoStream() throws {
+        let graph = "sine=frequency=440:duration=0.5"
+        let demuxer = try Demuxer(url: graph, options: InputOptions(format: "lavfi"))
+        XCTAssertThrowsError(try demuxer.requireVideoStream()) { error in
+            XCTAssertEqual((error as? MediaError)?.code, .noVideoStream)
+        }
+    }
+
+    func testSilentUDPInputTimesOutInsteadOfHanging() throws {
+        let start = Date()
+        XCTAssertThrowsError(try Demuxer(url: "udp://127.0.0.1:39871", options: InputOptions(format: "mpegts", openTimeout: 1, readTimeout: 1))) { error in
+            XCTAssertEqual((error as? MediaError)?.code, .timeout, "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 8)
+    }
+
+    func testUnreachableSRTInputFailsInTime() throws {
+        let start = Date()
+        XCTAssertThrowsError(try Demuxer(url: "srt://127.0.0.1:39872?connect_timeout=1000", options: InputOptions(openTimeout: 2, readTimeout: 2))) { error in
+            let code = (error as? MediaError)?.code
+            XCTAssertTrue(code == .timeout || code == .openInput, "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+    }
+
+    func testCancelUnblocksARead() throws {
+        // A UDP input that never receives anything: the read blocks until cancelled from another thread.
+        let port = 39873
+        let sender = try UDPSender(port: port)
+        // Feed a few TS packets so open succeeds, then go silent.
+        let media = try TestMedia()
+        let ts = try media.makeClip("a.ts", size: Size(width: 64, height: 48), seconds: 0.5, audio: false, format: "mpegts")
+        let payload = try Data(contentsOf: URL(fileURLWithPath: ts))
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            for _ in 0..<20 {
+                sender.send(payload)
+                usleep(50_000)
+            }
+        }
+        let demuxer = try Demuxer(url: "udp://127.0.0.1:\(port)", options: InputOptions(format: "mpegts", openTimeout: 5, readTimeout: 30))
+        group.wait()
+        let canceller = demuxer.canceller
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { canceller.cancel() }
+        let start = Date()
+        var result: Error? = nil
+        do {
+            while try demuxer.read() != nil {}
+        } catch {
+            result = error
+        }
+        XCTAssertEqual((result as? MediaError)?.code, .cancelled, "\(String(describing: result))")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+    }
+
+    func testOpeningAndClosingDoesNotGrowMemory() throws {
+        let media = try TestMedia()
+        let clip = try media.makeClip("m.mkv", size: Size(width: 160, height: 120), seconds: 0.4)
+        func cycle() throws {
+            let demuxer = try Demuxer(url: clip)
+            let decoder = try Decoder(demuxer: demuxer, stream: try demuxer.requireVideoStream(), threads: 1)
+            while let p = try demuxer.read() {
+                if p.streamIndex == 0 { try decoder.decode(p) { _ in } }
+            }
+        }
+        for _ in 0..<20 { try cycle() }  // warm up allocator and caches
+        let before = TestMedia.residentBytes()
+        for _ in 0..<200 { try cycle() }
+        let growth = TestMedia.residentBytes() - before
+        XCTAssertLessThan(growth, 8 << 20, "RSS grew by \(growth) bytes over 200 open/decode/close cycles")
+    }
+}
+
+/// Sends datagrams to a loopback port.
+final class UDPSender: @unchecked Sendable {
+    private let fd: Int32
+    private var address = sockaddr_in()
+
+    init(port: Int) throws {
+        self.fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard self.fd >= 0 else { throw POSIXError(.EIO) }
+        self.address.sin_family = sa_family_t(AF_INET)
+        self.address.sin_port = in_port_t(UInt16(port).bigEndian)
+        self.address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    }
+
+    deinit { close(self.fd) }
+
+    /// Sends `data` in 1316-byte datagrams (7 TS packets each), like a live MPEG-TS source.
+    func send(_ data: Data) {
+        var addr = self.address
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = min(1316, raw.count - offset)
+                _ = withUnsafePointer(to: &addr) { a in
+                    a.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(self.fd, raw.baseAddress! + offset, n, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+                offset += n
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import SliceMedia
+import SliceTestSupport
+import XCTest
+
+/// Runs the built `slicestream` executable as an operator would.
+final class CommandLineTests: XCTestCase {
+    private var binary: URL {
+        // The test bundle sits in the build products folder next to the executables.
+        var dir = Bundle(for: CommandLineTests.self).bundleURL
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("slicestream").path), dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("slicestream")
+    }
+
+    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = self.binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func testProbeJSON() throws {
+        let r = try self.run(["probe", TestMedia.testVector("bikes-3s.mp4"), "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let streams = json?["streams"] as? [[String: Any]]
+        XCTAssertEqual(streams?.count, 2)
+        XCTAssertEqual(streams?.first?["width"] as? Int, 640)
+        XCTAssertEqual(streams?.first?["codec"] as? String, "h264")
+    }
+
+    func testEncodeThenDecodeRestoresTheSizeAndReportsJSON() throws {
+        let media = try TestMedia()
+        let src = TestMedia.testVector("bikes-3s.mp4")
+        let sent = media.path("sent.ts")
+        let back = media.path("back.mp4")
+        let e = try self.run(["encode", src, sent, "--downscaler", "lanczos", "--bitrate", "300k", "--frames", "20", "--json"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(report?["outputSize"] as? String, "320x136")
+        XCTAssertEqual(report?["framesEncoded"] as? Int, 20)
+        let d = try self.run(["decode", sent, back, "--upsampler", "bicubic", "--crf", "30", "--quiet"])
+        XCTAssertEqual(d.status, 0, d.stderr)
+        XCTAssertTrue(d.stdout.contains("320x136 -> 640x272"), d.stdout)
+        let c = try self.run(["compare", src, back, "--frames", "20"])
+        XCTAssertEqual(c.status, 0, c.stderr)
+        XCTAssertTrue(c.stdout.contains("PSNR-Y"), c.stdout)
+    }
+
+    func testBadInputsExitNonZeroWithAMessage() throws {
+        let media = try TestMedia()
+        let garbage = media.path("garbage.mp4")
+        try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: URL(fileURLWithPath: garbage))
+        for args in [["decode", garbage, media.path("o.mp4")],
+                     ["encode", TestMedia.testVector("bikes-3s.mp4"), "/proc/nope/o.mp4"],
+                     ["probe", "/nonexistent.mp4"],
+                     ["encode", TestMedia.testVector("bikes-3s.mp4"), media.path("o.mp4"), "--codec", "nope"]] {
+            let r = try self.run(args)
+            XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("slicestream: error:"), r.stderr)
+        }
+        let usage = try self.run(["encode", "a", "b", "--crf", "20", "--bitrate", "1M"])
+        XCTAssertNotEqual(usage.status, 0)
+        XCTAssertTrue(usage.stderr.contains("not both"), usage.stderr)
+    }
+
+    func testDaemonPlaceholderRefusesToPretend() throws {
+        let process = Process()
+        process.executableURL = self.binary.deletingLastPathComponent().appendingPathComponent("slicestreamd")
+        process.arguments = ["--version"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertTrue(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).hasPrefix("slicestreamd "))
+    }
+}
