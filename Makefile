@@ -3,7 +3,7 @@
 SWIFT ?= swift
 RELEASE_FLAGS := -c release
 
-.PHONY: all deps build release test demo bench clean
+.PHONY: all deps build release test demo bench checkasm clean
 
 all: build
 
@@ -16,12 +16,20 @@ build: deps
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-test: deps
+# checkasm first: every SIMD kernel against the C reference, bit for bit (also under gcc); then the suite.
+test: deps checkasm
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 
 demo: release
 	@scripts/demo
+
+# Speed of every transform against swscale in the same process, and kernel efficiency (release build).
+bench: release
+	.build/release/slicestream bench
+
+checkasm:
+	scripts/checkasm/run.sh
 
 clean:
 	rm -rf .build out

@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // FFmpeg 5.1 (Debian 12) through pkg-config; `shim.h` wraps the macros Swift cannot import.
@@ -25,14 +26,28 @@ let package = Package(
             name: "SliceMedia",
             dependencies: ["CFFmpeg"]
         ),
+        // Portable reference kernels + AVX2/AVX-512 variants, bit-identical, dispatched at run time.
+        .target(
+            name: "CSliceKernels",
+            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]
+        ),
+        .target(
+            name: "SliceEngine",
+            dependencies: ["CSliceKernels"]
+        ),
+        .target(
+            name: "SliceModels",
+            dependencies: ["SliceEngine", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Resources")]
+        ),
         .target(
             name: "SlicePipeline",
-            dependencies: ["SliceMedia", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["SliceMedia", "SliceEngine", "SliceModels", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "slicestream",
             dependencies: [
-                "SliceMedia", "SlicePipeline",
+                "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,6 +57,8 @@ let package = Package(
         ),
         // Generates test media with the real pipeline from lavfi sources; shared by the test targets.
         .target(name: "SliceTestSupport", dependencies: ["SlicePipeline", "SliceMedia"], path: "Tests/SliceTestSupport"),
+        .testTarget(name: "SliceEngineTests", dependencies: ["SliceEngine"], exclude: ["Fixtures"]),
+        .testTarget(name: "SliceModelsTests", dependencies: ["SliceModels", "SliceEngine"]),
         .testTarget(name: "SliceMediaTests", dependencies: ["SliceMedia", "SliceTestSupport"]),
         .testTarget(name: "SlicePipelineTests", dependencies: ["SlicePipeline", "SliceMedia", "SliceTestSupport"]),
         .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceTestSupport"]),

@@ -1,5 +1,6 @@
 import CFFmpeg
 import SliceMedia
+import SliceModels
 
 /// The transform stage's slot: turns one working-format picture into another (a 2x downscale on the
 /// sender, a 2x upscale on the receiver). Classical scalers fill it now; learned models fill it later.
@@ -32,6 +33,9 @@ public enum TransformSpec: Sendable, Equatable {
     case downscale2x(ScaleAlgorithm)
     /// Classical 2x upscale (receiver path).
     case upscale2x(ScaleAlgorithm)
+    /// A learned 2x model (`--model` text: bundled name, file path or `untrained:NAME`); encoders halve,
+    /// upsamplers double.
+    case learned(String)
 
     /// The output size for a given working size.
     public func outputSize(for input: Size) -> Size {
@@ -40,6 +44,9 @@ public enum TransformSpec: Sendable, Equatable {
         case .scale(_, let size): return size
         case .downscale2x: return input.halvedEven
         case .upscale2x: return input.doubled
+        case .learned(let text):
+            let isEncoder = (try? ModelRegistry.resolve(text))?.architecture.isEncoder ?? false
+            return isEncoder ? input.halvedEven : input.doubled
         }
     }
 
@@ -49,6 +56,14 @@ public enum TransformSpec: Sendable, Equatable {
         case .passthrough: return IdentityTransform(size: inputSize)
         case .scale(let algorithm, _), .downscale2x(let algorithm), .upscale2x(let algorithm):
             return try ScaleTransform(algorithm: algorithm, outputSize: self.outputSize(for: inputSize))
+        case .learned(let text):
+            let model: Model
+            do {
+                model = try ModelRegistry.resolve(text)
+            } catch {
+                throw MediaError(.invalidArgument, call: "ModelRegistry.resolve", message: "\(error)", context: text)
+            }
+            return try NeuralTransform(model: model, inputSize: inputSize)
         }
     }
 }

@@ -203,6 +203,7 @@ public final class Pipeline: Sendable {
             let inherited = demuxer.metadata.filter { !ownedByMuxer.contains($0.key.lowercased()) }
             outputOptions.metadata = inherited.merging(configuration.tags) { _, ours in ours }
                 .merging(configuration.outputOptions.metadata) { _, ours in ours }
+                .merging(transform.tags) { _, model in model }
             let muxer = try Muxer(url: configuration.output, options: outputOptions)
             let frameRate = info.frameRate ?? Rational(25, 1)
             let rawOutput = configuration.encoder.isLossless || muxer.formatName == "yuv4mpegpipe"

@@ -1,23 +1,39 @@
 import ArgumentParser
 import SliceMedia
+import SliceModels
 import SlicePipeline
+
+/// A sender downscaler: classical swscale kernels or the learned slicing encoder.
+enum Downscaler: String, ExpressibleByArgument, CaseIterable {
+    case area, bicubic, lanczos, slice
+}
+
+/// A receiver upsampler: classical swscale kernels or a learned model.
+enum Upsampler: String, ExpressibleByArgument, CaseIterable {
+    case bicubic, lanczos, subpixel, transposed
+}
 
 /// `slicestream encode`: the sender path — 2x downscale, then encode.
 struct EncodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "encode", abstract: "Sender: shrink each frame 2x and encode the small stream.")
 
     @OptionGroup var options: PipelineOptions
-    @Option(help: "Downscaler: area, bicubic or lanczos.") var downscaler: ScaleAlgorithm = .area
+    @Option(help: "Downscaler: area, bicubic, lanczos, or slice (the learned slicing encoder).") var downscaler: Downscaler = .area
+    @Option(help: "Model for --downscaler slice: a bundled name, a .safetensors path, or untrained:NAME.") var model: String?
 
     func validate() throws {
-        guard [.area, .bicubic, .lanczos, .bilinear].contains(self.downscaler) else {
-            throw ValidationError("--downscaler must be area, bicubic or lanczos")
-        }
+        if self.model != nil && self.downscaler != .slice { throw ValidationError("--model goes with --downscaler slice") }
     }
 
     func run() throws {
-        try self.options.run(transform: .downscale2x(self.downscaler),
-                             tags: ["slicestream_role": "sender", "slicestream_downscaler": self.downscaler.rawValue])
+        let transform: TransformSpec
+        switch self.downscaler {
+        case .area: transform = .downscale2x(.area)
+        case .bicubic: transform = .downscale2x(.bicubic)
+        case .lanczos: transform = .downscale2x(.lanczos)
+        case .slice: transform = .learned(self.model ?? "slice2x")
+        }
+        try self.options.run(transform: transform, tags: ["slicestream_role": "sender", "slicestream_downscaler": self.downscaler.rawValue])
     }
 }
 
@@ -26,21 +42,29 @@ struct DecodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "decode", abstract: "Receiver: decode, rebuild full resolution (2x) and re-encode.")
 
     @OptionGroup var options: PipelineOptions
-    @Option(help: "Upsampler: bicubic or lanczos.") var upsampler: ScaleAlgorithm = .lanczos
-    @Option(help: "Exact output size WxH (e.g. to restore an odd source size); default twice the input.") var size: String?
+    @Option(help: "Upsampler: bicubic, lanczos, subpixel or transposed (learned).") var upsampler: Upsampler = .lanczos
+    @Option(help: "Model for a learned upsampler: a bundled name, a .safetensors path, or untrained:NAME.") var model: String?
+    @Option(help: "Exact output size WxH for a classical upsampler (e.g. to restore an odd source size); default twice the input.") var size: String?
 
     func validate() throws {
-        guard [.bicubic, .lanczos, .bilinear].contains(self.upsampler) else {
-            throw ValidationError("--upsampler must be bicubic or lanczos")
-        }
         if let s = self.size, Size(parsing: s) == nil { throw ValidationError("bad --size '\(s)' (use WxH)") }
+        if self.model != nil && [.bicubic, .lanczos].contains(self.upsampler) {
+            throw ValidationError("--model goes with --upsampler subpixel or transposed")
+        }
+        if self.size != nil && [.subpixel, .transposed].contains(self.upsampler) {
+            throw ValidationError("--size works with classical upsamplers only; learned ones give exactly 2x")
+        }
     }
 
     func run() throws {
-        let transform: TransformSpec = self.size.flatMap(Size.init(parsing:)).map { .scale(self.upsampler, $0) } ?? .upscale2x(self.upsampler)
-        try self.options.run(transform: transform,
-                             tags: ["slicestream_role": "receiver", "slicestream_upsampler": self.upsampler.rawValue])
+        let transform: TransformSpec
+        switch self.upsampler {
+        case .bicubic, .lanczos:
+            let algorithm: ScaleAlgorithm = self.upsampler == .bicubic ? .bicubic : .lanczos
+            transform = self.size.flatMap(Size.init(parsing:)).map { .scale(algorithm, $0) } ?? .upscale2x(algorithm)
+        case .subpixel: transform = .learned(self.model ?? "sr2x")
+        case .transposed: transform = .learned(self.model ?? "sr2x-tconv")
+        }
+        try self.options.run(transform: transform, tags: ["slicestream_role": "receiver", "slicestream_upsampler": self.upsampler.rawValue])
     }
 }
-
-extension ScaleAlgorithm: ExpressibleByArgument {}

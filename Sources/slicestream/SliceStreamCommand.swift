@@ -11,7 +11,7 @@ struct SliceStreamCommand: ParsableCommand {
         commandName: "slicestream",
         abstract: "Cut the bandwidth of video with learned 2x slicing, and restore it.",
         version: SliceStreamVersion.string,
-        subcommands: [ProbeCommand.self, EncodeCommand.self, DecodeCommand.self, CompareCommand.self, VersionCommand.self]
+        subcommands: [ProbeCommand.self, EncodeCommand.self, DecodeCommand.self, CompareCommand.self, BenchCommand.self, VersionCommand.self]
     )
 }
 

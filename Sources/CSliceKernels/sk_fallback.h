@@ -1,0 +1,37 @@
+/*
+ * sk_fallback.h - on non-x86 builds the ISA-specific entry points still exist
+ * (so the API is identical everywhere) and forward to the reference.
+ * Included by x86_avx2.c / x86_avx512.c with SK_SFX defined.
+ */
+int SK_SFX(sk_dwconv)(const sk_tensor *in, const sk_tensor *out, const float *weight,
+                      const float *bias, int k, int border, sk_act act, int y0, int y1)
+{ return sk_dwconv_ref(in, out, weight, bias, k, border, act, y0, y1); }
+int SK_SFX(sk_pwconv)(const sk_tensor *in, const sk_tensor *out, const float *weight,
+                      const float *bias, sk_act act, const sk_tensor *res, int y0, int y1)
+{ return sk_pwconv_ref(in, out, weight, bias, act, res, y0, y1); }
+int SK_SFX(sk_conv)(const sk_tensor *in, const sk_tensor *out, const float *weight,
+                    const float *bias, int k, int border, sk_act act, int y0, int y1)
+{ return sk_conv_ref(in, out, weight, bias, k, border, act, y0, y1); }
+int SK_SFX(sk_space_to_depth2x)(const sk_tensor *in, const sk_tensor *out, int y0, int y1)
+{ return sk_space_to_depth2x_ref(in, out, y0, y1); }
+int SK_SFX(sk_depth_to_space2x)(const sk_tensor *in, const sk_tensor *out,
+                                const sk_tensor *base, int y0, int y1)
+{ return sk_depth_to_space2x_ref(in, out, base, y0, y1); }
+int SK_SFX(sk_tconv2x)(const sk_tensor *in, const sk_tensor *out, const float *weight,
+                       const float *bias, int k, int pad, int out_pad,
+                       const sk_tensor *res, int y0, int y1)
+{ return sk_tconv2x_ref(in, out, weight, bias, k, pad, out_pad, res, y0, y1); }
+int SK_SFX(sk_bicubic2x)(const sk_tensor *in, const sk_tensor *out, float a,
+                         float *scratch, int y0, int y1)
+{ return sk_bicubic2x_ref(in, out, a, scratch, y0, y1); }
+int SK_SFX(sk_bilinear2x)(const sk_tensor *in, const sk_tensor *out, float *scratch,
+                          int y0, int y1)
+{ return sk_bilinear2x_ref(in, out, scratch, y0, y1); }
+int SK_SFX(sk_area_down2x)(const sk_tensor *in, const sk_tensor *out, int y0, int y1)
+{ return sk_area_down2x_ref(in, out, y0, y1); }
+int SK_SFX(sk_u8_to_f32)(const uint8_t *src, ptrdiff_t src_stride, float *dst,
+                         ptrdiff_t dst_stride, int w, int h, float scale, int y0, int y1)
+{ return sk_u8_to_f32_ref(src, src_stride, dst, dst_stride, w, h, scale, y0, y1); }
+int SK_SFX(sk_f32_to_u8)(const float *src, ptrdiff_t src_stride, uint8_t *dst,
+                         ptrdiff_t dst_stride, int w, int h, float scale, int y0, int y1)
+{ return sk_f32_to_u8_ref(src, src_stride, dst, dst_stride, w, h, scale, y0, y1); }

@@ -1,0 +1,206 @@
+import CSliceKernels
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Runs a ``Network`` over whole pictures, tile by tile on all cores.
+///
+/// The low-resolution grid is cut into tiles; each tile is computed with a halo of ``Network/haloRadius``
+/// pixels (clamped at the picture edges) so its centre is exactly what a whole-picture pass gives. The
+/// result therefore does not depend on the tile size or the thread count, and the SIMD level never
+/// changes a bit (every kernel is bit-identical to its reference). Each worker owns a fixed workspace,
+/// so memory per stream is bounded and known up front (``workspaceBytes``).
+public final class InferenceEngine: @unchecked Sendable {
+    /// The network.
+    public let network: Network
+    /// Tile size on the low-resolution grid (rows, columns).
+    public let tileRows: Int
+    /// Tile columns on the low-resolution grid.
+    public let tileColumns: Int
+    /// Worker threads.
+    public let threads: Int
+
+    private let parametersLock = Mutex<ParameterStore?>(nil)
+    private let plan: [Slot]
+    private let nodeSlot: [Int]
+    private let workspaces: Mutex<[Workspace]>
+    private let halo: Int
+
+    /// A reusable buffer shared by nodes whose lifetimes do not overlap.
+    private struct Slot { var floats: Int }
+
+    /// Per-worker memory: one buffer per slot plus resampling scratch.
+    /// Handed between workers only through the `workspaces` mutex; one worker uses it at a time.
+    private final class Workspace: @unchecked Sendable {
+        let buffers: [UnsafeMutablePointer<Float>]
+        let scratch: UnsafeMutablePointer<Float>
+        let bytes: Int
+
+        init(slots: [Slot], scratchFloats: Int) {
+            self.buffers = slots.map { slot in
+                let p = UnsafeMutableRawPointer.allocate(byteCount: max(64, slot.floats * 4), alignment: 64).bindMemory(to: Float.self, capacity: slot.floats)
+                p.initialize(repeating: 0, count: slot.floats)
+                return p
+            }
+            self.scratch = UnsafeMutableRawPointer.allocate(byteCount: max(64, scratchFloats * 4), alignment: 64).bindMemory(to: Float.self, capacity: scratchFloats)
+            self.scratch.initialize(repeating: 0, count: scratchFloats)
+            self.bytes = slots.reduce(0) { $0 + $1.floats * 4 } + scratchFloats * 4
+        }
+
+        deinit {
+            for b in self.buffers { UnsafeMutableRawPointer(b).deallocate() }
+            UnsafeMutableRawPointer(self.scratch).deallocate()
+        }
+    }
+
+    /// Creates an engine. `tileRows`×`tileColumns` is the tile on the low-resolution grid; `threads` 0 means
+    /// one per core.
+    public init(network: Network, parameters: ParameterStore, tileRows: Int = 64, tileColumns: Int = 128, threads: Int = 0) throws {
+        guard tileRows > 0, tileColumns > 0 else { throw EngineError(.unsupported, "tile size must be positive") }
+        guard parameters.specs == network.parameters else {
+            throw EngineError(.modelMismatch, "parameters were made for another architecture")
+        }
+        guard network.inputChannels == 1, network.outputChannels == 1 else {
+            throw EngineError(.unsupported, "picture inference needs one input and one output plane")
+        }
+        self.network = network
+        self.tileRows = tileRows
+        self.tileColumns = tileColumns
+        self.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+        self.halo = network.haloRadius
+        self.parametersLock.withLock { $0 = parameters }
+
+        // Liveness: a node's buffer is free after its last reader ran; reuse it greedily.
+        let nodes = network.nodes
+        var lastUse = Array(0..<nodes.count)
+        for (i, node) in nodes.enumerated() { for input in node.inputs { lastUse[input] = max(lastUse[input], i) } }
+        lastUse[nodes.count - 1] = nodes.count  // the output lives to the end
+        let maxRegionRows = tileRows + 2 * self.halo
+        let maxRegionCols = tileColumns + 2 * self.halo
+        func floats(_ node: Node) -> Int {
+            let rows = maxRegionRows * node.scale
+            let stride = (maxRegionCols * node.scale + 15) & ~15
+            return node.channels * rows * stride
+        }
+        var slots: [Slot] = []
+        var slotFreeAt: [Int] = []  // node index after which the slot is free
+        var nodeSlot = [Int](repeating: -1, count: nodes.count)
+        for (i, node) in nodes.enumerated() {
+            let need = floats(node)
+            if let s = slotFreeAt.indices.first(where: { slotFreeAt[$0] < i }) {
+                slots[s].floats = max(slots[s].floats, need)
+                slotFreeAt[s] = lastUse[i]
+                nodeSlot[i] = s
+            } else {
+                slots.append(Slot(floats: need))
+                slotFreeAt.append(lastUse[i])
+                nodeSlot[i] = slots.count - 1
+            }
+        }
+        self.plan = slots
+        self.nodeSlot = nodeSlot
+        let scratch = Int(sk_upscale2x_scratch_floats(Int32(maxRegionCols * 2)))
+        self.workspaces = Mutex((0..<self.threads).map { _ in Workspace(slots: slots, scratchFloats: scratch) })
+        sk_init()
+    }
+
+    /// Memory held by all workers' workspaces, in bytes (the per-stream cost of this engine).
+    public var workspaceBytes: Int { self.workspaces.withLock { $0.reduce(0) { $0 + $1.bytes } } }
+
+    /// The parameters in use.
+    public var parameters: ParameterStore { self.parametersLock.withLock { $0! } }
+
+    /// Swaps in new parameters for the same architecture; frames started afterwards use them.
+    public func replaceParameters(_ parameters: ParameterStore) throws {
+        guard parameters.specs == self.network.parameters else {
+            throw EngineError(.modelMismatch, "parameters were made for another architecture")
+        }
+        self.parametersLock.withLock { $0 = parameters }
+    }
+
+    /// The low-resolution grid for an input plane of `width`×`height`.
+    public func gridSize(inputWidth width: Int, inputHeight height: Int) -> (width: Int, height: Int) {
+        (width / self.network.inputScale, height / self.network.inputScale)
+    }
+
+    /// Runs the network on `input`, writing `output`. The output must be the low-resolution grid times the
+    /// network's output scale; an encoder ignores a trailing odd input row or column.
+    public func run(input: Plane8, output: MutablePlane8) throws {
+        let grid = self.gridSize(inputWidth: input.width, inputHeight: input.height)
+        let outScale = self.network.outputScale
+        guard grid.width > 0, grid.height > 0 else {
+            throw EngineError(.shapeMismatch, "input \(input.width)x\(input.height) is too small")
+        }
+        guard output.width == grid.width * outScale, output.height == grid.height * outScale else {
+            throw EngineError(.shapeMismatch, "output is \(output.width)x\(output.height), expected \(grid.width * outScale)x\(grid.height * outScale)")
+        }
+        let parameters = self.parameters
+        var tiles: [(Range<Int>, Range<Int>)] = []
+        for y in stride(from: 0, to: grid.height, by: self.tileRows) {
+            for x in stride(from: 0, to: grid.width, by: self.tileColumns) {
+                tiles.append((y..<min(grid.height, y + self.tileRows), x..<min(grid.width, x + self.tileColumns)))
+            }
+        }
+        let tileList = tiles
+        let failure = Mutex<EngineError?>(nil)
+        let next = Atomic<Int>(0)
+        let workers = min(self.threads, tileList.count)
+        // Workers pull tiles from a shared counter, so a slow core never holds a fixed share of the frame.
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            guard let workspace = self.workspaces.withLock({ $0.popLast() }) else { return }
+            defer { self.workspaces.withLock { $0.append(workspace) } }
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                if i >= tileList.count || failure.withLock({ $0 != nil }) { break }
+                do {
+                    try self.runTile(rows: tileList[i].0, columns: tileList[i].1, grid: grid, input: input, output: output,
+                                     parameters: parameters, workspace: workspace)
+                } catch let error as EngineError {
+                    failure.withLock { $0 = $0 ?? error }
+                } catch {
+                    failure.withLock { $0 = $0 ?? EngineError(.kernelRejected, "\(error)") }
+                }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+
+    private func runTile(rows: Range<Int>, columns: Range<Int>, grid: (width: Int, height: Int), input: Plane8, output: MutablePlane8,
+                         parameters: ParameterStore, workspace: Workspace) throws {
+        let region = (rows: max(0, rows.lowerBound - self.halo)..<min(grid.height, rows.upperBound + self.halo),
+                      cols: max(0, columns.lowerBound - self.halo)..<min(grid.width, columns.upperBound + self.halo))
+        let nodes = self.network.nodes
+        var views: [TensorView] = []
+        views.reserveCapacity(nodes.count)
+        for (i, node) in nodes.enumerated() {
+            let h = region.rows.count * node.scale
+            let w = region.cols.count * node.scale
+            let stride = (w + 15) & ~15
+            views.append(TensorView(data: workspace.buffers[self.nodeSlot[i]], channels: node.channels, height: h, width: w,
+                                    rowStride: stride, planeStride: stride * h))
+        }
+        for (i, node) in nodes.enumerated() {
+            var out = views[i]
+            let name = node.name
+            let h = Int32(out.height)
+            if node.operation == .input {
+                let s = node.scale
+                let src = input.base + (region.rows.lowerBound * s) * input.stride + region.cols.lowerBound * s
+                try Kernels.check(sk_u8_to_f32(src, input.stride, out.raw.data, out.raw.stride, out.raw.w, h, 1.0 / 255.0, 0, h), "input")
+                continue
+            }
+            var a = views[node.inputs[0]]
+            var b: TensorView? = node.inputs.count > 1 ? views[node.inputs[1]] : nil
+            try Kernels.apply(node.operation, input: &a, second: &b, output: &out, parameters: parameters, name: name, scratch: workspace.scratch)
+        }
+        // Write the tile's centre (not its halo) to the output plane.
+        let s = self.network.outputScale
+        let last = views[nodes.count - 1]
+        let dy = (rows.lowerBound - region.rows.lowerBound) * s
+        let dx = (columns.lowerBound - region.cols.lowerBound) * s
+        let src = last.raw.data + dy * last.raw.stride + dx
+        let dst = output.base + rows.lowerBound * s * output.stride + columns.lowerBound * s
+        let h = Int32(rows.count * s)
+        try Kernels.check(sk_f32_to_u8(src, last.raw.stride, dst, output.stride, Int32(columns.count * s), h, 255, 0, h), "output")
+    }
+}

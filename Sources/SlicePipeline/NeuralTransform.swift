@@ -1,0 +1,59 @@
+import CFFmpeg
+import SliceEngine
+import SliceMedia
+import SliceModels
+
+/// A learned 2x transform in the pipeline's transform slot: luma through a model on all cores (the
+/// slicing encoder on the sender, an upsampler on the receiver), chroma through swscale (area down,
+/// lanczos up). Output bytes are identical on every CPU and SIMD level.
+public final class NeuralTransform: FrameTransform {
+    /// The model in use.
+    public let model: Model
+    public let outputSize: Size
+    public var name: String { self.model.name }
+    public var tags: [String: String] {
+        ["slicestream_model": self.model.name, "slicestream_model_hash": self.model.shortHash,
+         "slicestream_architecture": self.model.architecture.description]
+    }
+
+    private let engine: InferenceEngine
+    private let chroma: PlaneScaler
+    private let inputSize: Size
+
+    /// Creates the transform for frames of `inputSize`.
+    public init(model: Model, inputSize: Size, threads: Int = 0, tileRows: Int = 64, tileColumns: Int = 128) throws {
+        self.model = model
+        self.inputSize = inputSize
+        self.outputSize = model.architecture.isEncoder ? inputSize.halvedEven : inputSize.doubled
+        self.engine = try InferenceEngine(network: model.network, parameters: model.parameters, tileRows: tileRows,
+                                          tileColumns: tileColumns, threads: threads)
+        let chromaIn = Size(width: (inputSize.width + 1) / 2, height: (inputSize.height + 1) / 2)
+        let chromaOut = Size(width: (self.outputSize.width + 1) / 2, height: (self.outputSize.height + 1) / 2)
+        self.chroma = try PlaneScaler(from: chromaIn, to: chromaOut, algorithm: model.architecture.isEncoder ? .area : .lanczos)
+    }
+
+    /// Bytes of working memory the engine holds for this stream.
+    public var workspaceBytes: Int { self.engine.workspaceBytes }
+
+    public func process(_ frame: Frame) throws -> Frame {
+        guard frame.size == self.inputSize, frame.pixelFormat == AV_PIX_FMT_YUV420P else {
+            throw MediaError(.invalidArgument, call: "", message: "learned transform expects yuv420p \(self.inputSize), got \(PixelFormat.name(frame.pixelFormat)) \(frame.size)")
+        }
+        let output = try Frame(size: self.outputSize, format: AV_PIX_FMT_YUV420P)
+        // An encoder reads exactly twice its output (dropping a trailing odd row or column).
+        let lumaIn = self.model.architecture.isEncoder
+            ? Size(width: self.outputSize.width * 2, height: self.outputSize.height * 2) : self.inputSize
+        do {
+            try self.engine.run(
+                input: Plane8(base: frame.data(0), stride: frame.stride(0), width: lumaIn.width, height: lumaIn.height),
+                output: MutablePlane8(base: output.data(0), stride: output.stride(0), width: self.outputSize.width, height: self.outputSize.height))
+        } catch let error as EngineError {
+            throw MediaError(.invalidArgument, call: "InferenceEngine.run", message: error.description, context: self.model.name)
+        }
+        for plane in 1...2 {
+            try self.chroma.scale(frame.data(plane), sourceStride: frame.stride(plane), into: output.data(plane), destinationStride: output.stride(plane))
+        }
+        output.copyProperties(from: frame)
+        return output
+    }
+}

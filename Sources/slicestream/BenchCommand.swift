@@ -1,0 +1,163 @@
+import ArgumentParser
+import CFFmpeg
+import Foundation
+import SliceEngine
+import SliceMedia
+import SliceModels
+import SlicePipeline
+
+/// `slicestream bench`: speed of every transform on 1080p-class frames, as ratios to swscale measured in
+/// the same process (these machines are shared and noisy; ratios survive that, absolute times do not).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure transform speed against swscale (use a release build).")
+
+    @Option(help: "Natural clip whose first frame is used (scaled to the bench sizes).") var clip: String = "testvectors/bikes-3s.mp4"
+    @Option(help: "Seconds to spend on each measurement.") var seconds: Double = 2
+    @Option(help: "Worker threads for learned transforms (0: one per core).") var threads: Int = 0
+    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Also time each layer of every model on one 76x140 tile (one thread).") var profile = false
+    @Option(help: "Tile size RxC on the low-resolution grid for learned transforms.") var tile: String = "64x128"
+
+    struct Row: Encodable {
+        var name: String
+        var direction: String
+        var millisecondsPerFrame: Double
+        var framesPerSecond: Double
+        var ratioToLanczos: Double
+        var gmacPerSecond: Double?
+        var macsPerPixel: Int?
+        var workspaceMiB: Double?
+    }
+
+    struct Report: Encodable {
+        var cpuLevel: String
+        var cores: Int
+        var rows: [Row]
+        var pointwiseGflops: Double
+        var fmaPeakGflops: Double
+        var pointwisePercentOfPeak: Double
+    }
+
+    private var tileSize: (rows: Int, columns: Int) {
+        let parts = self.tile.split(separator: "x").compactMap { Int($0) }
+        return parts.count == 2 ? (parts[0], parts[1]) : (64, 128)
+    }
+
+    /// Median milliseconds per call of `body` over about `seconds`.
+    private func measure(_ body: () throws -> Void) rethrows -> Double {
+        for _ in 0..<3 { try body() }
+        var samples: [Double] = []
+        let deadline = Date().addingTimeInterval(self.seconds)
+        repeat {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try body()
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        } while Date() < deadline || samples.count < 5
+        samples.sort()
+        return samples[samples.count / 2]
+    }
+
+    func run() throws {
+        do {
+            try self.runBench()
+        } catch {
+            throw reportFailure(error)
+        }
+    }
+
+    private func runBench() throws {
+        let low = Size(width: 960, height: 540)
+        let high = Size(width: 1920, height: 1080)
+        let source = try BenchCommand.firstFrame(of: self.clip)
+        let lowFrame = try Scaler(outputSize: low, outputFormat: AV_PIX_FMT_YUV420P, algorithm: .lanczos).scale(source)
+        let highFrame = try Scaler(outputSize: high, outputFormat: AV_PIX_FMT_YUV420P, algorithm: .lanczos).scale(source)
+
+        var rows: [Row] = []
+        let lanczosUp = try ScaleTransform(algorithm: .lanczos, outputSize: high)
+        let upBase = try self.measure { _ = try lanczosUp.process(lowFrame) }
+        let lanczosDown = try ScaleTransform(algorithm: .lanczos, outputSize: low)
+        let downBase = try self.measure { _ = try lanczosDown.process(highFrame) }
+        rows.append(Row(name: "swscale lanczos", direction: "960x540 -> 1920x1080", millisecondsPerFrame: upBase, framesPerSecond: 1000 / upBase, ratioToLanczos: 1))
+        for algorithm in [ScaleAlgorithm.bicubic, .bilinear] {
+            let t = try ScaleTransform(algorithm: algorithm, outputSize: high)
+            let ms = try self.measure { _ = try t.process(lowFrame) }
+            rows.append(Row(name: "swscale \(algorithm.rawValue)", direction: "960x540 -> 1920x1080", millisecondsPerFrame: ms, framesPerSecond: 1000 / ms, ratioToLanczos: ms / upBase))
+        }
+        rows.append(Row(name: "swscale lanczos", direction: "1920x1080 -> 960x540", millisecondsPerFrame: downBase, framesPerSecond: 1000 / downBase, ratioToLanczos: 1))
+        let area = try ScaleTransform(algorithm: .area, outputSize: low)
+        let areaMs = try self.measure { _ = try area.process(highFrame) }
+        rows.append(Row(name: "swscale area", direction: "1920x1080 -> 960x540", millisecondsPerFrame: areaMs, framesPerSecond: 1000 / areaMs, ratioToLanczos: areaMs / downBase))
+
+        for entry in ModelRegistry.catalogue {
+            // Speed does not depend on the weights; random ones keep every layer live.
+            let network = try entry.architecture.network()
+            var rng = SplitMix64(seed: 1)
+            let values = Dictionary(uniqueKeysWithValues: network.parameters.map { spec in
+                (spec.name, (0..<spec.count).map { _ in Float(rng.nextUnit() - 0.5) * 0.2 })
+            })
+            let model = try Model(name: entry.name, architecture: entry.architecture, parameters: try ParameterStore(network: network, values: values))
+            let isEncoder = entry.architecture.isEncoder
+            let transform = try NeuralTransform(model: model, inputSize: isEncoder ? high : low, threads: self.threads,
+                                                tileRows: self.tileSize.rows, tileColumns: self.tileSize.columns)
+            if self.profile {
+                let probe = Tensor(channels: 1, height: 76 * network.inputScale, width: 140 * network.inputScale)
+                for (name, ms) in try network.profile(parameters: model.parameters, input: probe) {
+                    print(String(format: "  %@ %-70@ %8.3f ms", entry.name, name, ms))
+                }
+            }
+            let input = isEncoder ? highFrame : lowFrame
+            let ms = try self.measure { _ = try transform.process(input) }
+            let macs = Double(network.macsPerPixel) * Double(low.area)
+            rows.append(Row(name: "\(entry.name) (\(entry.architecture))", direction: isEncoder ? "1920x1080 -> 960x540" : "960x540 -> 1920x1080",
+                            millisecondsPerFrame: ms, framesPerSecond: 1000 / ms, ratioToLanczos: ms / (isEncoder ? downBase : upBase),
+                            gmacPerSecond: macs / ms / 1e6, macsPerPixel: network.macsPerPixel,
+                            workspaceMiB: Double(transform.workspaceBytes) / 1048576))
+        }
+
+        // Kernel efficiency: one pointwise 16->16 over a cache-resident 8x960 band, single thread, vs FMA peak.
+        let tile = Tensor(channels: 16, height: 8, width: 960)
+        var rng = SplitMix64(seed: 2)
+        let weights = (0..<256).map { _ in Float(rng.nextUnit() - 0.5) }
+        let bias = [Float](repeating: 0.01, count: 16)
+        let tileOut = Tensor(channels: 16, height: 8, width: 960)
+        let pwMs = try self.measure {
+            for _ in 0..<20 {
+                try Operator.run(.pointwise(outputs: 16, activation: .none, residual: false), input: tile, output: tileOut, weight: weights, bias: bias)
+            }
+        }
+        let pwGflops = 2.0 * 256 * Double(8 * 960) * 20 / pwMs / 1e6
+        let peak = FMAPeak.measureGflops()
+
+        let report = Report(cpuLevel: CPULevel.active.description, cores: ProcessInfo.processInfo.activeProcessorCount, rows: rows,
+                            pointwiseGflops: pwGflops, fmaPeakGflops: peak, pointwisePercentOfPeak: 100 * pwGflops / peak)
+        if self.json {
+            try printJSON(report)
+            return
+        }
+        print("slicestream bench: CPU level \(report.cpuLevel), \(report.cores) cores, median of ~\(self.seconds) s each")
+        print("transform                                    direction              ms/frame      fps  x lanczos   GMAC/s  MACs/px  work MiB")
+        for r in rows {
+            let name = r.name.padding(toLength: 44, withPad: " ", startingAt: 0)
+            let dir = r.direction.padding(toLength: 21, withPad: " ", startingAt: 0)
+            var line = "\(name) \(dir)" + String(format: " %9.2f %8.1f %10.2f", r.millisecondsPerFrame, r.framesPerSecond, r.ratioToLanczos)
+            if let g = r.gmacPerSecond, let m = r.macsPerPixel, let w = r.workspaceMiB { line += String(format: " %8.1f %8d %9.1f", g, m, w) }
+            print(line)
+        }
+        print(String(format: "pointwise 16->16 kernel: %.1f GFLOP/s on one core = %.0f%% of the measured FMA peak (%.1f GFLOP/s)",
+                     pwGflops, report.pointwisePercentOfPeak, peak))
+    }
+
+    /// Decodes the first video frame of a file.
+    static func firstFrame(of path: String) throws -> Frame {
+        let demuxer = try Demuxer(url: path)
+        let index = try demuxer.requireVideoStream()
+        let decoder = try Decoder(demuxer: demuxer, stream: index, threads: 1)
+        var first: Frame? = nil
+        while first == nil, let packet = try demuxer.read() {
+            if packet.streamIndex == index { try decoder.decode(packet) { if first == nil { first = $0 } } }
+        }
+        if first == nil { try decoder.decode(nil) { if first == nil { first = $0 } } }
+        guard let frame = first else { throw MediaError(.decode, call: "", message: "no frame decoded", context: path) }
+        return frame
+    }
+}
