@@ -49,6 +49,7 @@ let package = Package(
             dependencies: [
                 "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -60,8 +61,8 @@ let package = Package(
         .testTarget(name: "SliceEngineTests", dependencies: ["SliceEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "SliceModelsTests", dependencies: ["SliceModels", "SliceEngine"]),
         .testTarget(name: "SliceMediaTests", dependencies: ["SliceMedia", "SliceTestSupport"]),
-        .testTarget(name: "SlicePipelineTests", dependencies: ["SlicePipeline", "SliceMedia", "SliceTestSupport"]),
-        .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceTestSupport"]),
+        .testTarget(name: "SlicePipelineTests", dependencies: ["SlicePipeline", "SliceMedia", "SliceModels", "SliceEngine", "SliceTestSupport"]),
+        .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

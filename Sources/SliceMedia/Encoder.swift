@@ -83,6 +83,9 @@ public final class Encoder {
         if globalHeader { ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
 
         var opts = settings.options
+        if (settings.codec == "libx264" || settings.codec == "libx265") && opts["udu_sei"] == nil {
+            opts["udu_sei"] = "1"  // write frames' user-data SEI: stream tags and in-band model updates
+        }
         if !settings.isLossless {
             if let crf = settings.crf { opts["crf"] = crf == crf.rounded() ? String(Int(crf)) : String(crf) }
             if let preset = settings.preset { opts["preset"] = preset }

@@ -114,3 +114,46 @@ enum CArray {
         }
     }
 }
+
+extension Frame {
+    /// Payloads of the frame's H.264/H.265 "user data unregistered" SEI messages (16-byte UUID first), as
+    /// decoders export them and libx264/libx265 (with `udu_sei`) write them.
+    public var userDataSEI: [[UInt8]] {
+        var result: [[UInt8]] = []
+        let count = Int(self.pointer.pointee.nb_side_data)
+        for i in 0..<count {
+            guard let sd = self.pointer.pointee.side_data[i], sd.pointee.type == AV_FRAME_DATA_SEI_UNREGISTERED,
+                  let data = sd.pointee.data, sd.pointee.size > 0 else { continue }
+            result.append(Array(UnsafeBufferPointer(start: data, count: Int(sd.pointee.size))))
+        }
+        return result
+    }
+
+    /// Attaches a user-data-unregistered SEI payload (16-byte UUID + data) for the encoder to write.
+    public func addUserDataSEI(_ payload: [UInt8]) throws {
+        guard payload.count >= 16 else {
+            throw MediaError(.invalidArgument, call: "av_frame_new_side_data", message: "an unregistered SEI payload starts with a 16-byte UUID")
+        }
+        guard let sd = av_frame_new_side_data(self.pointer, AV_FRAME_DATA_SEI_UNREGISTERED, payload.count) else {
+            throw MediaError(.outOfMemory, call: "av_frame_new_side_data", message: "cannot attach SEI")
+        }
+        payload.withUnsafeBufferPointer { sd.pointee.data.update(from: $0.baseAddress!, count: payload.count) }
+    }
+
+    /// Removes unregistered SEI payloads whose UUID matches `uuid` (all of them when nil).
+    public func removeUserDataSEI(uuid: [UInt8]? = nil) {
+        var i = Int32(0)
+        while i < self.pointer.pointee.nb_side_data {
+            let sd = self.pointer.pointee.side_data[Int(i)]!
+            if sd.pointee.type == AV_FRAME_DATA_SEI_UNREGISTERED,
+               uuid.map({ u in sd.pointee.size >= 16 && Array(UnsafeBufferPointer(start: sd.pointee.data, count: 16)) == u }) ?? true {
+                // av_frame_remove_side_data removes every entry of a type, so keep the others and re-add them.
+                let keep = self.userDataSEI.filter { uuid != nil && Array($0.prefix(16)) != uuid! }
+                av_frame_remove_side_data(self.pointer, AV_FRAME_DATA_SEI_UNREGISTERED)
+                for payload in keep { try? self.addUserDataSEI(payload) }
+                return
+            }
+            i += 1
+        }
+    }
+}

@@ -27,6 +27,23 @@ public enum ModelRegistry {
               summary: "receiver: transposed-convolution upsampler"),
     ]
 
+    /// Folders searched for `NAME.safetensors` before the bundled models: `SLICESTREAM_MODEL_PATH`
+    /// (colon-separated), then the installed model folder.
+    public static var searchPath: [String] {
+        let env = ProcessInfo.processInfo.environment["SLICESTREAM_MODEL_PATH"].map { $0.split(separator: ":").map(String.init) } ?? []
+        return env + ["/usr/local/share/slicestream/models"]
+    }
+
+    /// The installed file for `name` in ``searchPath``, if any.
+    public static func installedURL(_ name: String) -> URL? {
+        guard !name.isEmpty, !name.contains("/") else { return nil }
+        for dir in searchPath {
+            let url = URL(fileURLWithPath: dir).appendingPathComponent("\(name).safetensors")
+            if FileManager.default.fileExists(atPath: url.path) { return url }
+        }
+        return nil
+    }
+
     /// The bundled weights file for a catalogue name, if one ships with this build.
     public static func bundledURL(_ name: String) -> URL? {
         Bundle.module.url(forResource: name, withExtension: "safetensors", subdirectory: "Resources")
@@ -35,7 +52,7 @@ public enum ModelRegistry {
     /// Names that have bundled weights.
     public static var bundledNames: [String] { catalogue.map(\.name).filter { bundledURL($0) != nil } }
 
-    /// Resolves `--model` text: a path to a `.safetensors` file, a bundled name, or `untrained:NAME` for the
+    /// Resolves `--model` text: a path to a `.safetensors` file, an installed or bundled name, or `untrained:NAME` for the
     /// catalogue architecture with untrained weights (equal to the classical base; for tests and benchmarks).
     public static func resolve(_ text: String) throws -> Model {
         if text.hasPrefix("untrained:") {
@@ -48,7 +65,7 @@ public enum ModelRegistry {
         if text.contains("/") || text.hasSuffix(".safetensors") {
             return try Model.load(contentsOf: URL(fileURLWithPath: text))
         }
-        if let url = bundledURL(text) {
+        if let url = installedURL(text) ?? bundledURL(text) {
             return try Model.load(contentsOf: url, name: text)
         }
         if catalogue.contains(where: { $0.name == text }) {

@@ -36,6 +36,8 @@ public enum TransformSpec: Sendable, Equatable {
     /// A learned 2x model (`--model` text: bundled name, file path or `untrained:NAME`); encoders halve,
     /// upsamplers double.
     case learned(String)
+    /// Receiver: the upsampler the sender's tag asks for, else the generic model, else this kernel.
+    case automaticUpsampler(fallback: ScaleAlgorithm)
 
     /// The output size for a given working size.
     public func outputSize(for input: Size) -> Size {
@@ -43,15 +45,15 @@ public enum TransformSpec: Sendable, Equatable {
         case .passthrough: return input
         case .scale(_, let size): return size
         case .downscale2x: return input.halvedEven
-        case .upscale2x: return input.doubled
+        case .upscale2x, .automaticUpsampler: return input.doubled
         case .learned(let text):
             let isEncoder = (try? ModelRegistry.resolve(text))?.architecture.isEncoder ?? false
             return isEncoder ? input.halvedEven : input.doubled
         }
     }
 
-    /// Builds the transform for a given working size.
-    public func makeTransform(inputSize: Size) throws -> any FrameTransform {
+    /// Builds the transform for a given working size; `inputTag` is the tag found in the input container.
+    public func makeTransform(inputSize: Size, inputTag: StreamTag? = nil) throws -> any FrameTransform {
         switch self {
         case .passthrough: return IdentityTransform(size: inputSize)
         case .scale(let algorithm, _), .downscale2x(let algorithm), .upscale2x(let algorithm):
@@ -64,6 +66,8 @@ public enum TransformSpec: Sendable, Equatable {
                 throw MediaError(.invalidArgument, call: "ModelRegistry.resolve", message: "\(error)", context: text)
             }
             return try NeuralTransform(model: model, inputSize: inputSize)
+        case .automaticUpsampler(let fallback):
+            return AutomaticUpsampler(inputSize: inputSize, containerTag: inputTag, fallback: fallback)
         }
     }
 }

@@ -28,6 +28,10 @@ public struct PipelineConfiguration: Sendable {
     public var tags: [String: String]
     /// Stop after this many video frames (nil: the whole input).
     public var maximumFrames: Int?
+    /// Sender: the tag written in-band (SEI) and in the container.
+    public var streamTag: StreamTag?
+    /// Sender: repeat the in-band tag every this many frames, so late joiners find it.
+    public var tagInterval: Int = 25
 
     /// Creates a configuration.
     public init(input: String, inputOptions: InputOptions = InputOptions(), output: String,
@@ -78,6 +82,8 @@ public struct PipelineReport: Sendable, Codable {
     public var resizedFrames: Int
     /// Timestamps that were missing or went backwards and were repaired.
     public var timestampRepairs: Int
+    /// The last SliceStream tag seen in the input (in-band or container).
+    public var inputTag: StreamTag?
     /// Per-stage counters.
     public var stages: [StageSnapshot]
 
@@ -135,6 +141,8 @@ public final class Pipeline: Sendable {
         var error: PipelineError? = nil
         var stopRequested = false
         var launched = false
+        var inputTag: StreamTag? = nil
+        var transformName = ""
     }
 
     private let counters = Mutex(Counters())
@@ -160,10 +168,11 @@ public final class Pipeline: Sendable {
         let copyMap: [Int: (out: Int, timeBase: Rational)]
         let inputTimeBase: Rational
         let frameDuration: Int64
+        let inputTag: StreamTag?
 
         init(demuxer: Demuxer, videoStream: Int, decoder: Decoder, converter: Scaler, transform: any FrameTransform,
              encoder: Encoder, muxer: Muxer, videoOutStream: Int, copyMap: [Int: (out: Int, timeBase: Rational)],
-             inputTimeBase: Rational, frameDuration: Int64) {
+             inputTimeBase: Rational, frameDuration: Int64, inputTag: StreamTag?) {
             self.demuxer = demuxer
             self.videoStream = videoStream
             self.decoder = decoder
@@ -175,12 +184,13 @@ public final class Pipeline: Sendable {
             self.copyMap = copyMap
             self.inputTimeBase = inputTimeBase
             self.frameDuration = frameDuration
+            self.inputTag = inputTag
         }
     }
 
     /// Opens input, decoder, transform, encoder and output, and writes the output header.
     public init(configuration: PipelineConfiguration) throws {
-        self.configuration = configuration
+        var configuration = configuration
         do {
             let demuxer = try Demuxer(url: configuration.input, options: configuration.inputOptions)
             let videoIndex = try demuxer.requireVideoStream()
@@ -191,8 +201,18 @@ public final class Pipeline: Sendable {
             let decoder = try Decoder(demuxer: demuxer, stream: videoIndex, threads: configuration.decoderThreads)
             let working = size
             let converter = try Scaler(outputSize: working, outputFormat: AV_PIX_FMT_YUV420P, algorithm: .bicubic)
-            let transform = try configuration.transform.makeTransform(inputSize: working)
+            let inputTag = StreamTag(metadata: demuxer.metadata) ?? StreamTag(metadata: info.metadata)
+            let transform = try configuration.transform.makeTransform(inputSize: working, inputTag: inputTag)
             let outSize = transform.outputSize
+            if var tag = configuration.streamTag {
+                // The sender's tag names the exact model and the source size, known only now.
+                if tag.sourceSize == nil { tag.sourceSize = working.description }
+                if let hash = transform.tags["slicestream_model_hash"] {
+                    tag.downscaler = transform.name
+                    tag.downscalerHash = hash
+                }
+                configuration.streamTag = tag
+            }
             if outSize.width % 2 != 0 || outSize.height % 2 != 0, !configuration.encoder.isLossless {
                 throw PipelineError(.setup, message: "output size \(outSize) is odd; 4:2:0 encoders need even sizes")
             }
@@ -204,6 +224,7 @@ public final class Pipeline: Sendable {
             outputOptions.metadata = inherited.merging(configuration.tags) { _, ours in ours }
                 .merging(configuration.outputOptions.metadata) { _, ours in ours }
                 .merging(transform.tags) { _, model in model }
+                .merging(configuration.streamTag?.metadata ?? [:]) { _, tag in tag }
             let muxer = try Muxer(url: configuration.output, options: outputOptions)
             let frameRate = info.frameRate ?? Rational(25, 1)
             let rawOutput = configuration.encoder.isLossless || muxer.formatName == "yuv4mpegpipe"
@@ -213,7 +234,7 @@ public final class Pipeline: Sendable {
             let encoder = try Encoder(settings: configuration.encoder, size: outSize, pixelFormat: AV_PIX_FMT_YUV420P,
                                       timeBase: encoderTimeBase, frameRate: frameRate,
                                       sampleAspectRatio: info.sampleAspectRatio, globalHeader: muxer.needsGlobalHeader)
-            let tags = configuration.tags.merging(transform.tags) { a, _ in a }
+            let tags = configuration.tags.merging(transform.tags) { a, _ in a }.merging(configuration.streamTag?.metadata ?? [:]) { _, t in t }
             let videoOut = try muxer.addStream(encoder: encoder, metadata: tags)
             var copyMap: [Int: (out: Int, timeBase: Rational)] = [:]
             if configuration.copyOtherStreams {
@@ -227,6 +248,7 @@ public final class Pipeline: Sendable {
             try muxer.writeHeader()
             let frameDuration = max(1, av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), encoderTimeBase.avRational))
 
+            self.configuration = configuration
             self.workingSize = working
             self.inputDuration = demuxer.duration
             self.outputSize = outSize
@@ -235,7 +257,7 @@ public final class Pipeline: Sendable {
             self.resources = Handoff(value: Resources(
                 demuxer: demuxer, videoStream: videoIndex, decoder: decoder, converter: converter, transform: transform,
                 encoder: encoder, muxer: muxer, videoOutStream: videoOut, copyMap: copyMap,
-                inputTimeBase: info.timeBase, frameDuration: frameDuration))
+                inputTimeBase: info.timeBase, frameDuration: frameDuration, inputTag: inputTag))
         } catch let error as MediaError {
             throw PipelineError(.setup, message: error.description, mediaError: error)
         }
@@ -246,6 +268,7 @@ public final class Pipeline: Sendable {
         self.encodeQueue = BoundedQueue(capacity: capacity)
         self.muxQueue = BoundedQueue(capacity: capacity * 8, producers: 2)  // encoder + copied streams
         self.stages = ["demux", "decode", "convert", "transform", "encode", "mux"].map(StageStatistics.init(name:))
+        if let tag = self.resources.value.inputTag { self.counters.withLock { $0.inputTag = tag } }
     }
 
     // MARK: - Control
@@ -305,11 +328,12 @@ public final class Pipeline: Sendable {
         let media = c.firstPTS.map { c.lastPTS - $0 + frameSeconds } ?? 0
         return PipelineReport(
             input: self.configuration.input, output: self.configuration.output,
-            inputSize: self.workingSize.description, outputSize: self.outputSize.description, transform: self.transformName,
+            inputSize: self.workingSize.description, outputSize: self.outputSize.description,
+            transform: c.transformName.isEmpty ? self.transformName : c.transformName,
             framesDecoded: c.framesDecoded, framesEncoded: c.framesEncoded, packetsCopied: c.packetsCopied,
             videoBytes: c.videoBytes, mediaSeconds: max(0, media), elapsedSeconds: elapsed,
             corruptPackets: c.corruptPackets, resizedFrames: c.resizedFrames, timestampRepairs: c.timestampRepairs,
-            stages: self.stages.map { $0.snapshot() })
+            inputTag: c.inputTag, stages: self.stages.map { $0.snapshot() })
     }
 
     private func fail(_ error: PipelineError) {
@@ -384,7 +408,11 @@ public final class Pipeline: Sendable {
                     stats.countDropped()
                     continue
                 }
-                self.counters.withLock { $0.framesDecoded += 1 }
+                let tag = StreamTag.find(in: frame)
+                self.counters.withLock { c in
+                    c.framesDecoded += 1
+                    if let tag { c.inputTag = tag }
+                }
                 if self.convertQueue.push(frame) { stats.countOut() }
             }
             decoded.removeAll(keepingCapacity: true)
@@ -423,6 +451,8 @@ public final class Pipeline: Sendable {
         while let frame = self.transformQueue.pop() {
             stats.countIn()
             let output = try stats.time { try r.transform.process(frame) }
+            let name = r.transform.name
+            self.counters.withLock { if $0.transformName != name { $0.transformName = name } }
             if self.encodeQueue.push(output) { stats.countOut() }
         }
     }
@@ -431,6 +461,7 @@ public final class Pipeline: Sendable {
         let stats = self.stages[4]
         defer { self.muxQueue.finish() }
         var lastPTS: Int64? = nil
+        var encodedCount = 0
         var packets: [Packet] = []
         let encoderTimeBase = r.encoder.timeBase
         func handOn() {
@@ -460,6 +491,12 @@ public final class Pipeline: Sendable {
             }
             lastPTS = pts
             frame.pts = pts
+            // Our own tag is rewritten, never forwarded from the input; other SEI passes through.
+            frame.removeUserDataSEI(uuid: StreamTag.uuid)
+            if let tag = self.configuration.streamTag, encodedCount % max(1, self.configuration.tagInterval) == 0 {
+                try frame.addUserDataSEI(tag.seiPayload)
+            }
+            encodedCount += 1
             frame.pointer.pointee.time_base = encoderTimeBase.avRational
             try stats.time { try r.encoder.encode(frame) { packets.append($0) } }
             let seconds = Double(pts) * encoderTimeBase.doubleValue

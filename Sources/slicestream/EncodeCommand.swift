@@ -20,6 +20,8 @@ struct EncodeCommand: ParsableCommand {
     @OptionGroup var options: PipelineOptions
     @Option(help: "Downscaler: area, bicubic, lanczos, or slice (the learned slicing encoder).") var downscaler: Downscaler = .area
     @Option(help: "Model for --downscaler slice: a bundled name, a .safetensors path, or untrained:NAME.") var model: String?
+    @Option(name: .customLong("receiver-model"), help: "Upsampler the stream tag asks receivers to use (default: the encoder model's partner, or sr2x).") var receiverModel: String?
+    @Flag(name: .customLong("no-tag"), help: "Do not tag the stream (in-band SEI and container metadata).") var noTag = false
 
     func validate() throws {
         if self.model != nil && self.downscaler != .slice { throw ValidationError("--model goes with --downscaler slice") }
@@ -33,7 +35,16 @@ struct EncodeCommand: ParsableCommand {
         case .lanczos: transform = .downscale2x(.lanczos)
         case .slice: transform = .learned(self.model ?? "slice2x")
         }
-        try self.options.run(transform: transform, tags: ["slicestream_role": "sender", "slicestream_downscaler": self.downscaler.rawValue])
+        var tag: StreamTag? = nil
+        if !self.noTag {
+            var upsampler = self.receiverModel
+            if upsampler == nil, self.downscaler == .slice {
+                upsampler = (try? ModelRegistry.resolve(self.model ?? "slice2x"))?.metadata["receiver"]
+            }
+            tag = StreamTag(downscaler: self.downscaler == .slice ? (self.model ?? "slice2x") : self.downscaler.rawValue,
+                            upsampler: upsampler ?? "sr2x")
+        }
+        try self.options.run(transform: transform, tags: ["slicestream_role": "sender"], streamTag: tag)
     }
 }
 
@@ -42,29 +53,31 @@ struct DecodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "decode", abstract: "Receiver: decode, rebuild full resolution (2x) and re-encode.")
 
     @OptionGroup var options: PipelineOptions
-    @Option(help: "Upsampler: bicubic, lanczos, subpixel or transposed (learned).") var upsampler: Upsampler = .lanczos
+    @Option(help: "Upsampler: bicubic, lanczos, subpixel or transposed (learned). Default: what the stream's tag asks for, else the generic learned model, else lanczos.") var upsampler: Upsampler?
     @Option(help: "Model for a learned upsampler: a bundled name, a .safetensors path, or untrained:NAME.") var model: String?
     @Option(help: "Exact output size WxH for a classical upsampler (e.g. to restore an odd source size); default twice the input.") var size: String?
 
     func validate() throws {
         if let s = self.size, Size(parsing: s) == nil { throw ValidationError("bad --size '\(s)' (use WxH)") }
-        if self.model != nil && [.bicubic, .lanczos].contains(self.upsampler) {
+        if self.model != nil && [.bicubic, .lanczos, nil].contains(self.upsampler) {
             throw ValidationError("--model goes with --upsampler subpixel or transposed")
         }
-        if self.size != nil && [.subpixel, .transposed].contains(self.upsampler) {
-            throw ValidationError("--size works with classical upsamplers only; learned ones give exactly 2x")
+        if self.size != nil && ![.bicubic, .lanczos].contains(self.upsampler) {
+            throw ValidationError("--size needs --upsampler bicubic or lanczos; learned ones give exactly 2x")
         }
     }
 
     func run() throws {
         let transform: TransformSpec
         switch self.upsampler {
+        case nil:
+            transform = .automaticUpsampler(fallback: .lanczos)
         case .bicubic, .lanczos:
             let algorithm: ScaleAlgorithm = self.upsampler == .bicubic ? .bicubic : .lanczos
             transform = self.size.flatMap(Size.init(parsing:)).map { .scale(algorithm, $0) } ?? .upscale2x(algorithm)
         case .subpixel: transform = .learned(self.model ?? "sr2x")
         case .transposed: transform = .learned(self.model ?? "sr2x-tconv")
         }
-        try self.options.run(transform: transform, tags: ["slicestream_role": "receiver", "slicestream_upsampler": self.upsampler.rawValue])
+        try self.options.run(transform: transform, tags: ["slicestream_role": "receiver"])
     }
 }

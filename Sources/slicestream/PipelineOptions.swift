@@ -28,22 +28,25 @@ struct PipelineOptions: ParsableArguments {
         if let f = self.frames, f <= 0 { throw ValidationError("--frames must be positive") }
     }
 
-    func configuration(transform: TransformSpec, tags: [String: String]) -> PipelineConfiguration {
+    func configuration(transform: TransformSpec, tags: [String: String], streamTag: StreamTag? = nil) -> PipelineConfiguration {
         var outputFormat = self.format
         if outputFormat == nil && self.output.lowercased().hasSuffix(".y4m") { outputFormat = "yuv4mpegpipe" }
         var encoder = EncoderSettings(codec: self.codec, crf: self.crf, bitRate: self.bitrate.flatMap(parseBitRate),
                                       preset: self.preset, gop: self.gop, threads: self.threads)
         if outputFormat == "yuv4mpegpipe" { encoder = EncoderSettings(codec: "wrapped_avframe") }  // what y4m takes in FFmpeg 5.1
-        return PipelineConfiguration(
+        var config = PipelineConfiguration(
             input: self.input, inputOptions: InputOptions(format: self.inputFormat, openTimeout: self.timeout, readTimeout: self.timeout),
             output: self.output, outputOptions: OutputOptions(format: outputFormat, metadata: tags),
             encoder: encoder, transform: transform, copyOtherStreams: !self.noCopy, tags: tags, maximumFrames: self.frames)
+        config.streamTag = streamTag
+        return config
     }
 
     /// Builds, runs and reports a pipeline; a failure becomes exit code 1 with the error on stderr.
-    func run(transform: TransformSpec, tags: [String: String]) throws {
+    func run(transform: TransformSpec, tags: [String: String], streamTag: StreamTag? = nil) throws {
+        CommandLineLogging.bootstrap()
         do {
-            let pipeline = try Pipeline(configuration: self.configuration(transform: transform, tags: tags))
+            let pipeline = try Pipeline(configuration: self.configuration(transform: transform, tags: tags, streamTag: streamTag))
             let interrupt = SignalForwarder.install { pipeline.stop() }
             defer { interrupt.cancel() }
             pipeline.start()

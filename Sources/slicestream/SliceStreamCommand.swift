@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SliceMedia
 import SlicePipeline
 
@@ -44,4 +45,19 @@ func printJSON<T: Encodable>(_ value: T) throws {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Log lines go to stderr so stdout stays clean for reports and `--json`.
+enum CommandLineLogging {
+    private static let bootstrapped: Bool = {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["SLICESTREAM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return handler
+        }
+        return true
+    }()
+
+    /// Installs the stderr log handler once.
+    static func bootstrap() { _ = bootstrapped }
 }

@@ -1,5 +1,7 @@
 import Foundation
+import SliceEngine
 import SliceMedia
+import SliceModels
 import SliceTestSupport
 import XCTest
 
@@ -83,5 +85,70 @@ final class CommandLineTests: XCTestCase {
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0)
         XCTAssertTrue(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).hasPrefix("slicestreamd "))
+    }
+}
+
+/// The learned paths through the real executable: every SIMD level must give the same bytes.
+final class LearnedCommandLineTests: XCTestCase {
+    private func slicestream(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+        var dir = Bundle(for: LearnedCommandLineTests.self).bundleURL
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("slicestream").path), dir.path != "/" { dir.deleteLastPathComponent() }
+        let process = Process()
+        process.executableURL = dir.appendingPathComponent("slicestream")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: e, as: UTF8.self))
+    }
+
+    /// A model file with random weights, so every layer shapes the output.
+    private func randomModel(_ name: String, in media: TestMedia) throws -> String {
+        let arch = ModelRegistry.catalogue.first { $0.name == name }!.architecture
+        let network = try arch.network()
+        var rng = SplitMix64(seed: 11)
+        let values = Dictionary(uniqueKeysWithValues: network.parameters.map { spec in
+            (spec.name, (0..<spec.count).map { _ in Float(rng.nextUnit() - 0.5) * 0.3 })
+        })
+        let path = media.path("\(name)-random.safetensors")
+        try Model(name: name, architecture: arch, parameters: try ParameterStore(network: network, values: values))
+            .write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func testLearnedOutputIsIdenticalAtEverySIMDLevel() throws {
+        let media = try TestMedia()
+        let src = TestMedia.testVector("bikes-3s.mp4")
+        for (command, model, flag) in [("decode", "sr2x", ["--upsampler", "subpixel"]), ("decode", "sr2x-tconv", ["--upsampler", "transposed"]),
+                                       ("encode", "slice2x", ["--downscaler", "slice"])] {
+            let path = try self.randomModel(model, in: media)
+            var outputs: [Data] = []
+            for level in ["auto", "reference", "avx2"] {
+                let out = media.path("\(model)-\(level).y4m")
+                let (status, err) = try self.slicestream([command, src, out, "--model", path, "--frames", "4", "-q"] + flag,
+                                                         environment: ["SLICESTREAM_CPU": level])
+                XCTAssertEqual(status, 0, err)
+                outputs.append(try Data(contentsOf: URL(fileURLWithPath: out)))
+            }
+            XCTAssertGreaterThan(outputs[0].count, 100_000)
+            XCTAssertEqual(outputs[0], outputs[1], "\(model): SIMD and reference differ")
+            XCTAssertEqual(outputs[0], outputs[2], "\(model): AVX2 and best level differ")
+        }
+    }
+
+    func testUntrainedCatalogueNameIsAClearError() throws {
+        let media = try TestMedia()
+        let (status, err) = try self.slicestream(["decode", TestMedia.testVector("bikes-3s.mp4"), media.path("o.mkv"), "--upsampler", "subpixel"],
+                                                 environment: ["SLICESTREAM_MODEL_PATH": media.directory.path])
+        if ModelRegistry.bundledNames.contains("sr2x") {
+            XCTAssertEqual(status, 0, err)
+        } else {
+            XCTAssertEqual(status, 1)
+            XCTAssertTrue(err.contains("no trained weights"), err)
+        }
     }
 }
