@@ -18,7 +18,9 @@ public final class Decoder {
     private let scratch: Frame
 
     /// Opens a decoder for `stream` of `demuxer`. `threads` 0 picks one per core.
-    public init(demuxer: Demuxer, stream index: Int, threads: Int = 0) throws {
+    /// `timeBase` overrides the stream's own time base when packets are rescaled before decoding (a
+    /// reconnected input stitched onto an earlier timeline).
+    public init(demuxer: Demuxer, stream index: Int, threads: Int = 0, timeBase: Rational? = nil) throws {
         let stream = demuxer.stream(index)
         let par = stream.pointee.codecpar!
         guard let codec = avcodec_find_decoder(par.pointee.codec_id) else {
@@ -30,10 +32,10 @@ public final class Decoder {
         }
         self.context = ctx
         self.codecName = String(cString: codec.pointee.name)
-        self.timeBase = Rational(stream.pointee.time_base)
+        self.timeBase = timeBase ?? Rational(stream.pointee.time_base)
         self.scratch = try Frame()
         try check(avcodec_parameters_to_context(ctx, par), .codecOpen, "avcodec_parameters_to_context", context: self.codecName)
-        ctx.pointee.pkt_timebase = stream.pointee.time_base
+        ctx.pointee.pkt_timebase = self.timeBase.avRational
         ctx.pointee.thread_count = Int32(threads)
         ctx.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
         try check(avcodec_open2(ctx, codec, nil), .codecOpen, "avcodec_open2", context: self.codecName)

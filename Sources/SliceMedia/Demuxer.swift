@@ -34,17 +34,21 @@ public final class Demuxer {
     public let formatName: String
     /// Container duration in seconds, if known.
     public let duration: Double?
+    /// Container start time in microseconds, if known.
+    public let startMicroseconds: Int64?
     /// The stream libavformat considers the best video stream, if any.
     public let bestVideoStream: Int?
 
     let context: UnsafeMutablePointer<AVFormatContext>
-    let interrupt = InterruptState()
+    let interrupt: InterruptState
     private let readTimeout: Double
 
     /// Opens `url` and probes its streams. Fails with a clear error on unreachable, unreadable or
     /// unrecognisable input, or when opening takes longer than `options.openTimeout`.
-    public init(url: String, options: InputOptions = InputOptions()) throws {
+    public init(url: String, options: InputOptions = InputOptions(), canceller: InputCanceller? = nil) throws {
         MediaLibrary.initialise()
+        // A caller-made canceller lets another thread interrupt even the open itself.
+        self.interrupt = canceller?.state ?? InterruptState()
         self.url = url
         self.readTimeout = options.readTimeout
 
@@ -86,6 +90,7 @@ public final class Demuxer {
         self.metadata = Dictionary(avDictionary: ctx.pointee.metadata)
         self.formatName = String(cString: ctx.pointee.iformat.pointee.name)
         self.duration = ctx.pointee.duration > 0 ? Double(ctx.pointee.duration) / Double(cff_time_base_den()) : nil
+        self.startMicroseconds = ctx.pointee.start_time == FFError.noPTS ? nil : ctx.pointee.start_time
         let best = av_find_best_stream(ctx, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
         if best >= 0 {
             // Cover art is a "video" stream of one picture; it is not the stream we process.
@@ -150,9 +155,14 @@ public final class Demuxer {
     public func cancel() { self.interrupt.cancel() }
 }
 
-/// A thread-safe handle that makes a demuxer's blocked read return (see ``Demuxer/cancel()``).
+/// A thread-safe handle that makes a demuxer's blocked open or read return (see ``Demuxer/cancel()``).
 public struct InputCanceller: Sendable {
     let state: InterruptState
+
+    /// A fresh canceller to pass to ``Demuxer/init(url:options:canceller:)``.
+    public init() { self.state = InterruptState() }
+
+    init(state: InterruptState) { self.state = state }
 
     /// Interrupts the input.
     public func cancel() { self.state.cancel() }

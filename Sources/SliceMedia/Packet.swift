@@ -51,6 +51,13 @@ public final class Packet: @unchecked Sendable {
     /// Duration in the owning stream's time base (0 when unknown).
     public var duration: Int64 { self.pointer.pointee.duration }
 
+    /// Shifts pts and dts by `delta` (same time base), leaving unset timestamps unset.
+    public func shiftTimestamps(by delta: Int64) {
+        if delta == 0 { return }
+        if let p = self.pts { self.pts = p + delta }
+        if let d = self.dts { self.dts = d + delta }
+    }
+
     /// Payload size in bytes.
     public var size: Int { Int(self.pointer.pointee.size) }
 

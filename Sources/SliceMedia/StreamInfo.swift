@@ -17,6 +17,15 @@ public struct Rational: Hashable, Sendable, CustomStringConvertible {
 
     var av: AVRational { AVRational(num: self.num, den: self.den) }
 
+    /// The FFmpeg struct.
+    public var avRational: AVRational { AVRational(num: self.num, den: self.den) }
+
+    /// Converts `value` from this time base to another (rounding to nearest, like `av_rescale_q`).
+    public func rescale(_ value: Int64, to other: Rational) -> Int64 { av_rescale_q(value, self.av, other.av) }
+
+    /// Microseconds as a time base.
+    public static let microseconds = Rational(1, 1_000_000)
+
     /// The value as a double (0 when the denominator is 0).
     public var doubleValue: Double { self.den == 0 ? 0 : Double(self.num) / Double(self.den) }
 

@@ -32,6 +32,14 @@ public struct PipelineConfiguration: Sendable {
     public var streamTag: StreamTag?
     /// Sender: repeat the in-band tag every this many frames, so late joiners find it.
     public var tagInterval: Int = 25
+    /// Pace the input by its timestamps (a file played as if live).
+    public var realtime = false
+    /// Start the input again at its end, timestamps continuing (demos, test loops).
+    public var loop = false
+    /// Reopen a lost input with back-off instead of ending (live inputs); nil ends the pipeline.
+    public var reconnect: ReconnectPolicy? = nil
+    /// What to do when the transform falls behind.
+    public var overload: OverloadPolicy = .block
 
     /// Creates a configuration.
     public init(input: String, inputOptions: InputOptions = InputOptions(), output: String,
@@ -84,6 +92,16 @@ public struct PipelineReport: Sendable, Codable {
     public var timestampRepairs: Int
     /// The last SliceStream tag seen in the input (in-band or container).
     public var inputTag: StreamTag?
+    /// Frames dropped because the transform was behind (overload policy `drop`).
+    public var framesDropped: Int = 0
+    /// Frames sent through the cheaper kernel (overload policy `degrade`).
+    public var framesDegraded: Int = 0
+    /// Times the input was reopened after being lost.
+    public var reconnects: Int = 0
+    /// Times a looping input started again.
+    public var loops: Int = 0
+    /// Why the input was last lost, if it was.
+    public var lastInputError: String?
     /// Per-stage counters.
     public var stages: [StageSnapshot]
 
@@ -121,6 +139,12 @@ public final class Pipeline: Sendable {
     /// Input duration in seconds, when the container knows it (for progress and ETA).
     public let inputDuration: Double?
 
+    private enum DecodeItem: Sendable {
+        case packet(Packet)
+        /// A new input session: flush the old decoder, continue with this one.
+        case decoder(Handoff<Decoder>)
+    }
+
     private enum MuxItem: Sendable {
         case video(Packet)
         case copied(Packet, stream: Int, timeBase: Rational)
@@ -143,22 +167,31 @@ public final class Pipeline: Sendable {
         var launched = false
         var inputTag: StreamTag? = nil
         var transformName = ""
+        var framesDropped = 0
+        var framesDegraded = 0
+        var reconnects = 0
+        var loops = 0
+        var lastInputError: String? = nil
     }
 
     private let counters = Mutex(Counters())
     private let group = DispatchGroup()
-    private let decodeQueue: BoundedQueue<Packet>
+    private let decodeQueue: BoundedQueue<DecodeItem>
     private let convertQueue: BoundedQueue<Frame>
     private let transformQueue: BoundedQueue<Frame>
     private let encodeQueue: BoundedQueue<Frame>
     private let muxQueue: BoundedQueue<MuxItem>
-    private let inputCanceller: InputCanceller
+    private let inputCanceller: Mutex<InputCanceller>
     private let resources: Handoff<Resources>
 
     /// The FFmpeg objects, each used by exactly one stage once started.
     private final class Resources {
-        let demuxer: Demuxer
+        /// The first input session; the demux stage takes it (and closes it before reconnecting).
+        var demuxer: Demuxer?
+        /// Streams of the first session, which fix the output's layout.
+        let firstStreams: [StreamInfo]
         let videoStream: Int
+        let videoTimeBase: Rational
         let decoder: Decoder
         let converter: Scaler
         let transform: any FrameTransform
@@ -174,7 +207,9 @@ public final class Pipeline: Sendable {
              encoder: Encoder, muxer: Muxer, videoOutStream: Int, copyMap: [Int: (out: Int, timeBase: Rational)],
              inputTimeBase: Rational, frameDuration: Int64, inputTag: StreamTag?) {
             self.demuxer = demuxer
+            self.firstStreams = demuxer.streams
             self.videoStream = videoStream
+            self.videoTimeBase = inputTimeBase
             self.decoder = decoder
             self.converter = converter
             self.transform = transform
@@ -253,7 +288,7 @@ public final class Pipeline: Sendable {
             self.inputDuration = demuxer.duration
             self.outputSize = outSize
             self.transformName = transform.name
-            self.inputCanceller = demuxer.canceller
+            self.inputCanceller = Mutex(demuxer.canceller)
             self.resources = Handoff(value: Resources(
                 demuxer: demuxer, videoStream: videoIndex, decoder: decoder, converter: converter, transform: transform,
                 encoder: encoder, muxer: muxer, videoOutStream: videoOut, copyMap: copyMap,
@@ -310,7 +345,7 @@ public final class Pipeline: Sendable {
     /// finalised output. Safe from any thread, any number of times.
     public func stop() {
         self.counters.withLock { $0.stopRequested = true }
-        self.inputCanceller.cancel()
+        self.inputCanceller.withLock { $0.cancel() }
     }
 
     /// Aborts: drops queued frames, stops every stage, finalises the output as far as it got, and makes
@@ -333,7 +368,8 @@ public final class Pipeline: Sendable {
             framesDecoded: c.framesDecoded, framesEncoded: c.framesEncoded, packetsCopied: c.packetsCopied,
             videoBytes: c.videoBytes, mediaSeconds: max(0, media), elapsedSeconds: elapsed,
             corruptPackets: c.corruptPackets, resizedFrames: c.resizedFrames, timestampRepairs: c.timestampRepairs,
-            inputTag: c.inputTag, stages: self.stages.map { $0.snapshot() })
+            inputTag: c.inputTag, framesDropped: c.framesDropped, framesDegraded: c.framesDegraded,
+            reconnects: c.reconnects, loops: c.loops, lastInputError: c.lastInputError, stages: self.stages.map { $0.snapshot() })
     }
 
     private func fail(_ error: PipelineError) {
@@ -343,7 +379,7 @@ public final class Pipeline: Sendable {
             return true
         }
         guard first else { return }
-        self.inputCanceller.cancel()
+        self.inputCanceller.withLock { $0.cancel() }
         self.decodeQueue.cancel()
         self.convertQueue.cancel()
         self.transformQueue.cancel()
@@ -366,36 +402,164 @@ public final class Pipeline: Sendable {
 
     // MARK: - Stages
 
+    /// Where a packet of the current input session goes, in the first session's time base.
+    private enum Route {
+        case video(Rational)
+        case copy(out: Int, timeBase: Rational, source: Rational)
+    }
+
+    private func routes(for demuxer: Demuxer, video: Int, resources r: Resources) -> [Int: Route] {
+        var routes: [Int: Route] = [video: .video(demuxer.streams[video].timeBase)]
+        // Copied streams of a new session are matched to the first session's by kind and codec, in order.
+        var unused = r.copyMap.sorted { $0.key < $1.key }.map { (input: $0.key, target: $0.value) }
+        for stream in demuxer.streams where stream.index != video {
+            guard let i = unused.firstIndex(where: { entry in
+                let first = r.firstStreams[entry.input]
+                return first.kind == stream.kind && first.codecName == stream.codecName
+            }) else { continue }
+            routes[stream.index] = .copy(out: unused[i].target.out, timeBase: unused[i].target.timeBase, source: stream.timeBase)
+            unused.remove(at: i)
+        }
+        return routes
+    }
+
     private func runDemux(_ r: Resources) throws {
         let stats = self.stages[0]
         defer {
             self.decodeQueue.finish()
             self.muxQueue.finish()
         }
+        let config = self.configuration
+        // Optional so a lost input can be closed (freeing its port) before it is opened again.
+        var demuxer: Demuxer? = r.demuxer
+        r.demuxer = nil
+        guard demuxer != nil else { return }
+        var video = r.videoStream
+        var routes = self.routes(for: demuxer!, video: video, resources: r)
+        var offset: Int64 = 0            // microseconds added to this session's timestamps
+        var lastEnd: Int64? = nil        // end of the latest packet on the output timeline, microseconds
+        var failures = 0
+        var pacing: (wall: UInt64, media: Int64)? = nil
+
+        func stopRequested() -> Bool { self.counters.withLock { $0.stopRequested } }
+
+        /// Sleeps up to `seconds`, waking early when the pipeline stops.
+        func pause(_ seconds: Double) {
+            let end = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, seconds) * 1e9)
+            while !self.isStopping, DispatchTime.now().uptimeNanoseconds < end { usleep(20_000) }
+        }
+
+        /// Opens the input again; false when the pipeline should end instead.
+        func reopen(reason: String, isLoop: Bool) throws -> Bool {
+            while !self.isStopping {
+                if !isLoop {
+                    failures += 1
+                    guard let policy = config.reconnect else { return false }
+                    if let limit = policy.maximumAttempts, failures > limit {
+                        throw PipelineError(.stage, stage: "demux", message: "input lost (\(reason)); gave up after \(limit) attempts")
+                    }
+                    self.counters.withLock { $0.lastInputError = reason }
+                    pause(policy.delay(attempt: failures))
+                    if self.isStopping { return false }
+                }
+                let canceller = InputCanceller()
+                self.inputCanceller.withLock { $0 = canceller }
+                if self.isStopping { return false }
+                demuxer = nil
+                do {
+                    let next = try Demuxer(url: config.input, options: config.inputOptions, canceller: canceller)
+                    let nextVideo = try next.requireVideoStream()
+                    let decoder = try Decoder(demuxer: next, stream: nextVideo, threads: config.decoderThreads, timeBase: r.videoTimeBase)
+                    guard self.decodeQueue.push(.decoder(Handoff(value: decoder))) else { return false }
+                    demuxer = next
+                    video = nextVideo
+                    routes = self.routes(for: next, video: nextVideo, resources: r)
+                    // Stitch: the new session starts one frame after the last packet of the old one.
+                    let start = next.startMicroseconds ?? 0
+                    offset = (lastEnd ?? 0) - start
+                    self.counters.withLock { if isLoop { $0.loops += 1 } else { $0.reconnects += 1 } }
+                    return true
+                } catch {
+                    if isLoop { throw error }
+                    self.counters.withLock { $0.lastInputError = "\(error)" }
+                    if stopRequested() { return false }
+                }
+            }
+            return false
+        }
+
         while !self.isStopping {
             let packet: Packet?
             do {
-                packet = try stats.time { try r.demuxer.read() }
-            } catch let error as MediaError where error.code == .cancelled && self.counters.withLock({ $0.stopRequested }) {
+                packet = try stats.time { try demuxer!.read() }
+            } catch let error as MediaError where error.code == .cancelled && stopRequested() {
                 break  // stop(): treat as end of input
+            } catch let error as MediaError where config.reconnect != nil && error.code != .cancelled {
+                if try reopen(reason: error.description, isLoop: false) { continue }
+                break
             }
-            guard let packet else { break }
+            guard let packet else {
+                if config.loop {
+                    if try reopen(reason: "end of input", isLoop: true) { continue }
+                } else if config.reconnect != nil && !stopRequested() {
+                    if try reopen(reason: "end of input", isLoop: false) { continue }
+                }
+                break
+            }
             stats.countIn()
-            if packet.streamIndex == r.videoStream {
-                guard self.decodeQueue.push(packet) else { break }
-                stats.countOut()
-            } else if let target = r.copyMap[packet.streamIndex] {
-                guard self.muxQueue.push(.copied(packet, stream: target.out, timeBase: target.timeBase)) else { break }
-                stats.countOut()
-            } else {
+            failures = 0
+            guard let route = routes[packet.streamIndex] else {
                 stats.countDropped()  // streams the output does not carry
+                continue
             }
+            let source: Rational
+            let target: Rational
+            switch route {
+            case .video(let tb):
+                source = tb
+                target = r.videoTimeBase
+            case .copy(_, let tb, let src):
+                source = src
+                target = tb
+            }
+            // Move the packet onto the output timeline: session offset, then the first session's time base.
+            if offset != 0 { packet.shiftTimestamps(by: Rational.microseconds.rescale(offset, to: source)) }
+            if source != target { packet.rescaleTimestamps(from: source.avRational, to: target.avRational) }
+            if let pts = packet.pts ?? packet.dts {
+                let end = target.rescale(pts + max(0, packet.duration), to: .microseconds)
+                lastEnd = max(lastEnd ?? end, end)
+                if config.realtime {
+                    let media = target.rescale(pts, to: .microseconds)
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    if let p = pacing {
+                        let due = Int64(p.wall / 1000) + (media - p.media)
+                        let wait = due - Int64(now / 1000)
+                        if wait > 1_000_000 || wait < -1_000_000 {
+                            pacing = (now, media)  // a jump (reconnect, loop, bad timestamps): re-anchor
+                        } else if wait > 0 {
+                            pause(Double(wait) / 1e6)
+                        }
+                    } else {
+                        pacing = (now, media)
+                    }
+                }
+            }
+            switch route {
+            case .video:
+                packet.streamIndex = r.videoStream
+                guard self.decodeQueue.push(.packet(packet)) else { return }
+            case .copy(let out, let tb, _):
+                guard self.muxQueue.push(.copied(packet, stream: out, timeBase: tb)) else { return }
+            }
+            stats.countOut()
         }
     }
 
     private func runDecode(_ r: Resources) throws {
         let stats = self.stages[1]
         defer { self.convertQueue.finish() }
+        var decoder = r.decoder
+        var corruptBefore = 0
         var decoded: [Frame] = []
         var limitReached = false
         func handOn() {
@@ -417,14 +581,23 @@ public final class Pipeline: Sendable {
             }
             decoded.removeAll(keepingCapacity: true)
         }
-        while let packet = self.decodeQueue.pop() {
-            stats.countIn()
-            try stats.time { try r.decoder.decode(packet) { decoded.append($0) } }
-            self.counters.withLock { $0.corruptPackets = r.decoder.corruptPackets }
+        while let item = self.decodeQueue.pop() {
+            switch item {
+            case .packet(let packet):
+                stats.countIn()
+                try stats.time { try decoder.decode(packet) { decoded.append($0) } }
+                let corrupt = corruptBefore + decoder.corruptPackets
+                self.counters.withLock { $0.corruptPackets = corrupt }
+            case .decoder(let next):
+                // A new input session: drain what the old decoder holds, then switch.
+                try stats.time { try decoder.decode(nil) { decoded.append($0) } }
+                corruptBefore += decoder.corruptPackets
+                decoder = next.value
+            }
             handOn()
         }
         if self.counters.withLock({ $0.error == nil }) {
-            try stats.time { try r.decoder.decode(nil) { decoded.append($0) } }
+            try stats.time { try decoder.decode(nil) { decoded.append($0) } }
             handOn()
         }
     }
@@ -441,15 +614,33 @@ public final class Pipeline: Sendable {
                 working = try stats.time { try r.converter.scale(frame) }
                 if frame.size != self.workingSize { self.counters.withLock { $0.resizedFrames += 1 } }
             }
-            if self.transformQueue.push(working) { stats.countOut() }
+            if case .drop = self.configuration.overload {
+                if self.transformQueue.tryPush(working) {
+                    stats.countOut()
+                } else {
+                    stats.countDropped()
+                    self.counters.withLock { $0.framesDropped += 1 }
+                }
+            } else if self.transformQueue.push(working) {
+                stats.countOut()
+            }
         }
     }
 
     private func runTransform(_ r: Resources) throws {
         let stats = self.stages[3]
         defer { self.encodeQueue.finish() }
+        var cheap: ScaleTransform? = nil
         while let frame = self.transformQueue.pop() {
             stats.countIn()
+            if case .degrade(let algorithm) = self.configuration.overload, self.transformQueue.depth * 2 > self.transformQueue.capacity {
+                // Behind a live input: keep up with a classical kernel until the queue drains.
+                if cheap == nil { cheap = try ScaleTransform(algorithm: algorithm, outputSize: self.outputSize) }
+                let output = try stats.time { try cheap!.process(frame) }
+                self.counters.withLock { $0.framesDegraded += 1 }
+                if self.encodeQueue.push(output) { stats.countOut() }
+                continue
+            }
             let output = try stats.time { try r.transform.process(frame) }
             let name = r.transform.name
             self.counters.withLock { if $0.transformName != name { $0.transformName = name } }
@@ -538,7 +729,3 @@ public final class Pipeline: Sendable {
     }
 }
 
-extension Rational {
-    /// The FFmpeg struct.
-    var avRational: AVRational { AVRational(num: self.num, den: self.den) }
-}

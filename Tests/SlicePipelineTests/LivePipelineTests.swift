@@ -1,0 +1,93 @@
+import Foundation
+import SliceMedia
+import SlicePipeline
+import SliceTestSupport
+import XCTest
+
+/// Live behaviour: looping, real-time pacing, reconnecting, overload policies.
+final class LivePipelineTests: XCTestCase {
+    func testLoopingInputKeepsTimestampsContinuous() throws {
+        let media = try TestMedia()
+        let clip = try media.makeClip("c.mkv", size: Size(width: 96, height: 64), seconds: 0.4)  // 10 frames
+        var config = PipelineConfiguration(input: clip, output: media.path("o.mkv"), encoder: EncoderSettings(codec: "ffv1"), transform: .passthrough)
+        config.loop = true
+        config.maximumFrames = 35
+        let report = try Pipeline(configuration: config).run()
+        XCTAssertEqual(report.framesEncoded, 35)
+        XCTAssertGreaterThanOrEqual(report.loops, 3)
+        let frames = try TestMedia.videoFrames(of: media.path("o.mkv"))
+        XCTAssertEqual(frames.count, 35)
+        for (a, b) in zip(frames, frames.dropFirst()) {
+            XCTAssertEqual(b.seconds - a.seconds, 0.04, accuracy: 0.0015, "loop seams keep the frame spacing")
+        }
+    }
+
+    func testRealtimePacingFollowsTimestamps() throws {
+        let media = try TestMedia()
+        let clip = try media.makeClip("c.mkv", size: Size(width: 64, height: 48), seconds: 1.2)
+        var config = PipelineConfiguration(input: clip, output: media.path("o.mkv"), encoder: EncoderSettings(codec: "ffv1"), transform: .passthrough)
+        config.realtime = true
+        let start = Date()
+        let report = try Pipeline(configuration: config).run()
+        let elapsed = Date().timeIntervalSince(start)
+        XCTAssertEqual(report.framesEncoded, 30)
+        XCTAssertGreaterThan(elapsed, 1.0, "30 frames at 25 fps take 1.16 s of media time")
+        XCTAssertLessThan(elapsed, 4.0)
+    }
+
+    func testDropPolicyNeverBlocksTheInput() throws {
+        // A slow transform (lanczos to a large size, one frame at a time) behind a queue of 1.
+        let media = try TestMedia()
+        let clip = try media.makeClip("c.mkv", size: Size(width: 320, height: 240), seconds: 2, audio: false)
+        var config = PipelineConfiguration(input: clip, output: media.path("o.mkv"), encoder: EncoderSettings(codec: "libx264", preset: "slower"),
+                                           transform: .scale(.lanczos, Size(width: 1920, height: 1440)), queueCapacity: 1)
+        config.overload = .drop
+        let report = try Pipeline(configuration: config).run()
+        XCTAssertEqual(report.framesDecoded, 50)
+        XCTAssertEqual(report.framesEncoded + report.framesDropped, 50, "every frame is either encoded or counted as dropped")
+    }
+
+    func testDegradePolicyCountsCheapFrames() throws {
+        let media = try TestMedia()
+        let clip = try media.makeClip("c.mkv", size: Size(width: 320, height: 240), seconds: 2, audio: false)
+        var config = PipelineConfiguration(input: clip, output: media.path("o.mkv"), encoder: EncoderSettings(codec: "libx264", preset: "slower"),
+                                           transform: .scale(.lanczos, Size(width: 1920, height: 1440)), queueCapacity: 2)
+        config.overload = .degrade(.bilinear)
+        let report = try Pipeline(configuration: config).run()
+        XCTAssertEqual(report.framesEncoded, 50, "degrading never drops")
+        XCTAssertEqual(report.framesDropped, 0)
+    }
+
+    func testLostUDPInputIsReconnectedAndFramesKeepFlowing() throws {
+        let media = try TestMedia()
+        let ts = try media.makeClip("a.ts", size: Size(width: 96, height: 64), seconds: 2, audio: false, format: "mpegts")
+        let payload = try Data(contentsOf: URL(fileURLWithPath: ts))
+        let port = 39901
+        let sender = try UDPSender(port: port)
+        var config = PipelineConfiguration(input: "udp://127.0.0.1:\(port)", inputOptions: InputOptions(format: "mpegts", openTimeout: 5, readTimeout: 0.7),
+                                           output: media.path("o.mkv"), encoder: EncoderSettings(codec: "ffv1"), transform: .passthrough)
+        config.reconnect = ReconnectPolicy(initialDelay: 0.1, maximumDelay: 0.5)
+        let feeding = DispatchGroup()
+        func feed() {
+            DispatchQueue.global().async(group: feeding) {
+                for chunk in stride(from: 0, to: payload.count, by: 1316 * 10) {
+                    sender.send(payload.subdata(in: chunk..<min(payload.count, chunk + 1316 * 10)))
+                    usleep(20_000)
+                }
+            }
+        }
+        feed()
+        let pipeline = try Pipeline(configuration: config)
+        pipeline.start()
+        feeding.wait()
+        Thread.sleep(forTimeInterval: 1.5)  // silence: the read times out and the input is reopened
+        feed()
+        feeding.wait()
+        Thread.sleep(forTimeInterval: 1.0)
+        pipeline.stop()
+        let report = try pipeline.wait()
+        XCTAssertGreaterThanOrEqual(report.reconnects, 1, "\(report.lastInputError ?? "")")
+        XCTAssertNotNil(report.lastInputError)
+        XCTAssertGreaterThan(report.framesEncoded, 50, "frames from both bursts arrive: \(report.framesEncoded)")
+    }
+}
