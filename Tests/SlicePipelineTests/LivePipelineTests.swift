@@ -68,15 +68,17 @@ final class LivePipelineTests: XCTestCase {
                                            output: media.path("o.mkv"), encoder: EncoderSettings(codec: "ffv1"), transform: .passthrough)
         config.reconnect = ReconnectPolicy(initialDelay: 0.1, maximumDelay: 0.5)
         let feeding = DispatchGroup()
-        func feed() {
+        func feed(after delay: Double = 0) {
             DispatchQueue.global().async(group: feeding) {
+                // The first burst must start after the pipeline has bound the port, or it starts mid-GOP.
+                Thread.sleep(forTimeInterval: delay)
                 for chunk in stride(from: 0, to: payload.count, by: 1316 * 10) {
                     sender.send(payload.subdata(in: chunk..<min(payload.count, chunk + 1316 * 10)))
                     usleep(20_000)
                 }
             }
         }
-        feed()
+        feed(after: 0.5)
         let pipeline = try Pipeline(configuration: config)
         pipeline.start()
         feeding.wait()
