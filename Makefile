@@ -33,3 +33,18 @@ checkasm:
 
 clean:
 	rm -rf .build out
+
+# Install with the systemd service (scripts/install, systemd/README.md). Build first, as your user:
+#   make release && sudo make install       # PREFIX=/usr/local; creates the slicestream user, reloads systemd
+#   make install DESTDIR=/tmp/stage         # packaging: files only, no accounts, no systemctl
+# `make uninstall` keeps /etc/slicestream, /var/lib/slicestream and the accounts.
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: install uninstall
+
+install:
+	PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' scripts/install install
+
+uninstall:
+	PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' scripts/install uninstall

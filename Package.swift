@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // FFmpeg 5.1 (Debian 12) through pkg-config; `shim.h` wraps the macros Swift cannot import.
@@ -44,17 +46,32 @@ let package = Package(
             name: "SlicePipeline",
             dependencies: ["SliceMedia", "SliceEngine", "SliceModels", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(
+            name: "SliceDaemon",
+            dependencies: [
+                "SlicePipeline", "SliceModels", "SliceMedia", "SliceEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "slicestream",
             dependencies: [
-                "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine",
+                "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "slicestreamd",
-            dependencies: ["SlicePipeline"]
+            dependencies: [
+                "SliceDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Generates test media with the real pipeline from lavfi sources; shared by the test targets.
         .target(name: "SliceTestSupport", dependencies: ["SlicePipeline", "SliceMedia"], path: "Tests/SliceTestSupport"),
@@ -62,6 +79,7 @@ let package = Package(
         .testTarget(name: "SliceModelsTests", dependencies: ["SliceModels", "SliceEngine"]),
         .testTarget(name: "SliceMediaTests", dependencies: ["SliceMedia", "SliceTestSupport"]),
         .testTarget(name: "SlicePipelineTests", dependencies: ["SlicePipeline", "SliceMedia", "SliceModels", "SliceEngine", "SliceTestSupport"]),
+        .testTarget(name: "SliceDaemonTests", dependencies: ["SliceDaemon", "SlicePipeline", "SliceMedia", "SliceTestSupport"]),
         .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -105,6 +105,19 @@ public final class Encoder {
         avcodec_free_context(&ctx)
     }
 
+    /// Changes rate control between frames. libx264 and libx265 notice a changed `bit_rate` or `crf` on
+    /// the next frame and reconfigure without a new keyframe; other encoders may ignore it.
+    public func reconfigure(bitRate: Int64?, crf: Double?) {
+        if let bitRate {
+            self.context.pointee.bit_rate = bitRate
+            self.context.pointee.rc_max_rate = 0
+        }
+        if let crf { av_opt_set_double(self.context.pointee.priv_data, "crf", crf, 0) }
+    }
+
+    /// Current target bit rate (0 in constant-quality mode).
+    public var bitRate: Int64 { self.context.pointee.bit_rate }
+
     /// Pixel formats the encoder accepts (empty if it does not say).
     public static func supportedPixelFormats(codec name: String) -> [AVPixelFormat] {
         guard let codec = avcodec_find_encoder_by_name(name), var p = codec.pointee.pix_fmts else { return [] }

@@ -35,6 +35,7 @@ public final class Muxer {
 
     let context: UnsafeMutablePointer<AVFormatContext>
     private var streamTimeBases: [Int: AVRational] = [:]
+    private var lastDTS: [Int: Int64] = [:]
     private var headerWritten = false
     private var trailerWritten = false
     private var muxerOptions: [String: String]
@@ -158,10 +159,24 @@ public final class Muxer {
     }
 
     /// Writes one packet to output stream `index`; its timestamps are in `timeBase` and are rescaled.
+    ///
+    /// A packet whose timestamps would go backwards (damaged or re-joined live input) is refused with
+    /// `.invalidArgument` before it reaches libavformat, so the caller can skip it and go on.
     public func write(_ packet: Packet, toStream index: Int, timeBase: Rational) throws {
         packet.streamIndex = index
         packet.rescaleTimestamps(from: timeBase.av, to: self.context.pointee.streams[index]!.pointee.time_base)
         packet.pointer.pointee.pos = -1
+        if packet.pts == nil, let dts = packet.dts { packet.pts = dts }
+        if let dts = packet.dts {
+            let nonStrict = (self.context.pointee.oformat.pointee.flags & AVFMT_TS_NONSTRICT) != 0
+            if let last = self.lastDTS[index], nonStrict ? dts < last : dts <= last {
+                throw MediaError(.invalidArgument, call: "av_interleaved_write_frame", message: "timestamps go backwards on stream \(index) (dts \(dts) after \(last))", context: self.url)
+            }
+            if let pts = packet.pts, pts < dts {
+                throw MediaError(.invalidArgument, call: "av_interleaved_write_frame", message: "pts \(pts) before dts \(dts) on stream \(index)", context: self.url)
+            }
+            self.lastDTS[index] = dts
+        }
         self.interrupt.arm(seconds: 10)
         let ret = av_interleaved_write_frame(self.context, packet.pointer)
         self.interrupt.arm(seconds: nil)

@@ -102,6 +102,8 @@ public struct PipelineReport: Sendable, Codable {
     public var loops: Int = 0
     /// Why the input was last lost, if it was.
     public var lastInputError: String?
+    /// Bytes of input packets read (all streams).
+    public var inputBytes: Int64 = 0
     /// Per-stage counters.
     public var stages: [StageSnapshot]
 
@@ -172,6 +174,10 @@ public final class Pipeline: Sendable {
         var reconnects = 0
         var loops = 0
         var lastInputError: String? = nil
+        var inputBytes: Int64 = 0
+        var pendingBitRate: Int64? = nil
+        var pendingCRF: Double? = nil
+        var pendingTransform: TransformSpec? = nil
     }
 
     private let counters = Mutex(Counters())
@@ -354,6 +360,30 @@ public final class Pipeline: Sendable {
         self.fail(PipelineError(.cancelled, message: "cancelled"))
     }
 
+    /// Changes the encoder's target bit rate (or CRF) from the next frame on, without a restart (libx264
+    /// and libx265 reconfigure in place). Safe from any thread.
+    public func setRate(bitRate: Int64? = nil, crf: Double? = nil) {
+        self.counters.withLock { c in
+            if let bitRate { c.pendingBitRate = bitRate }
+            if let crf { c.pendingCRF = crf }
+        }
+    }
+
+    /// Replaces the transform from the next frame on (same output size), e.g. another upsampler. The
+    /// new transform is built on the transform stage; a failure there fails the pipeline. Safe from any thread.
+    public func setTransform(_ spec: TransformSpec) throws {
+        guard spec.outputSize(for: self.workingSize) == self.outputSize else {
+            throw PipelineError(.setup, message: "a \(spec) transform would change the output size")
+        }
+        self.counters.withLock { $0.pendingTransform = spec }
+    }
+
+    /// Seconds the longest-busy stage has been working on its current item (health checks).
+    public var longestBusySeconds: Double {
+        let now = DispatchTime.now().uptimeNanoseconds
+        return self.stages.map { $0.busySeconds(now: now) }.max() ?? 0
+    }
+
     /// Counters as they are now (safe while running).
     public func report() -> PipelineReport {
         let c = self.counters.withLock { $0 }
@@ -369,7 +399,7 @@ public final class Pipeline: Sendable {
             videoBytes: c.videoBytes, mediaSeconds: max(0, media), elapsedSeconds: elapsed,
             corruptPackets: c.corruptPackets, resizedFrames: c.resizedFrames, timestampRepairs: c.timestampRepairs,
             inputTag: c.inputTag, framesDropped: c.framesDropped, framesDegraded: c.framesDegraded,
-            reconnects: c.reconnects, loops: c.loops, lastInputError: c.lastInputError, stages: self.stages.map { $0.snapshot() })
+            reconnects: c.reconnects, loops: c.loops, lastInputError: c.lastInputError, inputBytes: c.inputBytes, stages: self.stages.map { $0.snapshot() })
     }
 
     private func fail(_ error: PipelineError) {
@@ -508,6 +538,8 @@ public final class Pipeline: Sendable {
             }
             stats.countIn()
             failures = 0
+            let size = Int64(packet.size)
+            self.counters.withLock { $0.inputBytes += size }
             guard let route = routes[packet.streamIndex] else {
                 stats.countDropped()  // streams the output does not carry
                 continue
@@ -631,8 +663,12 @@ public final class Pipeline: Sendable {
         let stats = self.stages[3]
         defer { self.encodeQueue.finish() }
         var cheap: ScaleTransform? = nil
+        var transform = r.transform
         while let frame = self.transformQueue.pop() {
             stats.countIn()
+            if let spec = self.counters.withLock({ c -> TransformSpec? in defer { c.pendingTransform = nil }; return c.pendingTransform }) {
+                transform = try spec.makeTransform(inputSize: self.workingSize, inputTag: r.inputTag)
+            }
             if case .degrade(let algorithm) = self.configuration.overload, self.transformQueue.depth * 2 > self.transformQueue.capacity {
                 // Behind a live input: keep up with a classical kernel until the queue drains.
                 if cheap == nil { cheap = try ScaleTransform(algorithm: algorithm, outputSize: self.outputSize) }
@@ -641,8 +677,8 @@ public final class Pipeline: Sendable {
                 if self.encodeQueue.push(output) { stats.countOut() }
                 continue
             }
-            let output = try stats.time { try r.transform.process(frame) }
-            let name = r.transform.name
+            let output = try stats.time { try transform.process(frame) }
+            let name = transform.name
             self.counters.withLock { if $0.transformName != name { $0.transformName = name } }
             if self.encodeQueue.push(output) { stats.countOut() }
         }
@@ -689,6 +725,11 @@ public final class Pipeline: Sendable {
             }
             encodedCount += 1
             frame.pointer.pointee.time_base = encoderTimeBase.avRational
+            let (bitRate, crf) = self.counters.withLock { c -> (Int64?, Double?) in
+                defer { c.pendingBitRate = nil; c.pendingCRF = nil }
+                return (c.pendingBitRate, c.pendingCRF)
+            }
+            if bitRate != nil || crf != nil { r.encoder.reconfigure(bitRate: bitRate, crf: crf) }
             try stats.time { try r.encoder.encode(frame) { packets.append($0) } }
             let seconds = Double(pts) * encoderTimeBase.doubleValue
             self.counters.withLock { c in
@@ -712,16 +753,21 @@ public final class Pipeline: Sendable {
         }
         while let item = self.muxQueue.pop() {
             stats.countIn()
-            try stats.time {
-                switch item {
-                case .video(let packet):
-                    try r.muxer.write(packet, toStream: r.videoOutStream, timeBase: r.encoder.timeBase)
-                case .copied(let packet, let stream, let timeBase):
-                    try r.muxer.write(packet, toStream: stream, timeBase: timeBase)
-                    self.counters.withLock { $0.packetsCopied += 1 }
+            do {
+                try stats.time {
+                    switch item {
+                    case .video(let packet):
+                        try r.muxer.write(packet, toStream: r.videoOutStream, timeBase: r.encoder.timeBase)
+                    case .copied(let packet, let stream, let timeBase):
+                        try r.muxer.write(packet, toStream: stream, timeBase: timeBase)
+                        self.counters.withLock { $0.packetsCopied += 1 }
+                    }
                 }
+                stats.countOut()
+            } catch let error as MediaError where error.code == .invalidArgument {
+                // One bad packet (timestamps from a damaged or re-joined input): skip it, keep the output.
+                stats.countDropped()
             }
-            stats.countOut()
         }
         if self.counters.withLock({ $0.error == nil }) {
             try stats.time { try r.muxer.finish() }

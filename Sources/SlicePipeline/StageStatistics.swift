@@ -34,6 +34,7 @@ public final class StageStatistics: Sendable {
         var busyNanoseconds: UInt64 = 0
         var samples: [UInt64] = []
         var next = 0
+        var busySince: UInt64? = nil
     }
     private let state = Mutex(State())
 
@@ -62,12 +63,22 @@ public final class StageStatistics: Sendable {
         }
     }
 
-    /// Runs `body`, recording its duration.
+    /// Runs `body`, recording its duration; while it runs the stage counts as busy (see ``busySeconds(now:)``).
     @discardableResult
     public func time<T>(_ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
-        defer { self.record(nanoseconds: DispatchTime.now().uptimeNanoseconds &- start) }
+        self.state.withLock { $0.busySince = start }
+        defer {
+            self.state.withLock { $0.busySince = nil }
+            self.record(nanoseconds: DispatchTime.now().uptimeNanoseconds &- start)
+        }
         return try body()
+    }
+
+    /// How long the item in hand has been in work, in seconds (0 when idle). A health check that sees this
+    /// grow without bound has found a wedged stage.
+    public func busySeconds(now: UInt64 = DispatchTime.now().uptimeNanoseconds) -> Double {
+        self.state.withLock { s in s.busySince.map { Double(now &- $0) / 1e9 } ?? 0 }
     }
 
     /// Current values.

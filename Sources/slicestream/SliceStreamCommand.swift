@@ -12,7 +12,12 @@ struct SliceStreamCommand: ParsableCommand {
         commandName: "slicestream",
         abstract: "Cut the bandwidth of video with learned 2x slicing, and restore it.",
         version: SliceStreamVersion.string,
-        subcommands: [ProbeCommand.self, EncodeCommand.self, DecodeCommand.self, CompareCommand.self, BenchCommand.self, VersionCommand.self]
+        subcommands: [
+            ProbeCommand.self, EncodeCommand.self, DecodeCommand.self, CompareCommand.self, BenchCommand.self, VersionCommand.self,
+            StatusCommand.self, StreamsCommand.self, StatsCommand.self, StreamActionCommand.self, StopCommand.self,
+            RestartCommand.self, AddCommand.self, RemoveCommand.self, SetCommand.self, ReloadCommand.self, MetricsCommand.self,
+            WatchCommand.self,
+        ]
     )
 }
 

@@ -1,0 +1,297 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The control socket: a Unix stream socket speaking ``ControlProtocol`` (one JSON request per line).
+///
+/// Every connection is served on its own: lines are framed on the event loop, commands run on a serial
+/// queue per connection (a slow `stop` never blocks other clients or the event loop), replies are written
+/// back in order. Peer credentials (SO_PEERCRED) gate changing commands. Oversized or malformed requests
+/// get an error reply; a client that does not read its `watch` events has them skipped, never buffered.
+public final class ControlServer: Sendable {
+    private let node: Node
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: Mutex<(any Channel)?> = Mutex(nil)
+    private let clients = ClientCounter()
+    private let logger = Logger(label: "slicestream.control")
+    /// Socket path.
+    public let path: String
+
+    /// Binds the socket (replacing a stale one), applies mode and group. Fails if another daemon is
+    /// listening there.
+    public init(node: Node, path: String, mode: UInt16, group: String?) throws {
+        self.node = node
+        self.path = path
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        try Self.clearStaleSocket(path)
+        let bootstrap = ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: 64)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 256 * 1024))
+            .childChannelInitializer { [node, clients, logger] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(limit: ControlProtocol.maximumRequestBytes)))
+                    try channel.pipeline.syncOperations.addHandler(ControlHandler(node: node, clients: clients, logger: logger))
+                }
+            }
+        let oldMask = umask(0o177)  // never expose the socket more than asked, even for an instant
+        defer { umask(oldMask) }
+        do {
+            let ch = try bootstrap.bind(unixDomainSocketPath: path).wait()
+            self.channel.withLock { $0 = ch }
+        } catch {
+            try? self.group.syncShutdownGracefully()
+            throw ControlFailure("failed", "cannot listen on \(path): \(error)")
+        }
+        chmod(path, mode_t(mode))
+        if let group, let gr = getgrnam(group) {
+            if chown(path, uid_t.max, gr.pointee.gr_gid) != 0 {
+                self.logger.warning("cannot give \(path) to group \(group): \(String(cString: strerror(errno)))")
+            }
+        } else if let group {
+            self.logger.warning("socket group '\(group)' does not exist")
+        }
+    }
+
+    /// A socket file nobody listens on is removed; a live one means another daemon runs.
+    private static func clearStaleSocket(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        if (try? ControlClient(path: path, timeout: 1)) != nil {
+            throw ControlFailure("failed", "another slicestreamd is already listening on \(path)")
+        }
+        unlink(path)
+    }
+
+    /// Stops accepting connections, closes the socket and removes its file.
+    public func close() {
+        let ch = self.channel.withLock { c -> (any Channel)? in defer { c = nil }; return c }
+        try? ch?.close().wait()
+        unlink(self.path)
+        try? self.group.syncShutdownGracefully()
+    }
+}
+
+/// Splits the byte stream into lines; a line longer than `limit` is an error.
+struct LineDecoder: ByteToMessageDecoder {
+    typealias InboundOut = Result<ByteBuffer, ControlFailure>
+    let limit: Int
+    var discarding = false
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+            let length = newline - buffer.readerIndex
+            if self.discarding {
+                buffer.moveReaderIndex(forwardBy: length + 1)
+                self.discarding = false
+                return .continue
+            }
+            let line = buffer.readSlice(length: length)!
+            buffer.moveReaderIndex(forwardBy: 1)
+            if length > self.limit {
+                context.fireChannelRead(self.wrapInboundOut(.failure(ControlFailure("too-large", "request longer than \(self.limit) bytes"))))
+            } else {
+                context.fireChannelRead(self.wrapInboundOut(.success(line)))
+            }
+            return .continue
+        }
+        if buffer.readableBytes > self.limit && !self.discarding {
+            // Report once, then skip to the end of this oversized line.
+            self.discarding = true
+            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+            context.fireChannelRead(self.wrapInboundOut(.failure(ControlFailure("too-large", "request longer than \(self.limit) bytes"))))
+            return .continue
+        }
+        if self.discarding { buffer.moveReaderIndex(forwardBy: buffer.readableBytes) }
+        return .needMoreData
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        // A final line without a newline is still a request (e.g. `printf '{...}' | socat`).
+        if buffer.readableBytes > 0 && !self.discarding && buffer.readableBytes <= self.limit {
+            let line = buffer.readSlice(length: buffer.readableBytes)!
+            context.fireChannelRead(self.wrapInboundOut(.success(line)))
+        }
+        return .needMoreData
+    }
+}
+
+/// Connected control clients, shared by every connection's handler.
+final class ClientCounter: Sendable {
+    let count = Atomic<Int>(0)
+}
+
+/// Linux `struct ucred` (pid, uid, gid), declared here because Glibc hides it behind _GNU_SOURCE.
+struct RawPeerCredentials: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+}
+
+/// Peer credentials of a Unix-socket client.
+struct PeerCredentials: Sendable {
+    var pid: Int32
+    var uid: UInt32
+    var gid: UInt32
+
+    /// Whether the peer may run changing commands: root, the daemon's own user, or a member of `adminGroup`.
+    func mayChange(adminGroup: String?) -> Bool {
+        if self.uid == 0 || self.uid == getuid() { return true }
+        guard let adminGroup, let gr = getgrnam(adminGroup) else { return false }
+        let gid = gr.pointee.gr_gid
+        if self.gid == gid { return true }
+        // Supplementary groups are not in SO_PEERCRED; read them from the peer's /proc entry.
+        guard let text = try? String(contentsOfFile: "/proc/\(self.pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Groups:") }) else { return false }
+        return line.dropFirst("Groups:".count).split(separator: " ").compactMap { UInt32($0.trimmingCharacters(in: .whitespaces)) }.contains(gid)
+    }
+}
+
+final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = Result<ByteBuffer, ControlFailure>
+    typealias OutboundOut = ByteBuffer
+
+    // Touched only on the channel's event loop, except `queue`, which is itself thread-safe.
+    private let node: Node
+    private let clients: ClientCounter
+    private let logger: Logger
+    private let queue = DispatchQueue(label: "slicestream.control.connection")
+    private var credentials: PeerCredentials? = nil
+    private var watch: RepeatedTask? = nil
+    private var counted = false
+
+    init(node: Node, clients: ClientCounter, logger: Logger) {
+        self.node = node
+        self.clients = clients
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let limit = self.node.configuration.node.maxClients
+        let now = self.clients.count.add(1, ordering: .relaxed).newValue
+        self.counted = true
+        if now > limit {
+            self.reply(context: context, Self.encode(ControlResponse<NoResult>(id: nil, error: ControlFailure("busy", "too many control clients (\(limit))"))))
+            context.close(promise: nil)
+            return
+        }
+        if let provider = context.channel as? any SocketOptionProvider {
+            let future: EventLoopFuture<RawPeerCredentials> = provider.unsafeGetSocketOption(level: .init(rawValue: SOL_SOCKET), name: .init(rawValue: SO_PEERCRED))
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            future.whenSuccess { cred in loopBound.value.credentials = PeerCredentials(pid: cred.pid, uid: cred.uid, gid: cred.gid) }
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.watch?.cancel()
+        self.watch = nil
+        if self.counted {
+            self.clients.count.subtract(1, ordering: .relaxed)
+            self.counted = false
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let channel = context.channel
+        switch self.unwrapInboundIn(data) {
+        case .failure(let failure):
+            self.node.countFailedRequest()
+            self.reply(context: context, Self.encode(ControlResponse<NoResult>(id: nil, error: failure)))
+        case .success(var buffer):
+            let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) { return }  // blank line
+            let request: ControlRequest
+            do {
+                request = try JSONDecoder().decode(ControlRequest.self, from: Data(bytes))
+            } catch {
+                self.node.countFailedRequest()
+                self.reply(context: context, Self.encode(ControlResponse<NoResult>(id: nil, error: ControlFailure("bad-request", "not a JSON request object: \(Self.describe(error))"))))
+                return
+            }
+            if ControlProtocol.changingCommands.contains(request.command),
+               !(self.credentials?.mayChange(adminGroup: self.node.configuration.node.adminGroup) ?? false) {
+                self.node.countFailedRequest()
+                self.reply(context: context, Self.encode(ControlResponse<NoResult>(id: request.id, error: ControlFailure("permission-denied", "'\(request.command)' needs root, the daemon's user or the admin group"))))
+                return
+            }
+            if request.command == "watch" {
+                self.startWatch(context: context, request: request)
+                return
+            }
+            let node = self.node
+            self.queue.async {
+                let line: ByteBuffer
+                do {
+                    let result = try node.handle(request)
+                    line = Self.encode(id: request.id, result: result)
+                } catch let failure as ControlFailure {
+                    node.countFailedRequest()
+                    line = Self.encode(ControlResponse<NoResult>(id: request.id, error: failure))
+                } catch {
+                    node.countFailedRequest()
+                    line = Self.encode(ControlResponse<NoResult>(id: request.id, error: ControlFailure("failed", "\(error)")))
+                }
+                channel.writeAndFlush(line, promise: nil)
+            }
+        }
+    }
+
+    private func startWatch(context: ChannelHandlerContext, request: ControlRequest) {
+        self.watch?.cancel()
+        let node = self.node
+        let channel = context.channel
+        let name = request.name
+        let interval = TimeAmount.milliseconds(Int64(node.configuration.node.statsIntervalSeconds * 1000))
+        self.watch = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { _ in
+            // A client that does not read gets events skipped, never queued without bound.
+            guard channel.isWritable else { return }
+            let stats: [StreamStats]
+            if let name, !name.isEmpty {
+                guard let one = try? node.handle(ControlRequest(command: "stats", name: name)) as? StreamStats else {
+                    channel.writeAndFlush(Self.encode(ControlResponse<NoResult>(id: request.id, error: ControlFailure("no-such-stream", "no stream named '\(name)'"))), promise: nil)
+                    return
+                }
+                stats = [one]
+            } else {
+                stats = (try? node.handle(ControlRequest(command: "stats")) as? [StreamStats]) ?? []
+            }
+            channel.writeAndFlush(Self.encode(ControlResponse(id: request.id, result: stats, event: "stats")), promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.logger.debug("control connection error: \(error)")
+        context.close(promise: nil)
+    }
+
+    private func reply(context: ChannelHandlerContext, _ line: ByteBuffer) {
+        context.writeAndFlush(self.wrapOutboundOut(line), promise: nil)
+    }
+
+    static func encode<R: Codable & Sendable>(id: ControlID?, result: R) -> ByteBuffer {
+        Self.encode(ControlResponse(id: id, result: result))
+    }
+
+    static func encode<R: Codable & Sendable>(_ response: ControlResponse<R>) -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        var data = (try? encoder.encode(response)) ?? Data(#"{"ok":false,"error":{"code":"failed","message":"cannot encode the reply"}}"#.utf8)
+        data.append(UInt8(ascii: "\n"))
+        return ByteBuffer(bytes: data)
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let e = error as? DecodingError {
+            switch e {
+            case .keyNotFound(let key, _): return "missing '\(key.stringValue)'"
+            case .typeMismatch(_, let c), .valueNotFound(_, let c): return "bad value at '\(c.codingPath.map(\.stringValue).joined(separator: "."))'"
+            case .dataCorrupted(let c): return c.debugDescription
+            @unknown default: break
+            }
+        }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,99 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// `slicestreamd`'s whole life: load the config, listen on the control socket, start the streams, tell
+/// systemd, keep the watchdog fed while every stage makes progress, reload on SIGHUP, and on SIGTERM stop
+/// accepting work, drain every stream and finalise its output within the grace time.
+public final class Daemon: Sendable {
+    private let configPath: String
+    private let socketOverride: String?
+    private let notifier: SystemdNotifier
+    private let logger = Logger(label: "slicestream.daemon")
+
+    /// Creates a daemon for a config file; `socket` overrides `node.control_socket`.
+    public init(configPath: String, socket: String? = nil, notifier: SystemdNotifier = SystemdNotifier()) {
+        self.configPath = configPath
+        self.socketOverride = socket
+        self.notifier = notifier
+    }
+
+    /// Validates a config file (`--check-config`, `ExecStartPre=`, reload). Throws ``ConfigError``.
+    public static func checkConfig(path: String) throws -> NodeConfiguration {
+        try NodeConfiguration.load(path: path)
+    }
+
+    /// Runs until SIGTERM/SIGINT; returns the process exit code.
+    public func run() -> Int32 {
+        var config: NodeConfiguration
+        do {
+            config = try NodeConfiguration.load(path: self.configPath)
+        } catch {
+            self.logger.critical("cannot start: \(error)")
+            return 78  // EX_CONFIG: systemd does not restart-loop on a bad config
+        }
+        if let socket = self.socketOverride { config.node.controlSocket = socket }
+        let node = Node(configuration: config, configPath: self.configPath, notifier: self.notifier)
+        let server: ControlServer
+        do {
+            server = try ControlServer(node: node, path: config.node.controlSocket, mode: config.node.socketModeValue ?? 0o660,
+                                       group: config.node.socketGroup)
+        } catch {
+            self.logger.critical("cannot start: \(error)")
+            return 1
+        }
+        self.logger.info("slicestreamd \(Node.version) listening on \(config.node.controlSocket) with \(config.streams.count) streams")
+        node.startAutostartStreams()
+        self.notifier.ready(status: node.statusLine)
+
+        let shutdown = DispatchSemaphore(value: 0)
+        let signals = DispatchQueue(label: "slicestream.daemon.signals")
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: signals)
+            source.setEventHandler { shutdown.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        signal(SIGHUP, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: signals)
+        hup.setEventHandler { [logger] in
+            do {
+                _ = try node.reload()
+            } catch {
+                logger.error("SIGHUP reload refused: \(error)")
+            }
+        }
+        hup.resume()
+        sources.append(hup)
+
+        // Health loop: ping the watchdog only while no stage is stuck, so systemd restarts a wedged node.
+        let interval = min(5, (SystemdNotifier.watchdogInterval ?? 10) / 2)
+        let health = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "slicestream.daemon.health"))
+        let wasHealthy = Mutex(true)
+        health.schedule(deadline: .now() + interval, repeating: interval)
+        health.setEventHandler { [notifier, logger] in
+            let healthy = node.isHealthy
+            if healthy { notifier.watchdog() }
+            let changed = wasHealthy.withLock { w -> Bool in defer { w = healthy }; return w != healthy }
+            if changed {
+                if healthy { logger.notice("all stages make progress again") } else { logger.error("a stage is stalled: watchdog pings withheld") }
+            }
+            notifier.status(healthy ? node.statusLine : "STALLED: " + node.statusLine)
+        }
+        health.resume()
+
+        shutdown.wait()
+        self.logger.notice("shutting down: draining streams (grace \(node.configuration.node.shutdownGraceSeconds) s)")
+        self.notifier.stopping()
+        server.close()
+        node.stopAll()
+        health.cancel()
+        for s in sources { s.cancel() }
+        self.logger.notice("stopped")
+        return 0
+    }
+}

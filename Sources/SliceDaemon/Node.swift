@@ -1,0 +1,320 @@
+import Foundation
+import Logging
+import SliceEngine
+import SliceMedia
+import SlicePipeline
+import Synchronization
+
+/// The node: its configuration and one supervisor per stream, and every control command.
+/// Thread-safe; commands may arrive from many control connections at once.
+public final class Node: Sendable {
+    /// Daemon version.
+    public static let version = "0.1.0"
+
+    /// The config file this node loads and reloads.
+    public let configPath: String
+    private let notifier: SystemdNotifier
+    private let started = Date()
+    private let logger = Logger(label: "slicestream.node")
+
+    private struct State {
+        var config: NodeConfiguration
+        var supervisors: [String: StreamSupervisor] = [:]
+        var order: [String] = []
+        var reloads = 0
+        var rejectedReloads = 0
+        var failedRequests = 0
+        var stopping = false
+    }
+    private let state: Mutex<State>
+
+    /// Creates a node from a loaded configuration (streams are not started yet).
+    public init(configuration: NodeConfiguration, configPath: String, notifier: SystemdNotifier = SystemdNotifier(socketPath: nil)) {
+        self.configPath = configPath
+        self.notifier = notifier
+        var s = State(config: configuration)
+        for def in configuration.streams {
+            s.supervisors[def.name] = StreamSupervisor(definition: def)
+            s.order.append(def.name)
+        }
+        self.state = Mutex(s)
+    }
+
+    /// The configuration in force.
+    public var configuration: NodeConfiguration { self.state.withLock { $0.config } }
+
+    /// Starts every stream marked `autostart`.
+    public func startAutostartStreams() {
+        for sup in self.supervisorsInOrder() where sup.definition.autostart { sup.start() }
+    }
+
+    private func supervisorsInOrder() -> [StreamSupervisor] {
+        self.state.withLock { s in s.order.compactMap { s.supervisors[$0] } }
+    }
+
+    private func supervisor(_ name: String?) throws -> StreamSupervisor {
+        guard let name, !name.isEmpty else { throw ControlFailure("bad-request", "this command needs a stream name") }
+        guard let sup = self.state.withLock({ $0.supervisors[name] }) else {
+            throw ControlFailure("no-such-stream", "no stream named '\(name)'")
+        }
+        return sup
+    }
+
+    /// Counts a request answered with an error.
+    public func countFailedRequest() { self.state.withLock { $0.failedRequests += 1 } }
+
+    /// Whether every running stream is making progress (no stage stuck on one item).
+    public var isHealthy: Bool {
+        let limit = self.configuration.node.stallSeconds
+        return self.supervisorsInOrder().allSatisfy { $0.stallSeconds < limit }
+    }
+
+    /// One-line summary for systemd's STATUS=.
+    public var statusLine: String {
+        let stats = self.supervisorsInOrder().map { $0.stats() }
+        let running = stats.filter { $0.state == "running" }
+        let fps = running.reduce(0) { $0 + $1.fps }
+        let problems = stats.filter { $0.state == "retrying" || $0.state == "failed" }.count
+        return "\(running.count)/\(stats.count) streams running, \(String(format: "%.1f", fps)) fps out" + (problems > 0 ? ", \(problems) retrying" : "")
+    }
+
+    // MARK: - Commands
+
+    /// Runs one request (other than `watch`) and returns its encoded result.
+    public func handle(_ request: ControlRequest) throws -> any (Codable & Sendable) {
+        switch request.command {
+        case "version":
+            return VersionInfo(version: Node.version, protocolVersion: ControlProtocol.version, ffmpeg: MediaLibrary.versions,
+                               cpuLevel: CPULevel.active.description)
+        case "status":
+            return self.status()
+        case "streams":
+            return self.supervisorsInOrder().map { $0.stats() }
+        case "stats":
+            if let name = request.name, !name.isEmpty { return try self.supervisor(name).stats() }
+            return self.supervisorsInOrder().map { $0.stats() }
+        case "start":
+            let sup = try self.supervisor(request.name)
+            sup.start()
+            return ActionResult(message: "stream '\(sup.name)' starting")
+        case "stop":
+            let sup = try self.supervisor(request.name)
+            let drained = sup.stop(grace: self.configuration.node.shutdownGraceSeconds)
+            return ActionResult(message: "stream '\(sup.name)' stopped" + (drained ? "" : " (aborted after the grace time)"))
+        case "restart":
+            let sup = try self.supervisor(request.name)
+            sup.stop(grace: self.configuration.node.shutdownGraceSeconds)
+            sup.start()
+            return ActionResult(message: "stream '\(sup.name)' restarted")
+        case "add":
+            return try self.add(request.stream)
+        case "remove":
+            let sup = try self.supervisor(request.name)
+            sup.stop(grace: self.configuration.node.shutdownGraceSeconds)
+            self.state.withLock { s in
+                s.supervisors[sup.name] = nil
+                s.order.removeAll { $0 == sup.name }
+                s.config.streams.removeAll { $0.name == sup.name }
+            }
+            return ActionResult(message: "stream '\(sup.name)' removed")
+        case "set":
+            return try self.set(request)
+        case "reload":
+            return try self.reload()
+        case "metrics":
+            return MetricsText(text: self.metrics())
+        default:
+            throw ControlFailure("unknown-command", "unknown command '\(request.command)'; commands: "
+                                 + ControlProtocol.readOnlyCommands.union(ControlProtocol.changingCommands).sorted().joined(separator: ", "))
+        }
+    }
+
+    private func status() -> NodeStatus {
+        let stats = self.supervisorsInOrder().map { $0.stats() }
+        var byState: [String: Int] = [:]
+        for s in stats { byState[s.state, default: 0] += 1 }
+        let s = self.state.withLock { $0 }
+        return NodeStatus(version: Node.version, pid: getpid(), uptimeSeconds: Date().timeIntervalSince(self.started),
+                          configPath: self.configPath, streams: byState, streamCount: stats.count, healthy: self.isHealthy,
+                          reloads: s.reloads, rejectedReloads: s.rejectedReloads, failedRequests: s.failedRequests)
+    }
+
+    private func add(_ definition: StreamDefinition?) throws -> ActionResult {
+        guard let definition else { throw ControlFailure("bad-request", "'add' needs a 'stream' definition") }
+        do {
+            try definition.validate(file: "<add request>", key: "stream")
+        } catch let error as ConfigError {
+            throw ControlFailure("invalid-config", error.description)
+        }
+        let sup = StreamSupervisor(definition: definition)
+        try self.state.withLock { s in
+            guard s.supervisors[definition.name] == nil else { throw ControlFailure("exists", "a stream named '\(definition.name)' exists") }
+            s.supervisors[definition.name] = sup
+            s.order.append(definition.name)
+            s.config.streams.append(definition)
+        }
+        if definition.autostart { sup.start() }
+        return ActionResult(message: "stream '\(definition.name)' added" + (definition.autostart ? " and starting" : ""))
+    }
+
+    /// Settings that change a running stream without a restart.
+    public static let liveSettings = ["bitrate", "crf", "upsampler", "model"]
+
+    private func set(_ request: ControlRequest) throws -> ActionResult {
+        let sup = try self.supervisor(request.name)
+        guard let key = request.key, let value = request.value else { throw ControlFailure("bad-request", "'set' needs 'key' and 'value'") }
+        var def = sup.definition
+        let pipeline = sup.pipeline
+        switch key {
+        case "bitrate":
+            guard let rate = StreamDefinition.parseBitRate(value) else { throw ControlFailure("bad-request", "'\(value)' is not a bit rate like 800k") }
+            def.bitrate = value
+            def.crf = nil
+            pipeline?.setRate(bitRate: rate)
+        case "crf":
+            guard let crf = Double(value), crf >= 0, crf <= 63 else { throw ControlFailure("bad-request", "crf must be a number from 0 to 63") }
+            def.crf = crf
+            def.bitrate = nil
+            pipeline?.setRate(crf: crf)
+        case "upsampler", "model":
+            guard def.role == .receiver else { throw ControlFailure("not-live-safe", "'\(key)' can change live on receivers only") }
+            if key == "upsampler" { def.upsampler = value } else { def.model = value }
+            do {
+                try def.validate(file: "<set request>", key: sup.name)
+                try pipeline?.setTransform(StreamDefinition.receiverTransform(def.upsampler, model: def.model))
+            } catch let error as ConfigError {
+                throw ControlFailure("bad-request", error.description)
+            } catch {
+                throw ControlFailure("failed", "\(error)")
+            }
+        default:
+            throw ControlFailure("not-live-safe", "'\(key)' cannot change while the stream runs; live settings: \(Node.liveSettings.joined(separator: ", ")). Edit the config and reload.")
+        }
+        sup.update(def)
+        self.state.withLock { s in
+            if let i = s.config.streams.firstIndex(where: { $0.name == def.name }) { s.config.streams[i] = def }
+        }
+        return ActionResult(message: "stream '\(sup.name)': \(key) = \(value)" + (pipeline == nil ? " (applies when it starts)" : " (live)"))
+    }
+
+    /// Re-reads the config file. A bad file is refused and the running configuration stays; otherwise
+    /// new streams start, removed ones stop, changed ones restart and the rest keep running untouched.
+    public func reload() throws -> ReloadResult {
+        self.notifier.reloading()
+        defer { self.notifier.ready(status: self.statusLine) }
+        let next: NodeConfiguration
+        do {
+            next = try NodeConfiguration.load(path: self.configPath)
+        } catch let error as ConfigError {
+            self.state.withLock { $0.rejectedReloads += 1 }
+            self.logger.error("reload refused, keeping the running config: \(error)")
+            throw ControlFailure("invalid-config", error.description)
+        }
+        let (current, supervisors) = self.state.withLock { ($0.config, $0.supervisors) }
+        let old = Dictionary(uniqueKeysWithValues: current.streams.map { ($0.name, $0) })
+        var result = ReloadResult(added: [], removed: [], restarted: [], unchanged: [], needsRestart: [])
+        if next.node.controlSocket != current.node.controlSocket { result.needsRestart.append("node.control_socket") }
+        if next.node.socketMode != current.node.socketMode { result.needsRestart.append("node.socket_mode") }
+        if next.node.socketGroup != current.node.socketGroup { result.needsRestart.append("node.socket_group") }
+        let grace = next.node.shutdownGraceSeconds
+        for name in current.streams.map(\.name) where !next.streams.contains(where: { $0.name == name }) {
+            supervisors[name]?.stop(grace: grace)
+            result.removed.append(name)
+        }
+        var nextSupervisors: [String: StreamSupervisor] = [:]
+        for def in next.streams {
+            if let was = old[def.name], let sup = supervisors[def.name] {
+                nextSupervisors[def.name] = sup
+                if was == def {
+                    result.unchanged.append(def.name)
+                } else {
+                    let wasRunning = [.running, .starting, .retrying].contains(sup.state)
+                    sup.stop(grace: grace)
+                    sup.update(def)
+                    if wasRunning || def.autostart { sup.start() }
+                    result.restarted.append(def.name)
+                }
+            } else {
+                let sup = StreamSupervisor(definition: def)
+                nextSupervisors[def.name] = sup
+                if def.autostart { sup.start() }
+                result.added.append(def.name)
+            }
+        }
+        self.state.withLock { s in
+            s.config = NodeConfiguration(node: NodeSettings.merging(running: current.node, next: next.node), streams: next.streams)
+            s.supervisors = nextSupervisors
+            s.order = next.streams.map(\.name)
+            s.reloads += 1
+        }
+        self.logger.info("reloaded: +\(result.added.count) -\(result.removed.count) ~\(result.restarted.count) =\(result.unchanged.count)")
+        return result
+    }
+
+    /// Stops every stream in parallel, each within the grace time.
+    public func stopAll() {
+        let grace = self.configuration.node.shutdownGraceSeconds
+        self.state.withLock { $0.stopping = true }
+        DispatchQueue.concurrentPerform(iterations: self.supervisorsInOrder().count) { i in
+            self.supervisorsInOrder()[i].stop(grace: grace)
+        }
+    }
+
+    /// Prometheus text exposition of every stream's counters.
+    public func metrics() -> String {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Double)]) {
+            out += "# HELP slicestream_\(name) \(help)\n# TYPE slicestream_\(name) \(type)\n"
+            for s in samples { out += "slicestream_\(name){\(s.labels)} \(Self.format(s.value))\n" }
+        }
+        let stats = self.supervisorsInOrder().map { $0.stats() }
+        func label(_ s: StreamStats) -> String { "stream=\"\(Self.escape(s.name))\",role=\"\(s.role)\"" }
+        family("up", "gauge", "1 when the stream is running.", stats.map { (label($0), $0.state == "running" ? 1 : 0) })
+        family("frames_in_total", "counter", "Frames decoded in the current run.", stats.map { (label($0), Double($0.framesIn)) })
+        family("frames_out_total", "counter", "Frames encoded in the current run.", stats.map { (label($0), Double($0.framesOut)) })
+        family("frames_dropped_total", "counter", "Frames dropped because the transform was behind.", stats.map { (label($0), Double($0.framesDropped)) })
+        family("frames_degraded_total", "counter", "Frames sent through the cheaper kernel.", stats.map { (label($0), Double($0.framesDegraded)) })
+        family("fps", "gauge", "Output frames per second.", stats.map { (label($0), $0.fps) })
+        family("input_bitrate_bps", "gauge", "Input bit rate.", stats.map { (label($0), $0.inputBitRate) })
+        family("output_bitrate_bps", "gauge", "Video output bit rate.", stats.map { (label($0), $0.outputBitRate) })
+        family("reconnects_total", "counter", "Input reconnects in the current run.", stats.map { (label($0), Double($0.reconnects)) })
+        family("restarts_total", "counter", "Pipeline restarts by the supervisor.", stats.map { (label($0), Double($0.restarts)) })
+        family("corrupt_packets_total", "counter", "Damaged packets skipped.", stats.map { (label($0), Double($0.corruptPackets)) })
+        var latency: [(String, Double)] = []
+        var p99: [(String, Double)] = []
+        for s in stats {
+            for stage in s.stages {
+                latency.append(("\(label(s)),stage=\"\(stage.name)\"", stage.meanMilliseconds / 1000))
+                p99.append(("\(label(s)),stage=\"\(stage.name)\"", stage.p99Milliseconds / 1000))
+            }
+        }
+        family("stage_latency_mean_seconds", "gauge", "Mean time per item in a stage.", latency)
+        family("stage_latency_p99_seconds", "gauge", "99th percentile time per item in a stage.", p99)
+        let s = self.state.withLock { $0 }
+        family("config_reloads_total", "counter", "Accepted config reloads.", [("", Double(s.reloads))])
+        family("config_reloads_rejected_total", "counter", "Rejected config reloads.", [("", Double(s.rejectedReloads))])
+        family("control_requests_failed_total", "counter", "Control requests answered with an error.", [("", Double(s.failedRequests))])
+        return out
+    }
+
+    private static func format(_ v: Double) -> String {
+        if v.isNaN { return "NaN" }
+        if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
+        return v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+
+    private static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+}
+
+extension NodeSettings {
+    /// Settings after a reload: socket settings stay as bound until the daemon restarts.
+    static func merging(running: NodeSettings, next: NodeSettings) -> NodeSettings {
+        var merged = next
+        merged.controlSocket = running.controlSocket
+        merged.socketMode = running.socketMode
+        merged.socketGroup = running.socketGroup
+        return merged
+    }
+}

@@ -1,0 +1,274 @@
+import Foundation
+import SliceMedia
+import SliceModels
+import SlicePipeline
+
+/// One stream a node runs: where it reads, what it does, where it writes, how it behaves live.
+public struct StreamDefinition: Codable, Sendable, Equatable {
+    /// What a stream does between decode and encode.
+    public enum Role: String, Codable, Sendable {
+        /// Downscale 2x (classical or the slicing encoder) and encode the small stream.
+        case sender
+        /// Upscale 2x (learned or classical) and re-encode.
+        case receiver
+        /// Transcode at the same size.
+        case passthrough
+    }
+
+    /// Unique name.
+    public var name: String
+    /// What the stream does.
+    public var role: Role
+    /// Input URL.
+    public var input: String
+    /// Input format (`mpegts`, `lavfi`, ...), nil to probe.
+    public var inputFormat: String?
+    /// Demuxer/protocol options.
+    public var inputOptions: [String: String]
+    /// Pace a file input by its timestamps.
+    public var realtime: Bool
+    /// Restart a file input at its end.
+    public var loop: Bool
+    /// Seconds to open the input.
+    public var openTimeout: Double
+    /// Seconds of input silence before it counts as lost.
+    public var readTimeout: Double
+    /// Reconnect policy; nil: a lost input ends the stream (it is then restarted by the supervisor).
+    public var reconnect: ReconnectPolicy?
+    /// Sender: `area`, `bicubic`, `lanczos` or `slice`.
+    public var downscaler: String
+    /// Receiver: `auto`, `bicubic`, `lanczos`, `subpixel` or `transposed`.
+    public var upsampler: String
+    /// Model (bundled name, path or `untrained:NAME`) for learned kernels.
+    public var model: String?
+    /// Video encoder.
+    public var codec: String
+    /// Constant quality.
+    public var crf: Double?
+    /// Target bit rate (`800k`, `2M`).
+    public var bitrate: String?
+    /// Encoder preset.
+    public var preset: String?
+    /// Keyframe interval in frames.
+    public var gop: Int?
+    /// Encoder threads (0: auto).
+    public var threads: Int
+    /// Output URL.
+    public var output: String
+    /// Output container, nil to guess from the URL.
+    public var outputFormat: String?
+    /// `drop`, `degrade` or `block`.
+    public var overload: String
+    /// Queue capacity between stages.
+    public var queue: Int
+    /// Start with the node.
+    public var autostart: Bool
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, role, input, output, model, codec, crf, bitrate, preset, gop, threads, overload, queue, autostart
+        case inputFormat = "input_format", inputOptions = "input_options", realtime, loop
+        case openTimeout = "open_timeout", readTimeout = "read_timeout", reconnect, downscaler, upsampler
+        case outputFormat = "output_format"
+    }
+
+    /// Creates a definition with defaults for everything but the essentials.
+    public init(name: String, role: Role, input: String, output: String) {
+        self.name = name
+        self.role = role
+        self.input = input
+        self.output = output
+        self.inputFormat = nil
+        self.inputOptions = [:]
+        self.realtime = false
+        self.loop = false
+        self.openTimeout = 10
+        self.readTimeout = 10
+        self.reconnect = StreamDefinition.isNetwork(input) ? ReconnectPolicy() : nil
+        self.downscaler = "area"
+        self.upsampler = "auto"
+        self.model = nil
+        self.codec = "libx264"
+        self.crf = nil
+        self.bitrate = nil
+        self.preset = "veryfast"
+        self.gop = nil
+        self.threads = 0
+        self.outputFormat = nil
+        self.overload = "drop"
+        self.queue = 8
+        self.autostart = true
+    }
+
+    public init(from decoder: any Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), role: try c.decode(Role.self, forKey: .role),
+                  input: try c.decode(String.self, forKey: .input), output: try c.decode(String.self, forKey: .output))
+        self.inputFormat = try c.decodeIfPresent(String.self, forKey: .inputFormat)
+        self.inputOptions = try c.decodeIfPresent([String: String].self, forKey: .inputOptions) ?? [:]
+        self.realtime = try c.decodeIfPresent(Bool.self, forKey: .realtime) ?? false
+        self.loop = try c.decodeIfPresent(Bool.self, forKey: .loop) ?? false
+        self.openTimeout = try c.decodeIfPresent(Double.self, forKey: .openTimeout) ?? 10
+        self.readTimeout = try c.decodeIfPresent(Double.self, forKey: .readTimeout) ?? 10
+        if c.contains(.reconnect) {
+            if try c.decodeNil(forKey: .reconnect) {
+                self.reconnect = nil
+            } else {
+                let r = try c.nestedContainer(keyedBy: ReconnectKeys.self, forKey: .reconnect)
+                self.reconnect = ReconnectPolicy(initialDelay: try r.decodeIfPresent(Double.self, forKey: .initialDelay) ?? 0.5,
+                                                 maximumDelay: try r.decodeIfPresent(Double.self, forKey: .maxDelay) ?? 10,
+                                                 maximumAttempts: try r.decodeIfPresent(Int.self, forKey: .maxAttempts))
+            }
+        }
+        self.downscaler = try c.decodeIfPresent(String.self, forKey: .downscaler) ?? "area"
+        self.upsampler = try c.decodeIfPresent(String.self, forKey: .upsampler) ?? "auto"
+        self.model = try c.decodeIfPresent(String.self, forKey: .model)
+        self.codec = try c.decodeIfPresent(String.self, forKey: .codec) ?? "libx264"
+        self.crf = try c.decodeIfPresent(Double.self, forKey: .crf)
+        self.bitrate = try c.decodeIfPresent(String.self, forKey: .bitrate)
+        self.preset = try c.decodeIfPresent(String.self, forKey: .preset) ?? "veryfast"
+        self.gop = try c.decodeIfPresent(Int.self, forKey: .gop)
+        self.threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? 0
+        self.outputFormat = try c.decodeIfPresent(String.self, forKey: .outputFormat)
+        self.overload = try c.decodeIfPresent(String.self, forKey: .overload) ?? "drop"
+        self.queue = try c.decodeIfPresent(Int.self, forKey: .queue) ?? 8
+        self.autostart = try c.decodeIfPresent(Bool.self, forKey: .autostart) ?? true
+    }
+
+    enum ReconnectKeys: String, CodingKey {
+        case initialDelay = "initial_delay", maxDelay = "max_delay", maxAttempts = "max_attempts"
+    }
+
+    public func encode(to encoder: any Swift.Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(self.name, forKey: .name)
+        try c.encode(self.role, forKey: .role)
+        try c.encode(self.input, forKey: .input)
+        try c.encodeIfPresent(self.inputFormat, forKey: .inputFormat)
+        if !self.inputOptions.isEmpty { try c.encode(self.inputOptions, forKey: .inputOptions) }
+        try c.encode(self.realtime, forKey: .realtime)
+        try c.encode(self.loop, forKey: .loop)
+        try c.encode(self.openTimeout, forKey: .openTimeout)
+        try c.encode(self.readTimeout, forKey: .readTimeout)
+        if let r = self.reconnect {
+            var n = c.nestedContainer(keyedBy: ReconnectKeys.self, forKey: .reconnect)
+            try n.encode(r.initialDelay, forKey: .initialDelay)
+            try n.encode(r.maximumDelay, forKey: .maxDelay)
+            try n.encodeIfPresent(r.maximumAttempts, forKey: .maxAttempts)
+        }
+        try c.encode(self.downscaler, forKey: .downscaler)
+        try c.encode(self.upsampler, forKey: .upsampler)
+        try c.encodeIfPresent(self.model, forKey: .model)
+        try c.encode(self.codec, forKey: .codec)
+        try c.encodeIfPresent(self.crf, forKey: .crf)
+        try c.encodeIfPresent(self.bitrate, forKey: .bitrate)
+        try c.encodeIfPresent(self.preset, forKey: .preset)
+        try c.encodeIfPresent(self.gop, forKey: .gop)
+        try c.encode(self.threads, forKey: .threads)
+        try c.encode(self.output, forKey: .output)
+        try c.encodeIfPresent(self.outputFormat, forKey: .outputFormat)
+        try c.encode(self.overload, forKey: .overload)
+        try c.encode(self.queue, forKey: .queue)
+        try c.encode(self.autostart, forKey: .autostart)
+    }
+
+    /// Whether a URL is a network input (reconnect by default).
+    public static func isNetwork(_ url: String) -> Bool {
+        ["udp://", "srt://", "rtp://", "tcp://", "rtmp://", "http://", "https://", "rtsp://"].contains { url.hasPrefix($0) }
+    }
+
+    /// Parses `800k`, `2M`, `1500000` into bit/s.
+    public static func parseBitRate(_ text: String) -> Int64? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        var multiplier = 1.0
+        var number = Substring(t)
+        if t.hasSuffix("k") { multiplier = 1e3; number = number.dropLast() } else if t.hasSuffix("m") { multiplier = 1e6; number = number.dropLast() }
+        guard let value = Double(number), value > 0, value * multiplier < 1e11 else { return nil }
+        return Int64(value * multiplier)
+    }
+
+    func validate(file: String, key: String) throws {
+        func fail(_ k: String, _ message: String) -> ConfigError { ConfigError(file: file, key: "\(key).\(k)", message: message) }
+        guard !self.name.isEmpty, self.name.count <= 64,
+              self.name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw fail("name", "'\(self.name)' must be 1-64 letters, digits, '-', '_' or '.'")
+        }
+        guard !self.input.isEmpty else { throw fail("input", "must not be empty") }
+        guard !self.output.isEmpty else { throw fail("output", "must not be empty") }
+        guard ["area", "bicubic", "lanczos", "slice"].contains(self.downscaler) else {
+            throw fail("downscaler", "'\(self.downscaler)' is not one of area, bicubic, lanczos, slice")
+        }
+        guard ["auto", "bicubic", "lanczos", "subpixel", "transposed"].contains(self.upsampler) else {
+            throw fail("upsampler", "'\(self.upsampler)' is not one of auto, bicubic, lanczos, subpixel, transposed")
+        }
+        guard ["drop", "degrade", "block"].contains(self.overload) else {
+            throw fail("overload", "'\(self.overload)' is not one of drop, degrade, block")
+        }
+        guard MediaLibrary.hasEncoder(self.codec) else { throw fail("codec", "no encoder named '\(self.codec)' in this FFmpeg") }
+        if self.crf != nil && self.bitrate != nil { throw fail("crf", "give crf or bitrate, not both") }
+        if let crf = self.crf, !(crf >= 0 && crf <= 63) { throw fail("crf", "must be between 0 and 63") }
+        if let b = self.bitrate, StreamDefinition.parseBitRate(b) == nil { throw fail("bitrate", "'\(b)' is not a bit rate like 800k or 2M") }
+        if let g = self.gop, g <= 0 { throw fail("gop", "must be positive") }
+        guard self.threads >= 0 else { throw fail("threads", "must not be negative") }
+        guard self.queue >= 1, self.queue <= 256 else { throw fail("queue", "must be between 1 and 256") }
+        guard self.openTimeout > 0 else { throw fail("open_timeout", "must be positive") }
+        guard self.readTimeout > 0 else { throw fail("read_timeout", "must be positive") }
+        if let r = self.reconnect, !(r.initialDelay > 0 && r.maximumDelay >= r.initialDelay) {
+            throw fail("reconnect", "needs 0 < initial_delay <= max_delay")
+        }
+        if self.model != nil {
+            let learned = (self.role == .sender && self.downscaler == "slice") || (self.role == .receiver && ["subpixel", "transposed"].contains(self.upsampler))
+            guard learned else { throw fail("model", "a model needs downscaler 'slice' (sender) or upsampler 'subpixel'/'transposed' (receiver)") }
+        }
+    }
+
+    /// The pipeline this stream runs.
+    public func pipelineConfiguration() -> PipelineConfiguration {
+        let transform: TransformSpec
+        var tag: StreamTag? = nil
+        switch self.role {
+        case .passthrough:
+            transform = .passthrough
+        case .sender:
+            switch self.downscaler {
+            case "bicubic": transform = .downscale2x(.bicubic)
+            case "lanczos": transform = .downscale2x(.lanczos)
+            case "slice": transform = .learned(self.model ?? "slice2x")
+            default: transform = .downscale2x(.area)
+            }
+            tag = StreamTag(downscaler: self.downscaler == "slice" ? (self.model ?? "slice2x") : self.downscaler, upsampler: "sr2x")
+        case .receiver:
+            transform = StreamDefinition.receiverTransform(self.upsampler, model: self.model)
+        }
+        var encoder = EncoderSettings(codec: self.codec, crf: self.crf, bitRate: self.bitrate.flatMap(StreamDefinition.parseBitRate),
+                                      preset: self.preset, gop: self.gop, threads: self.threads)
+        var outputFormat = self.outputFormat
+        if outputFormat == nil && self.output.lowercased().hasSuffix(".y4m") { outputFormat = "yuv4mpegpipe" }
+        if outputFormat == "yuv4mpegpipe" { encoder = EncoderSettings(codec: "wrapped_avframe") }
+        var config = PipelineConfiguration(
+            input: self.input,
+            inputOptions: InputOptions(format: self.inputFormat, options: self.inputOptions, openTimeout: self.openTimeout, readTimeout: self.readTimeout),
+            output: self.output, outputOptions: OutputOptions(format: outputFormat), encoder: encoder, transform: transform,
+            queueCapacity: self.queue, tags: ["slicestream_role": self.role.rawValue, "slicestream_stream": self.name])
+        config.streamTag = tag
+        config.realtime = self.realtime
+        config.loop = self.loop
+        config.reconnect = self.reconnect
+        switch self.overload {
+        case "block": config.overload = .block
+        case "degrade": config.overload = .degrade(self.role == .sender ? .area : .bicubic)
+        default: config.overload = .drop
+        }
+        return config
+    }
+
+    /// The transform for a receiver's `upsampler` setting.
+    static func receiverTransform(_ upsampler: String, model: String?) -> TransformSpec {
+        switch upsampler {
+        case "bicubic": return .upscale2x(.bicubic)
+        case "lanczos": return .upscale2x(.lanczos)
+        case "subpixel": return .learned(model ?? "sr2x")
+        case "transposed": return .learned(model ?? "sr2x-tconv")
+        default: return .automaticUpsampler(fallback: .lanczos)
+        }
+    }
+}

@@ -1,0 +1,209 @@
+import Dispatch
+import Foundation
+import Logging
+import SliceMedia
+import SlicePipeline
+import Synchronization
+
+/// Runs one stream: builds its pipeline, watches it, restarts it with back-off when it fails (the input
+/// could not be opened, a stage failed), and stops it gracefully on request. One supervisor never touches
+/// another's stream, so starting, stopping or failing one leaves the others alone.
+public final class StreamSupervisor: Sendable {
+    /// The lifecycle states reported by `streams` and `stats`.
+    public enum State: String, Sendable {
+        case stopped, starting, running, retrying, finished, failed
+    }
+
+    /// Stream name.
+    public let name: String
+
+    private struct Status {
+        var definition: StreamDefinition
+        var state: State = .stopped
+        var pipeline: Pipeline? = nil
+        var runStarted: Date? = nil
+        var restarts = 0
+        var lastError: String? = nil
+        var lastReport: PipelineReport? = nil
+        var lastSample: (time: Double, frames: Int)? = nil
+        var fps = 0.0
+        var wanted = false       // should be running
+        var generation = 0       // bumps on every start, so a stale run loop exits
+    }
+
+    private let status: Mutex<Status>
+    private let logger: Logger
+    private let finished = DispatchGroup()
+
+    /// Creates a stopped supervisor.
+    public init(definition: StreamDefinition) {
+        self.name = definition.name
+        self.status = Mutex(Status(definition: definition))
+        var logger = Logger(label: "slicestream.stream")
+        logger[metadataKey: "stream"] = "\(definition.name)"
+        self.logger = logger
+    }
+
+    /// The stream's definition.
+    public var definition: StreamDefinition { self.status.withLock { $0.definition } }
+
+    /// The current state.
+    public var state: State { self.status.withLock { $0.state } }
+
+    /// Starts the stream (no-op if it runs).
+    public func start() {
+        let generation: Int? = self.status.withLock { s in
+            if s.wanted && (s.state == .running || s.state == .starting || s.state == .retrying) { return nil }
+            s.wanted = true
+            s.generation += 1
+            s.state = .starting
+            s.lastError = nil
+            return s.generation
+        }
+        guard let generation else { return }
+        self.finished.enter()
+        DispatchQueue(label: "slicestream.supervisor.\(self.name)").async {
+            defer { self.finished.leave() }
+            self.runLoop(generation: generation)
+        }
+    }
+
+    /// Stops the stream: the input ends, queued frames drain and the output is finalised. Waits up to
+    /// `grace` seconds, then aborts what is left. Returns whether it drained in time.
+    @discardableResult
+    public func stop(grace: Double) -> Bool {
+        let pipeline = self.status.withLock { s -> Pipeline? in
+            s.wanted = false
+            return s.pipeline
+        }
+        pipeline?.stop()
+        if self.finished.wait(timeout: .now() + max(0, grace)) == .success { return true }
+        self.logger.warning("did not drain within \(grace) s; aborting")
+        pipeline?.cancel()
+        _ = self.finished.wait(timeout: .now() + 5)
+        return false
+    }
+
+    /// Replaces the definition (takes effect on the next start).
+    public func update(_ definition: StreamDefinition) {
+        self.status.withLock { $0.definition = definition }
+    }
+
+    /// The running pipeline, if any (for live changes).
+    public var pipeline: Pipeline? { self.status.withLock { $0.pipeline } }
+
+    /// Seconds the most stalled stage of the running pipeline has spent on one item.
+    public var stallSeconds: Double { self.pipeline?.longestBusySeconds ?? 0 }
+
+    private func runLoop(generation: Int) {
+        var failures = 0
+        while true {
+            let (definition, proceed) = self.status.withLock { s in (s.definition, s.wanted && s.generation == generation) }
+            guard proceed else { break }
+            let pipeline: Pipeline
+            do {
+                pipeline = try Pipeline(configuration: definition.pipelineConfiguration())
+            } catch {
+                failures += 1
+                self.fail(error, failures: failures, generation: generation)
+                if !self.backOff(failures: failures, generation: generation) { break }
+                continue
+            }
+            let stillWanted = self.status.withLock { s -> Bool in
+                guard s.wanted && s.generation == generation else { return false }
+                s.pipeline = pipeline
+                s.state = .running
+                s.runStarted = Date()
+                s.lastSample = nil
+                return true
+            }
+            guard stillWanted else { break }
+            self.logger.info("running: \(definition.input) -> \(definition.output) (\(pipeline.transformName), \(pipeline.workingSize) -> \(pipeline.outputSize))")
+            pipeline.start()
+            let outcome = Result { try pipeline.wait() }
+            let report = pipeline.report()
+            let wanted = self.status.withLock { s -> Bool in
+                s.lastReport = report
+                s.pipeline = nil
+                return s.wanted && s.generation == generation
+            }
+            switch outcome {
+            case .success:
+                failures = 0
+                if !wanted {
+                    self.logger.info("stopped after \(report.framesEncoded) frames")
+                    self.status.withLock { $0.state = .stopped }
+                    return
+                }
+                // The input ended by itself (a file): the stream is done.
+                self.logger.info("input ended after \(report.framesEncoded) frames")
+                self.status.withLock { s in
+                    s.state = .finished
+                    s.wanted = false
+                }
+                return
+            case .failure(let error):
+                if !wanted {
+                    self.status.withLock { $0.state = .stopped }
+                    return
+                }
+                failures = report.framesEncoded > 0 ? 1 : failures + 1
+                self.fail(error, failures: failures, generation: generation)
+                if !self.backOff(failures: failures, generation: generation) { return }
+            }
+        }
+        self.status.withLock { s in if s.generation == generation && s.state != .failed { s.state = .stopped } }
+    }
+
+    private func fail(_ error: any Error, failures: Int, generation: Int) {
+        self.logger.error("failed (attempt \(failures)): \(error)")
+        self.status.withLock { s in
+            guard s.generation == generation else { return }
+            s.lastError = "\(error)"
+            s.state = .retrying
+            s.restarts += 1
+        }
+    }
+
+    /// Waits before the next attempt (0.5 s doubling to 30 s); false if the stream was stopped meanwhile.
+    private func backOff(failures: Int, generation: Int) -> Bool {
+        let delay = min(30, 0.5 * Double(1 << min(6, failures - 1)))
+        let end = Date().addingTimeInterval(delay)
+        while Date() < end {
+            if !self.status.withLock({ $0.wanted && $0.generation == generation }) { return false }
+            usleep(50_000)
+        }
+        return self.status.withLock { $0.wanted && $0.generation == generation }
+    }
+
+    /// Counters for `stats`; also updates the fps estimate (call it periodically).
+    public func stats() -> StreamStats {
+        let (s, pipeline) = self.status.withLock { ($0, $0.pipeline) }
+        let report = pipeline?.report() ?? s.lastReport
+        let now = Date().timeIntervalSince1970
+        var fps = s.fps
+        if let report, pipeline != nil {
+            if let sample = s.lastSample, now - sample.time >= 0.5 {
+                fps = Double(report.framesEncoded - sample.frames) / (now - sample.time)
+                self.status.withLock { $0.fps = fps; $0.lastSample = (now, report.framesEncoded) }
+            } else if s.lastSample == nil {
+                fps = report.framesPerSecond
+                self.status.withLock { $0.fps = fps; $0.lastSample = (now, report.framesEncoded) }
+            }
+        } else {
+            fps = 0
+        }
+        let uptime = s.state == .running ? (s.runStarted.map { Date().timeIntervalSince($0) } ?? 0) : 0
+        let stages = report?.stages ?? []
+        return StreamStats(
+            name: self.name, role: s.definition.role.rawValue, state: s.state.rawValue, uptimeSeconds: uptime,
+            input: s.definition.input, output: s.definition.output, transform: report?.transform ?? "-",
+            framesIn: report?.framesDecoded ?? 0, framesOut: report?.framesEncoded ?? 0, framesDropped: report?.framesDropped ?? 0,
+            framesDegraded: report?.framesDegraded ?? 0, fps: fps,
+            inputBitRate: (report?.elapsedSeconds ?? 0) > 0 ? Double(report!.inputBytes) * 8 / report!.elapsedSeconds : 0,
+            outputBitRate: report?.videoBitRate ?? 0, stages: stages,
+            pipelineLatencyMilliseconds: stages.reduce(0) { $0 + $1.meanMilliseconds },
+            reconnects: report?.reconnects ?? 0, restarts: s.restarts,
+            lastError: s.lastError ?? report?.lastInputError, corruptPackets: report?.corruptPackets ?? 0)
+    }
+}

@@ -1,0 +1,222 @@
+import ArgumentParser
+import Foundation
+import SliceDaemon
+import SlicePipeline
+import Yams
+
+/// Options every control command shares.
+struct ControlOptions: ParsableArguments {
+    @Option(help: "Control socket of the daemon (default: $SLICESTREAM_SOCKET or /run/slicestream/control.sock).")
+    var socket: String = ProcessInfo.processInfo.environment["SLICESTREAM_SOCKET"] ?? "/run/slicestream/control.sock"
+    @Flag(help: "Print the daemon's raw JSON reply.") var json = false
+
+    /// Runs one request; prints JSON or hands the decoded result to `human`. Daemon errors become exit codes:
+    /// 3 not running, 4 permission denied, 1 anything else.
+    func call<R: Codable & Sendable>(_ request: ControlRequest, as type: R.Type, human: (R) -> Void) throws {
+        do {
+            let client = try ControlClient(path: self.socket, timeout: 60)
+            if self.json {
+                let line = try client.callRaw(request)
+                print(String(decoding: line, as: UTF8.self))
+                let reply = try? JSONDecoder().decode(ControlResponse<NoResult>.self, from: line)
+                if let error = reply?.error { throw error }
+                return
+            }
+            human(try client.call(request, as: type))
+        } catch let failure as ControlFailure {
+            FileHandle.standardError.write(Data("slicestream: \(failure.message)\n".utf8))
+            switch failure.code {
+            case "not-running": throw ExitCode(3)
+            case "permission-denied": throw ExitCode(4)
+            default: throw ExitCode(1)
+            }
+        }
+    }
+}
+
+func formatRate(_ bps: Double) -> String {
+    bps >= 1e6 ? String(format: "%.2f Mb/s", bps / 1e6) : String(format: "%.0f kb/s", bps / 1e3)
+}
+
+func printStreamTable(_ streams: [StreamStats]) {
+    print("NAME                 ROLE         STATE      UPTIME     FPS   IN       OUT      DROP  TRANSFORM")
+    for s in streams {
+        print(s.name.padding(toLength: 20, withPad: " ", startingAt: 0) + " "
+              + s.role.padding(toLength: 12, withPad: " ", startingAt: 0) + " "
+              + s.state.padding(toLength: 10, withPad: " ", startingAt: 0)
+              + String(format: " %7.0fs %6.1f %8d %8d %5d  ", s.uptimeSeconds, s.fps, s.framesIn, s.framesOut, s.framesDropped) + s.transform)
+    }
+}
+
+func printStreamStats(_ s: StreamStats) {
+    print("\(s.name) (\(s.role)): \(s.state), up \(Int(s.uptimeSeconds)) s, \(s.transform)")
+    print("  \(s.input) -> \(s.output)")
+    print(String(format: "  frames in %d, out %d, dropped %d, degraded %d, %.1f fps", s.framesIn, s.framesOut, s.framesDropped, s.framesDegraded, s.fps))
+    print("  input \(formatRate(s.inputBitRate)), output \(formatRate(s.outputBitRate)), pipeline latency \(String(format: "%.1f", s.pipelineLatencyMilliseconds)) ms")
+    print("  reconnects \(s.reconnects), restarts \(s.restarts), corrupt packets \(s.corruptPackets)")
+    if let e = s.lastError { print("  last error: \(e)") }
+    if !s.stages.isEmpty {
+        print("  stage         in     out  drop   mean ms    p99 ms")
+        for st in s.stages {
+            print("  " + st.name.padding(toLength: 10, withPad: " ", startingAt: 0)
+                  + String(format: "%6d  %6d  %4d  %8.3f  %8.3f", st.itemsIn, st.itemsOut, st.dropped, st.meanMilliseconds, st.p99Milliseconds))
+        }
+    }
+}
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the daemon's status.")
+    @OptionGroup var control: ControlOptions
+
+    func run() throws {
+        try self.control.call(ControlRequest(command: "status"), as: NodeStatus.self) { s in
+            print("slicestreamd \(s.version), pid \(s.pid), up \(Int(s.uptimeSeconds)) s, config \(s.configPath)")
+            print("  \(s.streamCount) streams: " + s.streams.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+            print("  health: \(s.healthy ? "ok" : "STALLED"), reloads \(s.reloads) (\(s.rejectedReloads) refused), failed requests \(s.failedRequests)")
+        }
+    }
+}
+
+struct StreamsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "streams", abstract: "List the daemon's streams.")
+    @OptionGroup var control: ControlOptions
+
+    func run() throws {
+        try self.control.call(ControlRequest(command: "streams"), as: [StreamStats].self, human: printStreamTable)
+    }
+}
+
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Counters of one stream or all.")
+    @OptionGroup var control: ControlOptions
+    @Argument(help: "Stream name (all streams when omitted).") var name: String?
+
+    func run() throws {
+        if let name = self.name {
+            try self.control.call(ControlRequest(command: "stats", name: name), as: StreamStats.self, human: printStreamStats)
+        } else {
+            try self.control.call(ControlRequest(command: "stats"), as: [StreamStats].self) { all in
+                for s in all { printStreamStats(s) }
+            }
+        }
+    }
+}
+
+/// `start`, `stop`, `restart`, `remove` share a shape: one stream name, a message back.
+struct StreamActionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a stream.")
+    @OptionGroup var control: ControlOptions
+    @Argument(help: "Stream name.") var name: String
+
+    static func run(_ command: String, name: String, control: ControlOptions) throws {
+        try control.call(ControlRequest(command: command, name: name), as: ActionResult.self) { print($0.message) }
+    }
+
+    func run() throws { try Self.run("start", name: self.name, control: self.control) }
+}
+
+struct StopCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a stream (drains and finalises its output).")
+    @OptionGroup var control: ControlOptions
+    @Argument(help: "Stream name.") var name: String
+    func run() throws { try StreamActionCommand.run("stop", name: self.name, control: self.control) }
+}
+
+struct RestartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart a stream.")
+    @OptionGroup var control: ControlOptions
+    @Argument(help: "Stream name.") var name: String
+    func run() throws { try StreamActionCommand.run("restart", name: self.name, control: self.control) }
+}
+
+struct RemoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Stop and remove a stream.")
+    @OptionGroup var control: ControlOptions
+    @Argument(help: "Stream name.") var name: String
+    func run() throws { try StreamActionCommand.run("remove", name: self.name, control: self.control) }
+}
+
+struct AddCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a stream from a YAML or JSON file holding one stream definition.")
+    @OptionGroup var control: ControlOptions
+    @Argument(help: "File with the stream definition (the same keys as in the config's streams list).") var file: String
+
+    func run() throws {
+        let definition: StreamDefinition
+        do {
+            let text = try String(contentsOfFile: self.file, encoding: .utf8)
+            definition = try YAMLDecoder().decode(StreamDefinition.self, from: text)
+        } catch {
+            FileHandle.standardError.write(Data("slicestream: \(self.file): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        try self.control.call(ControlRequest(command: "add", stream: definition), as: ActionResult.self) { print($0.message) }
+    }
+}
+
+struct SetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a live-safe setting of a stream (bitrate, crf, upsampler, model).")
+    @OptionGroup var control: ControlOptions
+    @Argument(help: "Stream name.") var name: String
+    @Argument(help: "Setting.") var key: String
+    @Argument(help: "Value.") var value: String
+
+    func run() throws {
+        try self.control.call(ControlRequest(command: "set", name: self.name, key: self.key, value: self.value), as: ActionResult.self) { print($0.message) }
+    }
+}
+
+struct ReloadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "reload", abstract: "Re-read the daemon's config; a bad config is refused and the running one kept.")
+    @OptionGroup var control: ControlOptions
+
+    func run() throws {
+        try self.control.call(ControlRequest(command: "reload"), as: ReloadResult.self) { r in
+            print("reloaded: added \(r.added.count), removed \(r.removed.count), restarted \(r.restarted.count), unchanged \(r.unchanged.count)")
+            for (label, names) in [("added", r.added), ("removed", r.removed), ("restarted", r.restarted)] where !names.isEmpty {
+                print("  \(label): \(names.joined(separator: ", "))")
+            }
+            if !r.needsRestart.isEmpty { print("  takes a daemon restart: \(r.needsRestart.joined(separator: ", "))") }
+        }
+    }
+}
+
+struct MetricsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Prometheus metrics (text exposition).")
+    @OptionGroup var control: ControlOptions
+
+    func run() throws {
+        try self.control.call(ControlRequest(command: "metrics"), as: MetricsText.self) { print($0.text, terminator: "") }
+    }
+}
+
+struct WatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "watch", abstract: "Stream stats events until interrupted.")
+    @OptionGroup var control: ControlOptions
+    @Argument(help: "Stream name (all streams when omitted).") var name: String?
+    @Option(help: "Stop after this many events.") var count: Int?
+
+    func run() throws {
+        do {
+            let client = try ControlClient(path: self.control.socket, timeout: 60)
+            try client.send(ControlRequest(command: "watch", name: self.name))
+            var seen = 0
+            while let line = try client.readLine() {
+                if self.control.json {
+                    print(String(decoding: line, as: UTF8.self))
+                } else {
+                    let event = try JSONDecoder().decode(ControlResponse<[StreamStats]>.self, from: line)
+                    if let error = event.error { throw error }
+                    printStreamTable(event.result ?? [])
+                    print()
+                }
+                FileHandle.standardOutput.synchronizeFile()
+                seen += 1
+                if let count = self.count, seen >= count { break }
+            }
+        } catch let failure as ControlFailure {
+            FileHandle.standardError.write(Data("slicestream: \(failure.message)\n".utf8))
+            throw ExitCode(failure.code == "not-running" ? 3 : failure.code == "permission-denied" ? 4 : 1)
+        }
+    }
+}
