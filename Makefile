@@ -16,8 +16,10 @@ build: deps
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-# checkasm first: every SIMD kernel against the C reference, bit for bit (also under gcc); then the suite.
+# checkasm first: every SIMD kernel against the C reference, bit for bit (also under gcc); the systemd
+# unit's static checks (skipped where systemd-analyze is missing); then the suite.
 test: deps checkasm
+	scripts/check-systemd
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 

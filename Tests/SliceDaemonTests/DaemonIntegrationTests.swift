@@ -1,0 +1,235 @@
+import Foundation
+import SliceDaemon
+import SliceMedia
+import SliceTestSupport
+import XCTest
+
+/// The real `slicestreamd` on a temporary socket and config, driven through its control protocol and
+/// the `slicestream` CLI, streaming sender → loopback UDP → receiver.
+final class DaemonIntegrationTests: XCTestCase {
+    private var binaries: URL {
+        var dir = Bundle(for: DaemonIntegrationTests.self).bundleURL
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("slicestreamd").path), dir.path != "/" { dir.deleteLastPathComponent() }
+        return dir
+    }
+
+    private func config(_ media: TestMedia, port: Int, socket: String, extra: String = "") -> String {
+        """
+        node:
+          control_socket: \(socket)
+          shutdown_grace_seconds: 5
+          stats_interval_seconds: 0.3
+        streams:
+          - name: viewer
+            role: receiver
+            input: "udp://127.0.0.1:\(port)"
+            input_format: mpegts
+            read_timeout: 1
+            reconnect: {initial_delay: 0.2, max_delay: 1}
+            upsampler: lanczos
+            codec: libx264
+            preset: ultrafast
+            output: \(media.path("received.ts"))
+          - name: camera
+            role: sender
+            input: \(TestMedia.testVector("bikes-3s.mp4"))
+            realtime: true
+            loop: true
+            codec: libx264
+            preset: ultrafast
+            bitrate: 300k
+            gop: 10
+            output: "udp://127.0.0.1:\(port)?pkt_size=1316"
+            output_format: mpegts
+        \(extra)
+        """
+    }
+
+    private func startDaemon(config path: String, environment: [String: String] = [:]) throws -> Process {
+        let p = Process()
+        p.executableURL = self.binaries.appendingPathComponent("slicestreamd")
+        p.arguments = ["--config", path]
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, n in n }
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    private func waitForSocket(_ path: String) throws -> ControlClient {
+        for _ in 0..<100 {
+            if let c = try? ControlClient(path: path, timeout: 10) { return c }
+            usleep(100_000)
+        }
+        throw ControlFailure("failed", "daemon did not come up")
+    }
+
+    private func cli(_ args: [String]) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = self.binaries.appendingPathComponent("slicestream")
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    private func stats(_ client: ControlClient, _ name: String) throws -> StreamStats {
+        try client.call(ControlRequest(command: "stats", name: name), as: StreamStats.self)
+    }
+
+    private func waitUntil(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if try condition() { return true }
+            usleep(100_000)
+        }
+        return try condition()
+    }
+
+    func testNodeStreamsSurvivesInputLossReloadsAndStopsCleanly() throws {
+        let media = try TestMedia()
+        let socket = media.path("control.sock")
+        let configPath = media.path("node.yaml")
+        try self.config(media, port: 39931, socket: socket).write(toFile: configPath, atomically: true, encoding: .utf8)
+        let notify = media.path("notify")
+        let notifyFD = socket_dgram(bindTo: notify)
+        defer { close(notifyFD) }
+        let daemon = try self.startDaemon(config: configPath, environment: ["NOTIFY_SOCKET": notify])
+        defer { if daemon.isRunning { daemon.terminate() } }
+        let client = try self.waitForSocket(socket)
+        XCTAssertTrue(receiveDatagram(notifyFD).contains("READY=1"), "READY=1 once the socket listens")
+
+        // Frames flow from the sender through UDP into the receiver.
+        XCTAssertTrue(try self.waitUntil(15) { try self.stats(client, "viewer").framesOut > 30 }, "receiver produced frames")
+        let status = try client.call(ControlRequest(command: "status"), as: NodeStatus.self)
+        XCTAssertEqual(status.streamCount, 2)
+        XCTAssertTrue(status.healthy)
+
+        // The CLI sees the same node; tables by default, JSON on request.
+        let (code, table, _) = try self.cli(["streams", "--socket", socket])
+        XCTAssertEqual(code, 0)
+        XCTAssertTrue(table.contains("viewer") && table.contains("running"), table)
+        let (jcode, json, _) = try self.cli(["stats", "camera", "--socket", socket, "--json"])
+        XCTAssertEqual(jcode, 0)
+        XCTAssertTrue(json.contains("\"ok\":true"), json)
+
+        // watch streams events until the client goes away.
+        let watcher = try ControlClient(path: socket, timeout: 10)
+        try watcher.send(ControlRequest(id: .number(5), command: "watch"))
+        let e1 = try XCTUnwrap(try watcher.readLine())
+        let e2 = try XCTUnwrap(try watcher.readLine())
+        let first = try JSONDecoder().decode(ControlResponse<[StreamStats]>.self, from: e1)
+        let second = try JSONDecoder().decode(ControlResponse<[StreamStats]>.self, from: e2)
+        XCTAssertEqual(first.event, "stats")
+        XCTAssertGreaterThanOrEqual(second.result?.first { $0.name == "viewer" }?.framesOut ?? 0, first.result?.first { $0.name == "viewer" }?.framesOut ?? 0)
+
+        // Metrics in Prometheus text format.
+        let metrics = try client.call(ControlRequest(command: "metrics"), as: MetricsText.self).text
+        XCTAssertTrue(metrics.contains("# TYPE slicestream_frames_out_total counter"))
+        XCTAssertTrue(metrics.contains("slicestream_up{stream=\"viewer\",role=\"receiver\"} 1"), metrics)
+
+        // Malformed, unknown and oversized requests get error replies; the daemon carries on.
+        try client.sendRaw(Data("this is not json\n".utf8))
+        XCTAssertTrue(String(decoding: try XCTUnwrap(try client.readLine()), as: UTF8.self).contains("bad-request"))
+        try client.sendRaw(Data("{\"id\":9,\"command\":\"fly\"}\n".utf8))
+        XCTAssertTrue(String(decoding: try XCTUnwrap(try client.readLine()), as: UTF8.self).contains("unknown-command"))
+        try client.sendRaw(Data(String(repeating: "x", count: 100_000).utf8) + Data("\n".utf8))
+        XCTAssertTrue(String(decoding: try XCTUnwrap(try client.readLine()), as: UTF8.self).contains("too-large"))
+        XCTAssertThrowsError(try client.call(ControlRequest(command: "stats", name: "nope"), as: StreamStats.self)) {
+            XCTAssertEqual(($0 as? ControlFailure)?.code, "no-such-stream")
+        }
+        XCTAssertThrowsError(try client.call(ControlRequest(command: "set", name: "camera", key: "codec", value: "ffv1"), as: ActionResult.self)) {
+            XCTAssertEqual(($0 as? ControlFailure)?.code, "not-live-safe")
+        }
+        XCTAssertNoThrow(try client.call(ControlRequest(command: "set", name: "camera", key: "bitrate", value: "200k"), as: ActionResult.self))
+        // A partial request from a client that then stalls does not block others.
+        let stalled = try ControlClient(path: socket, timeout: 10)
+        try stalled.sendRaw(Data("{\"command\":\"sta".utf8))
+        XCTAssertNoThrow(try client.call(ControlRequest(command: "version"), as: VersionInfo.self))
+
+        // The input goes away and comes back: the receiver reconnects and frames flow again.
+        _ = try client.call(ControlRequest(command: "stop", name: "camera"), as: ActionResult.self)
+        XCTAssertTrue(try self.waitUntil(10) { try self.stats(client, "viewer").reconnects >= 1 || self.stats(client, "viewer").lastError != nil })
+        let before = try self.stats(client, "viewer").framesOut
+        _ = try client.call(ControlRequest(command: "start", name: "camera"), as: ActionResult.self)
+        XCTAssertTrue(try self.waitUntil(15) { try self.stats(client, "viewer").framesOut > before + 25 }, "frames flow after the input came back")
+        XCTAssertEqual(try self.stats(client, "viewer").state, "running")
+
+        // A bad config is refused and the running one kept; a good one is applied.
+        try "streams: [ {name: x".write(toFile: configPath, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try client.call(ControlRequest(command: "reload"), as: ReloadResult.self)) {
+            XCTAssertEqual(($0 as? ControlFailure)?.code, "invalid-config")
+        }
+        let (rcode, _, rerr) = try self.cli(["reload", "--socket", socket])
+        XCTAssertEqual(rcode, 1, "the CLI's reload fails too, so ExecReload reports it")
+        XCTAssertTrue(rerr.contains("YAML"), rerr)
+        XCTAssertEqual(try self.stats(client, "viewer").state, "running")
+        let extra = """
+          - name: spare
+            role: passthrough
+            input: \(TestMedia.testVector("bikes-3s.mp4"))
+            codec: ffv1
+            output: \(media.path("spare.mkv"))
+            autostart: false
+        """
+        try self.config(media, port: 39931, socket: socket, extra: extra).write(toFile: configPath, atomically: true, encoding: .utf8)
+        let reload = try client.call(ControlRequest(command: "reload"), as: ReloadResult.self)
+        XCTAssertEqual(reload.added, ["spare"])
+        XCTAssertEqual(Set(reload.unchanged).union(reload.restarted), ["viewer", "camera"])
+
+        // SIGTERM: the node drains and the receiver's file is finalised and playable.
+        daemon.terminate()
+        daemon.waitUntilExit()
+        XCTAssertEqual(daemon.terminationStatus, 0)
+        var sawStopping = false
+        for _ in 0..<20 where !sawStopping { sawStopping = receiveDatagram(notifyFD).contains("STOPPING=1") }
+        XCTAssertTrue(sawStopping)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: socket), "socket removed on exit")
+        let frames = try TestMedia.videoFrames(of: media.path("received.ts"))
+        XCTAssertGreaterThan(frames.count, 50)
+        XCTAssertTrue(frames.allSatisfy { $0.size == Size(width: 640, height: 272) })
+    }
+
+    func testCLIReportsADaemonThatIsNotRunning() throws {
+        let (code, _, err) = try self.cli(["status", "--socket", "/tmp/nonexistent-slicestream.sock"])
+        XCTAssertEqual(code, 3)
+        XCTAssertTrue(err.contains("not running"), err)
+    }
+
+    func testCheckConfigNamesFileKeyAndProblem() throws {
+        let media = try TestMedia()
+        let path = media.path("bad.yaml")
+        try "streams:\n  - {name: a, role: sender, input: x, output: y, crf: high}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = self.binaries.appendingPathComponent("slicestreamd")
+        p.arguments = ["--check-config", path]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 1)
+        XCTAssertTrue(text.contains(path) && text.contains("streams[0].crf"), text)
+    }
+}
+
+/// A bound datagram socket standing in for systemd's notify socket.
+func socket_dgram(bindTo path: String) -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+    _ = withUnsafePointer(to: &address) { a in a.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+    var tv = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    return fd
+}
+
+func receiveDatagram(_ fd: Int32) -> String {
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let n = recv(fd, &buffer, buffer.count, 0)
+    return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
+}

@@ -1,0 +1,93 @@
+import Foundation
+import SliceDaemon
+import SliceTestSupport
+import XCTest
+
+final class NodeConfigurationTests: XCTestCase {
+    func testShippedConfigsAreValid() throws {
+        let dir = TestMedia.repositoryRoot.appendingPathComponent("configs")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }
+        XCTAssertTrue(files.contains("demo.yaml"))
+        for f in files { XCTAssertNoThrow(try NodeConfiguration.load(path: dir.appendingPathComponent(f).path), f) }
+    }
+
+    private func expectError(_ yaml: String, key: String, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try NodeConfiguration.parse(yaml, file: "node.yaml"), file: file, line: line) { error in
+            guard let e = error as? ConfigError else { return XCTFail("\(error)", file: file, line: line) }
+            XCTAssertEqual(e.file, "node.yaml", file: file, line: line)
+            XCTAssertEqual(e.key, key, "\(e)", file: file, line: line)
+            XCTAssertTrue(e.message.contains(text), "\(e)", file: file, line: line)
+        }
+    }
+
+    private let stream = "  - {name: a, role: sender, input: in.mp4, output: out.ts"
+
+    func testErrorsNameTheKeyAndTheProblem() {
+        self.expectError("node: {control_sockt: /tmp/x}\n", key: "node.control_sockt", containing: "did you mean 'control_socket'")
+        self.expectError("streams:\n\(self.stream), bitrat: 1M}\n", key: "streams[0].bitrat", containing: "did you mean 'bitrate'")
+        self.expectError("streams:\n\(self.stream), crf: fast}\n", key: "streams[0].crf", containing: "expected a number")
+        self.expectError("streams:\n  - {name: a, role: sender, input: in.mp4}\n", key: "streams[0].output", containing: "missing")
+        self.expectError("streams:\n\(self.stream), role: dancer}\n", key: "streams[0].role", containing: "dancer")
+        self.expectError("streams:\n\(self.stream)}\n\(self.stream)}\n", key: "streams[1].name", containing: "duplicate")
+        self.expectError("streams:\n\(self.stream), crf: 20, bitrate: 1M}\n", key: "streams[0].crf", containing: "not both")
+        self.expectError("streams:\n\(self.stream), codec: libnothing}\n", key: "streams[0].codec", containing: "no encoder")
+        self.expectError("node: {socket_mode: rw}\n", key: "node.socket_mode", containing: "octal")
+        self.expectError("streams:\n\(self.stream), downscaler: nearest}\n", key: "streams[0].downscaler", containing: "area")
+        self.expectError("streams:\n\(self.stream), model: sr2x}\n", key: "streams[0].model", containing: "slice")
+        self.expectError("streams: [\n", key: "", containing: "YAML")
+        self.expectError("- 1\n- 2\n", key: "", containing: "mapping")
+    }
+
+    func testDefaultsAndLiveInputsReconnect() throws {
+        let config = try NodeConfiguration.parse("streams:\n  - {name: a, role: receiver, input: 'udp://127.0.0.1:5000', output: o.ts}\n", file: "x")
+        XCTAssertEqual(config.node.controlSocket, "/run/slicestream/control.sock")
+        let s = config.streams[0]
+        XCTAssertEqual(s.upsampler, "auto")
+        XCTAssertNotNil(s.reconnect, "network inputs reconnect by default")
+        XCTAssertEqual(s.overload, "drop")
+        XCTAssertTrue(s.autostart)
+    }
+}
+
+final class SystemdNotifierTests: XCTestCase {
+    /// A datagram socket standing in for systemd's notification socket.
+    private func listen(_ path: String, abstract: Bool = false) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        var bytes = Array(path.utf8)
+        if abstract { bytes[0] = 0 }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + (abstract ? [] : [0])) }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + (abstract ? 0 : 1))
+        _ = withUnsafePointer(to: &address) { a in a.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        var tv = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    private func receive(_ fd: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
+    }
+
+    func testSendsStatesToPathAndAbstractSockets() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString.prefix(8))").path
+        let fd = self.listen(path)
+        defer { close(fd); unlink(path) }
+        let notifier = SystemdNotifier(socketPath: path)
+        notifier.ready(status: "2 streams")
+        XCTAssertEqual(self.receive(fd), "READY=1\nSTATUS=2 streams")
+        notifier.reloading()
+        XCTAssertTrue(self.receive(fd).hasPrefix("RELOADING=1\nMONOTONIC_USEC="))
+        notifier.watchdog()
+        XCTAssertEqual(self.receive(fd), "WATCHDOG=1")
+
+        let name = "@slicestream-test-\(UUID().uuidString.prefix(8))"
+        let afd = self.listen(name, abstract: true)
+        defer { close(afd) }
+        SystemdNotifier(socketPath: name).stopping()
+        XCTAssertTrue(self.receive(afd).hasPrefix("STOPPING=1"))
+        XCTAssertFalse(SystemdNotifier(socketPath: nil).notify("READY=1"), "no socket, no-op")
+    }
+}
