@@ -79,6 +79,11 @@ let package = Package(
         .testTarget(name: "SliceModelsTests", dependencies: ["SliceModels", "SliceEngine"]),
         .testTarget(name: "SliceMediaTests", dependencies: ["SliceMedia", "SliceTestSupport"]),
         .testTarget(name: "SlicePipelineTests", dependencies: ["SlicePipeline", "SliceMedia", "SliceModels", "SliceEngine", "SliceTestSupport"]),
+        .testTarget(
+            name: "RobustnessTests",
+            dependencies: ["SliceDaemon", "SlicePipeline", "SliceMedia", "SliceEngine", "SliceModels", "SliceTestSupport"],
+            exclude: ["README.md"]
+        ),
         .testTarget(name: "SliceDaemonTests", dependencies: ["SliceDaemon", "SlicePipeline", "SliceMedia", "SliceTestSupport"]),
         .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceTestSupport"]),
     ],
