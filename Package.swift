@@ -56,10 +56,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "SliceQA",
+            dependencies: ["SlicePipeline", "SliceMedia", "CFFmpeg", .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "slicestream",
             dependencies: [
-                "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceDaemon",
+                "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceDaemon", "SliceQA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,0 +1,107 @@
+import Foundation
+import SliceMedia
+import SlicePipeline
+import Yams
+
+/// One test vector: an input, an operation with its parameters, and the expected raw output frames as a
+/// framemd5 reference, plus expected per-frame PSNR-Y against a source so a mismatch can be judged.
+public struct TestVector: Codable, Sendable, Equatable {
+    /// Unique name.
+    public var name: String
+    /// What it covers (free text).
+    public var description: String
+    /// Input file, relative to the vector directory.
+    public var input: String
+    /// `encode` (sender), `decode` (receiver) or `transcode` (same size).
+    public var operation: String
+    /// Sender kernel: `area`, `bicubic`, `lanczos` or `slice`.
+    public var downscaler: String?
+    /// Receiver kernel: `auto`, `bicubic`, `lanczos`, `subpixel` or `transposed`.
+    public var upsampler: String?
+    /// Model (path relative to the vector directory, or a name found on the model path).
+    public var model: String?
+    /// Extra folders (relative) searched for models, for tag-driven selection.
+    public var modelPath: String?
+    /// Stop after this many frames.
+    public var frames: Int?
+    /// Expected output, a framemd5 file relative to the vector directory.
+    public var expected: String
+    /// Source the output is judged against (same picture size as the output), relative.
+    public var source: String?
+    /// Expected PSNR-Y of each output frame against `source` (written by `--update`).
+    public var psnr: [Double]?
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, input, operation, downscaler, upsampler, model, frames, expected, source, psnr
+        case modelPath = "model_path"
+    }
+
+    /// The pipeline that produces the vector's output. QA decodes on one thread so error concealment of
+    /// damaged streams cannot depend on thread timing.
+    func pipelineConfiguration(directory: URL, output: String, outputFormat: String) throws -> PipelineConfiguration {
+        func path(_ p: String) -> String { p.hasPrefix("/") ? p : directory.appendingPathComponent(p).path }
+        let model = self.model.map { $0.contains("/") || $0.hasSuffix(".safetensors") ? path($0) : $0 }
+        let transform: TransformSpec
+        switch self.operation {
+        case "encode":
+            switch self.downscaler ?? "area" {
+            case "area": transform = .downscale2x(.area)
+            case "bicubic": transform = .downscale2x(.bicubic)
+            case "lanczos": transform = .downscale2x(.lanczos)
+            case "slice": transform = .learned(model ?? "slice2x")
+            case let other: throw QAError("\(self.name): unknown downscaler '\(other)'")
+            }
+        case "decode":
+            switch self.upsampler ?? "lanczos" {
+            case "auto": transform = .automaticUpsampler(fallback: .lanczos)
+            case "bicubic": transform = .upscale2x(.bicubic)
+            case "lanczos": transform = .upscale2x(.lanczos)
+            case "subpixel": transform = .learned(model ?? "sr2x")
+            case "transposed": transform = .learned(model ?? "sr2x-tconv")
+            case let other: throw QAError("\(self.name): unknown upsampler '\(other)'")
+            }
+        case "transcode":
+            transform = .passthrough
+        default:
+            throw QAError("\(self.name): unknown operation '\(self.operation)'")
+        }
+        let codec = outputFormat == "yuv4mpegpipe" ? "wrapped_avframe" : "rawvideo"
+        return PipelineConfiguration(input: path(self.input), output: output, outputOptions: OutputOptions(format: outputFormat),
+                                     encoder: EncoderSettings(codec: codec), transform: transform, copyOtherStreams: false,
+                                     decoderThreads: 1, maximumFrames: self.frames)
+    }
+}
+
+/// `testvectors/manifest.yaml`: the list of vectors.
+public struct TestVectorManifest: Codable, Sendable {
+    /// Vectors in order.
+    public var vectors: [TestVector]
+
+    /// Reads a manifest; names must be unique.
+    public static func load(path: String) throws -> TestVectorManifest {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw QAError("\(path): cannot read: \(error.localizedDescription)")
+        }
+        let manifest: TestVectorManifest
+        do {
+            manifest = try YAMLDecoder().decode(TestVectorManifest.self, from: text)
+        } catch {
+            throw QAError("\(path): \(error)")
+        }
+        var names = Set<String>()
+        for v in manifest.vectors where !names.insert(v.name).inserted { throw QAError("\(path): duplicate vector '\(v.name)'") }
+        return manifest
+    }
+
+    /// Writes the manifest back (after `--update`).
+    public func write(path: String) throws {
+        let encoder = YAMLEncoder()
+        encoder.options.sortKeys = false
+        let text = "# SliceStream test vectors: see testvectors/README.md. Expected outputs are regenerated only with\n"
+            + "# `slicestream qa --update`, on purpose, and reviewed like code.\n" + (try encoder.encode(self))
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import SliceEngine
+import SliceQA
+
+/// `slicestream qa`: runs the test vectors and compares every output frame with its framemd5 reference.
+struct QACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "qa", abstract: "Run test vectors and compare output frames with their framemd5 references.")
+
+    @Argument(help: "Vector directory (holding manifest.yaml).") var directory: String = "testvectors"
+    @Option(help: "Run only this vector (repeatable).") var vector: [String] = []
+    @Flag(help: "Regenerate the references and expected PSNRs (on purpose only; review the diff).") var update = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let runner = QARunner(directory: URL(fileURLWithPath: self.directory))
+        var manifest: TestVectorManifest
+        do {
+            manifest = try runner.manifest()
+        } catch {
+            throw reportFailure(error)
+        }
+        let unknown = Set(self.vector).subtracting(manifest.vectors.map(\.name))
+        if !unknown.isEmpty { throw reportFailure(QAError("no vector named \(unknown.sorted().joined(separator: ", "))")) }
+        var results: [VectorResult] = []
+        for (i, vector) in manifest.vectors.enumerated() where self.vector.isEmpty || self.vector.contains(vector.name) {
+            let (result, updated) = runner.run(vector, update: self.update)
+            if self.update {
+                manifest.vectors[i] = updated
+                if result.error == nil { try? runner.writePlaneHashes(updated) }
+            }
+            results.append(result)
+            if !self.json { Self.printResult(result, update: self.update) }
+        }
+        if self.update { try manifest.write(path: URL(fileURLWithPath: self.directory).appendingPathComponent("manifest.yaml").path) }
+        let failed = results.filter { !$0.passed }.count
+        if self.json {
+            try printJSON(results)
+        } else {
+            print("CPU level \(CPULevel.active)")
+            print("qa: \(results.count - failed) passed, \(failed) failed")
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }
+
+    static func printResult(_ r: VectorResult, update: Bool) {
+        let verdict = update ? (r.error == nil ? "UPDATED" : "ERROR") : (r.passed ? "PASS" : "FAIL")
+        print(verdict.padding(toLength: 8, withPad: " ", startingAt: 0) + r.name.padding(toLength: 36, withPad: " ", startingAt: 0)
+              + String(format: "%4d frames  %6.2f s", r.frames, r.seconds))
+        if let e = r.error { print("        error: \(e)") }
+        if !r.passed && !update && r.error == nil {
+            print("        \(r.mismatchedFrames) of \(max(r.frames, r.expectedFrames)) frames differ; first: frame \(r.firstMismatch ?? -1)"
+                  + (r.firstMismatchPlanes.map { " (planes \($0.joined(separator: ",")))" } ?? ""))
+            for m in r.mismatchPSNR.prefix(5) {
+                print(String(format: "        frame %d: PSNR-Y %.3f dB", m.frame, m.psnr) + (m.expectedPSNR.map { String(format: " (reference %.3f dB)", $0) } ?? ""))
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import SliceTestSupport
+import XCTest
+
+/// `slicestream qa` over the committed vectors, at the best SIMD level and forced to the reference path:
+/// both must match the same framemd5 references, which proves the SIMD kernels exact end to end.
+final class QACommandTests: XCTestCase {
+    private func qa(_ arguments: [String], cpu: String) throws -> (Int32, String) {
+        var dir = Bundle(for: QACommandTests.self).bundleURL
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("slicestream").path), dir.path != "/" { dir.deleteLastPathComponent() }
+        let p = Process()
+        p.executableURL = dir.appendingPathComponent("slicestream")
+        p.arguments = ["qa", TestMedia.repositoryRoot.appendingPathComponent("testvectors").path] + arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(["SLICESTREAM_CPU": cpu]) { _, n in n }
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
+
+    func testEveryVectorMatchesAtTheBestLevelAndAtTheReference() throws {
+        for cpu in ["auto", "reference"] {
+            let (status, text) = try self.qa([], cpu: cpu)
+            XCTAssertEqual(status, 0, "\(cpu):\n\(text)")
+            XCTAssertTrue(text.contains("qa: 12 passed, 0 failed"), text)
+            XCTAssertTrue(text.contains("CPU level \(cpu == "auto" ? "" : "reference")"), text)
+        }
+    }
+
+    func testAMismatchIsReportedFrameByFrame() throws {
+        // Copy the vectors, corrupt one reference line, and expect a precise failure report.
+        let media = try TestMedia()
+        let copy = media.directory.appendingPathComponent("vectors")
+        try FileManager.default.copyItem(at: TestMedia.repositoryRoot.appendingPathComponent("testvectors"), to: copy)
+        let ref = copy.appendingPathComponent("expected/bikes-receiver-bicubic.framemd5")
+        var lines = try String(contentsOf: ref, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let frameLines = lines.indices.filter { !lines[$0].hasPrefix("#") && !lines[$0].isEmpty }
+        let target = frameLines[3]
+        lines[target] = String(lines[target].dropLast(32)) + String(repeating: "0", count: 32)
+        try lines.joined(separator: "\n").write(to: ref, atomically: true, encoding: .utf8)
+        let p = Process()
+        var dir = Bundle(for: QACommandTests.self).bundleURL
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("slicestream").path), dir.path != "/" { dir.deleteLastPathComponent() }
+        p.executableURL = dir.appendingPathComponent("slicestream")
+        p.arguments = ["qa", copy.path, "--vector", "bikes-receiver-bicubic"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 1)
+        XCTAssertTrue(text.contains("FAIL"), text)
+        XCTAssertTrue(text.contains("1 of 25 frames differ; first: frame 3"), text)
+        XCTAssertTrue(text.contains("frame 3: PSNR-Y"), text)
+        XCTAssertTrue(text.contains("qa: 0 passed, 1 failed"), text)
+    }
+}
