@@ -57,13 +57,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SliceTraining",
+            dependencies: ["SliceEngine", "SliceModels", "SliceMedia", "CSliceKernels"]
+        ),
+        .target(
             name: "SliceQA",
             dependencies: ["SlicePipeline", "SliceMedia", "CFFmpeg", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "slicestream",
             dependencies: [
-                "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceDaemon", "SliceQA",
+                "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceDaemon", "SliceQA", "SliceTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -80,6 +84,7 @@ let package = Package(
         // Generates test media with the real pipeline from lavfi sources; shared by the test targets.
         .target(name: "SliceTestSupport", dependencies: ["SlicePipeline", "SliceMedia"], path: "Tests/SliceTestSupport"),
         .testTarget(name: "SliceEngineTests", dependencies: ["SliceEngine"], exclude: ["Fixtures"]),
+        .testTarget(name: "SliceTrainingTests", dependencies: ["SliceTraining", "SliceEngine", "SliceModels"]),
         .testTarget(name: "SliceModelsTests", dependencies: ["SliceModels", "SliceEngine"]),
         .testTarget(name: "SliceMediaTests", dependencies: ["SliceMedia", "SliceTestSupport"]),
         .testTarget(name: "SlicePipelineTests", dependencies: ["SlicePipeline", "SliceMedia", "SliceModels", "SliceEngine", "SliceTestSupport"]),

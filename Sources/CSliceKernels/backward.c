@@ -181,14 +181,19 @@ size_t sk_pwconv_backward_params_scratch_floats(int cin, int cout)
     return (size_t)SK_GRAD_LANES * (size_t)cout * ((size_t)cin + 1);
 }
 
+/* One grad_out row split into even / odd columns: (wo + 1) / 2 <= in_w + 9
+ * floats each (wo <= 2*in_w + 16 for k <= 16, out_pad <= 1). */
+static size_t tconv_eo_floats(int in_w) { return 2 * round16((size_t)in_w + 9); }
+
 size_t sk_tconv2x_backward_scratch_floats(int in_w)
 {
-    return round16((size_t)(in_w < 1 ? 1 : in_w));
+    if (in_w < 1) in_w = 1;
+    return round16((size_t)in_w) + tconv_eo_floats(in_w);
 }
 
 size_t sk_upscale2x_backward_scratch_floats(int out_w)
 {
-    return round16((size_t)(out_w < 1 ? 1 : out_w));
+    return 2 * round16((size_t)(out_w < 1 ? 1 : out_w)); /* row + its even/odd split */
 }
 
 /* ------------------------------------------------------------------------ */
@@ -518,15 +523,16 @@ static float lanes_sum(const float *lanes)
 static void slope_lanes(float *restrict lanes, const float *restrict zr,
                         const float *restrict gr, int w)
 {
+    /* Loads and the product are unconditional so the loop vectorises. */
     int x = 0;
     for (; x + SK_GRAD_LANES <= w; x += SK_GRAD_LANES)
         for (int l = 0; l < SK_GRAD_LANES; l++) {
-            const float z = zr[x + l];
-            lanes[l] = lanes[l] + (z > 0.0f ? 0.0f : gr[x + l] * z);
+            const float z = zr[x + l], p = gr[x + l] * z;
+            lanes[l] = lanes[l] + (z > 0.0f ? 0.0f : p);
         }
     for (int l = 0; x + l < w; l++) {
-        const float z = zr[x + l];
-        lanes[l] = lanes[l] + (z > 0.0f ? 0.0f : gr[x + l] * z);
+        const float z = zr[x + l], p = gr[x + l] * z;
+        lanes[l] = lanes[l] + (z > 0.0f ? 0.0f : p);
     }
 }
 
@@ -553,16 +559,30 @@ static int act_bwd(const sk_tensor *z, const sk_tensor *g, const float *slope,
             if (dslope) slope_lanes(lanes, zr, gr, w);
             if (!d) continue;
             float *dr = sk_row(d, c, r); /* identical to gr or disjoint */
+            /* ReLU is PReLU with slope 0 except that it yields +0.0f, not
+             * 0 * g (which could be -0 or NaN): select, don't multiply. */
             if (!prelu) {
                 if (mode == SK_GRAD_ACCUMULATE)
-                    for (int x = 0; x < w; x++) dr[x] = dr[x] + (zr[x] > 0.0f ? gr[x] : 0.0f);
+                    for (int x = 0; x < w; x++) {
+                        const float gv = gr[x];
+                        dr[x] = dr[x] + (zr[x] > 0.0f ? gv : 0.0f);
+                    }
                 else
-                    for (int x = 0; x < w; x++) dr[x] = zr[x] > 0.0f ? gr[x] : 0.0f;
+                    for (int x = 0; x < w; x++) {
+                        const float gv = gr[x];
+                        dr[x] = zr[x] > 0.0f ? gv : 0.0f;
+                    }
             } else {
                 if (mode == SK_GRAD_ACCUMULATE)
-                    for (int x = 0; x < w; x++) dr[x] = dr[x] + (zr[x] > 0.0f ? gr[x] : s * gr[x]);
+                    for (int x = 0; x < w; x++) {
+                        const float gv = gr[x];
+                        dr[x] = dr[x] + (zr[x] > 0.0f ? gv : s * gv);
+                    }
                 else
-                    for (int x = 0; x < w; x++) dr[x] = zr[x] > 0.0f ? gr[x] : s * gr[x];
+                    for (int x = 0; x < w; x++) {
+                        const float gv = gr[x];
+                        dr[x] = zr[x] > 0.0f ? gv : s * gv;
+                    }
             }
         }
         if (dslope) dslope[c] = dslope[c] + lanes_sum(lanes);
@@ -652,14 +672,20 @@ int sk_charbonnier_loss(const sk_tensor *a, const sk_tensor *b, double eps, doub
         for (int y = y0; y < y1; y++) {
             const float *restrict ar = sk_row(a, c, y), *restrict br = sk_row(b, c, y);
             float *restrict gr = grad_a ? sk_row(grad_a, c, y) : NULL;
-            for (int x = 0; x < w; x++) {
-                const double dd = (double)ar[x] - (double)br[x];
-                const double s = sqrt(dd * dd + e2);
-                const int l = x % SK_GRAD_LANES;
-                lanes[l] = lanes[l] + s;
+            for (int x0 = 0; x0 < w; x0 += SK_GRAD_LANES) {
+                const int n = w - x0 < SK_GRAD_LANES ? w - x0 : SK_GRAD_LANES;
+                double dd[SK_GRAD_LANES], sq[SK_GRAD_LANES];
+                for (int l = 0; l < n; l++) {
+                    dd[l] = (double)ar[x0 + l] - (double)br[x0 + l];
+                    sq[l] = sqrt(dd[l] * dd[l] + e2);
+                    lanes[l] = lanes[l] + sq[l];
+                }
                 if (gr) {
-                    const float gv = (float)(weight * dd / s);
-                    gr[x] = mode == SK_GRAD_ACCUMULATE ? gr[x] + gv : gv;
+                    if (mode == SK_GRAD_ACCUMULATE)
+                        for (int l = 0; l < n; l++)
+                            gr[x0 + l] = gr[x0 + l] + (float)(weight * dd[l] / sq[l]);
+                    else
+                        for (int l = 0; l < n; l++) gr[x0 + l] = (float)(weight * dd[l] / sq[l]);
                 }
             }
         }

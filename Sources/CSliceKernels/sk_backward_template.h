@@ -400,101 +400,218 @@ SK_INLINE void FN(tc_cols)(int pad, int kx, int wo, int w, int *lo, int *hi)
     *hi = m < 0 ? -1 : (m / 2 < w - 1 ? m / 2 : w - 1);
 }
 
+/* Splits grad_out row gr (wo floats) into E[m] = gr[2m], O[m] = gr[2m+1]. */
+BW_TGT SK_INLINE void FN(tc_split)(float *restrict E, float *restrict O, const float *restrict gr,
+                                   int wo)
+{
+    for (int m = 0; m < wo / 2; m++) {
+        E[m] = gr[2 * m];
+        O[m] = gr[2 * m + 1];
+    }
+    if (wo & 1) E[wo / 2] = gr[wo - 1];
+}
+
+/* Column ox = 2*ix + t of a split row, t = kx - pad: E[ix + t/2] for even t,
+ * O[ix + (t-1)/2] for odd t. */
+SK_INLINE int FN(tc_off)(int t) { return (t & 1) ? (t - 1) / 2 : t / 2; }
+
+/* Sc[ix] += sum_kx wk[kx] * g[2*ix - pad + kx] (kx ascending, terms outside
+ * the row skipped), for one (co, ky) row given split as E / O. */
+BW_TGT SK_INLINE void FN(tc_row)(float *restrict Sc, const float *restrict E,
+                                 const float *restrict O, const float *restrict wk, int k,
+                                 int pad, int w, int wo)
+{
+    int lo_all, hi0, lo1, hi_all;
+    FN(tc_cols)(pad, 0, wo, w, &lo_all, &hi0);      /* kx = 0 limits the left  */
+    FN(tc_cols)(pad, k - 1, wo, w, &lo1, &hi_all);  /* kx = k-1 limits the right */
+    const int lo_i = lo_all < w ? lo_all : w;       /* interior [lo_i, hi_all] */
+    if (hi_all < lo_i - 1) hi_all = lo_i - 1;       /* (hi_all <= w - 1 always) */
+    int ix = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const int end = pass == 0 ? lo_i : w;
+        for (; ix < end; ix++) { /* edge columns: check each tap */
+            float s = Sc[ix];
+            for (int kx = 0; kx < k; kx++) {
+                const int q = 2 * ix - pad + kx;
+                if (q < 0 || q >= wo) continue;
+                const int t = kx - pad;
+                s = s + wk[kx] * ((t & 1) ? O : E)[ix + FN(tc_off)(t)];
+            }
+            Sc[ix] = s;
+        }
+        if (pass == 1) break;
+        /* interior [lo_all, hi_all]: every tap inside the row */
+        for (; ix + VW <= hi_all + 1; ix += VW) {
+            V s = FN(vld)(Sc + ix);
+            for (int kx = 0; kx < k; kx++) {
+                const int t = kx - pad;
+                const float *src = (t & 1) ? O : E;
+                s = s + FN(vsplat)(wk[kx]) * FN(vld)(src + (ix + FN(tc_off)(t)));
+            }
+            FN(vst)(Sc + ix, s);
+        }
+        for (; ix <= hi_all; ix++) {
+            float s = Sc[ix];
+            for (int kx = 0; kx < k; kx++) {
+                const int t = kx - pad;
+                s = s + wk[kx] * ((t & 1) ? O : E)[ix + FN(tc_off)(t)];
+            }
+            Sc[ix] = s;
+        }
+    }
+}
+
 BW_TGT static void FN(tconv_in)(const sk_tensor *g, const sk_tensor *d, const float *weight,
-                                int k, int pad, int mode, float *S, int y0, int y1)
+                                int k, int pad, int mode, float *scr, int y0, int y1)
 {
     const int cin = d->c, cout = g->c, w = d->w, ho = g->h, wo = g->w, kk = k * k;
+    const size_t sw = ((size_t)w + 15u) & ~(size_t)15u, eo = ((size_t)w + 9 + 15u) & ~(size_t)15u;
+    float *S = scr, *E = scr + sw, *O = E + eo;
+    /* Per grad_in element the terms are added in (co, ky, kx) order. */
     for (int iy = y0; iy < y1; iy++)
         for (int ci = 0; ci < cin; ci++) {
             for (int x = 0; x < w; x++) S[x] = 0.0f;
-            for (int co = 0; co < cout; co++) {
-                const float *wk = weight + ((ptrdiff_t)ci * cout + co) * kk;
+            for (int co = 0; co < cout; co++)
                 for (int ky = 0; ky < k; ky++) {
                     const int oy = 2 * iy - pad + ky;
                     if (oy < 0 || oy >= ho) continue;
-                    const float *gr = sk_row(g, co, oy);
-                    for (int kx = 0; kx < k; kx++) {
-                        int lo, hi;
-                        FN(tc_cols)(pad, kx, wo, w, &lo, &hi);
-                        const float wv = wk[ky * k + kx];
-                        const int o = kx - pad; /* column of ix is 2*ix + o, in [0, wo) */
-                        for (int ix = lo; ix <= hi; ix++) S[ix] = S[ix] + wv * gr[2 * ix + o];
-                    }
+                    FN(tc_split)(E, O, sk_row(g, co, oy), wo);
+                    FN(tc_row)(S, E, O, weight + ((ptrdiff_t)ci * cout + co) * kk + ky * k, k, pad,
+                               w, wo);
                 }
-            }
             FN(write_row)(sk_row(d, ci, iy), S, w, mode);
         }
 }
 
-/* acc[l] += a[i] * b[2*i], lane l = i mod 16. */
-BW_TGT SK_INLINE void FN(dot16_s2)(float *restrict acc, const float *restrict a,
-                                   const float *restrict b, int n)
+/* acc[(l0 + i) mod 16] += a[i] * b[i]: a run continuing at lane l0. */
+BW_TGT SK_INLINE void FN(dot16_at)(float *restrict acc, const float *restrict a,
+                                   const float *restrict b, int n, int l0)
 {
+    int i = 0;
+    for (; i < n && ((l0 + i) & (SK_GRAD_LANES - 1)); i++) {
+        const int l = (l0 + i) & (SK_GRAD_LANES - 1);
+        acc[l] = acc[l] + a[i] * b[i];
+    }
+    if (i == n) return;
     V s[NL];
     for (int j = 0; j < NL; j++) s[j] = FN(vld)(acc + j * VW);
-    int i = 0;
     for (; i + SK_GRAD_LANES <= n; i += SK_GRAD_LANES)
-        for (int j = 0; j < NL; j++) {
-            V bv;
-            for (int l = 0; l < VW; l++) bv[l] = b[2 * (i + j * VW + l)];
-            s[j] = s[j] + FN(vld)(a + i + j * VW) * bv;
-        }
+        for (int j = 0; j < NL; j++)
+            s[j] = s[j] + FN(vld)(a + i + j * VW) * FN(vld)(b + i + j * VW);
     for (int j = 0; j < NL; j++) FN(vst)(acc + j * VW, s[j]);
-    for (int l = 0; i + l < n; l++) acc[l] = acc[l] + a[i + l] * b[2 * (i + l)];
+    for (int l = 0; i + l < n; l++) acc[l] = acc[l] + a[i + l] * b[i + l];
 }
 
+#define TC_CI 8    /* input channels whose lanes are kept on the stack at once */
+#define TC_CH 256  /* input columns per split chunk (a multiple of 16)        */
+
+/* Parameter (ci, co, ky, kx): per lane, terms in ascending grad_out row, then
+ * ascending ix, lane (ix - lo) mod 16 over the run [lo, hi] of valid ix. The
+ * grad_out row is split into even/odd columns chunk by chunk on the stack,
+ * shared by a block of TC_CI input channels and every kx. */
 BW_TGT static void FN(tconv_params)(const sk_tensor *x, const sk_tensor *g, float *dw,
                                     float *db, int k, int pad, int y0, int y1)
 {
     const int cin = x->c, cout = g->c, h = x->h, w = x->w, wo = g->w, kk = k * k;
-    float acc[SK_GRAD_LANES];
-    for (int ci = 0; ci < cin; ci++)
-        for (int co = 0; co < cout; co++)
-            for (int ky = 0; ky < k; ky++)
-                for (int kx = 0; kx < k; kx++) {
-                    int lo, hi;
-                    FN(tc_cols)(pad, kx, wo, w, &lo, &hi);
-                    for (int l = 0; l < SK_GRAD_LANES; l++) acc[l] = 0.0f;
-                    if (lo <= hi)
-                        for (int oy = y0; oy < y1; oy++) {
-                            const int n = oy + pad - ky;
-                            if (n < 0 || (n & 1) || n / 2 >= h) continue;
-                            FN(dot16_s2)(acc, sk_row(x, ci, n / 2) + lo,
-                                         sk_row(g, co, oy) + 2 * lo - pad + kx, hi - lo + 1);
+    float acc[TC_CI][SK_MAX_TK][SK_GRAD_LANES];
+    float El[TC_CH + SK_MAX_TK + 2], Ol[TC_CH + SK_MAX_TK + 2];
+    int lo[SK_MAX_TK], hi[SK_MAX_TK], off[SK_MAX_TK];
+    for (int kx = 0; kx < k; kx++) {
+        FN(tc_cols)(pad, kx, wo, w, &lo[kx], &hi[kx]);
+        off[kx] = FN(tc_off)(kx - pad);
+    }
+    const int omin = off[0], omax = off[k - 1]; /* tc_off is monotonic in kx */
+    for (int co = 0; co < cout; co++)
+        for (int ky = 0; ky < k; ky++)
+            for (int cb = 0; cb < cin; cb += TC_CI) {
+                const int nci = cin - cb < TC_CI ? cin - cb : TC_CI;
+                for (int c = 0; c < nci; c++)
+                    for (int kx = 0; kx < k; kx++)
+                        for (int l = 0; l < SK_GRAD_LANES; l++) acc[c][kx][l] = 0.0f;
+                for (int oy = y0; oy < y1; oy++) {
+                    const int n = oy + pad - ky;
+                    if (n < 0 || (n & 1) || n / 2 >= h) continue;
+                    const float *gr = sk_row(g, co, oy);
+                    for (int c0 = 0; c0 < w; c0 += TC_CH) {
+                        const int c1 = w - c0 < TC_CH ? w : c0 + TC_CH;
+                        /* split columns: El[j] = g[2*(base + j)], Ol[j] = g[2*(base + j) + 1] */
+                        const int base = c0 + omin, len = c1 - c0 + omax - omin;
+                        for (int j = 0; j < len; j++) {
+                            const int q = 2 * (base + j);
+                            El[j] = q >= 0 && q < wo ? gr[q] : 0.0f;
+                            Ol[j] = q + 1 >= 0 && q + 1 < wo ? gr[q + 1] : 0.0f;
                         }
-                    float *p = dw + ((ptrdiff_t)ci * cout + co) * kk + ky * k + kx;
-                    *p = *p + FN(lanes_sum)(acc);
+                        for (int c = 0; c < nci; c++) {
+                            const float *xr = sk_row(x, cb + c, n / 2);
+                            for (int kx = 0; kx < k; kx++) {
+                                const int a = lo[kx] > c0 ? lo[kx] : c0;
+                                const int b = hi[kx] < c1 - 1 ? hi[kx] : c1 - 1;
+                                if (a > b) continue;
+                                const float *src = ((kx - pad) & 1) ? Ol : El;
+                                FN(dot16_at)(acc[c][kx], xr + a, src + (a + off[kx] - base), b - a + 1,
+                                             (a - lo[kx]) & (SK_GRAD_LANES - 1));
+                            }
+                        }
+                    }
                 }
-    if (db)
+                for (int c = 0; c < nci; c++) {
+                    float *p = dw + ((ptrdiff_t)(cb + c) * cout + co) * kk + (ptrdiff_t)ky * k;
+                    for (int kx = 0; kx < k; kx++) p[kx] = p[kx] + FN(lanes_sum)(acc[c][kx]);
+                }
+            }
+    if (db) {
+        float bl[SK_GRAD_LANES];
         for (int co = 0; co < cout; co++) {
-            for (int l = 0; l < SK_GRAD_LANES; l++) acc[l] = 0.0f;
-            for (int oy = y0; oy < y1; oy++) FN(sum16)(acc, sk_row(g, co, oy), wo);
-            db[co] = db[co] + FN(lanes_sum)(acc);
+            for (int l = 0; l < SK_GRAD_LANES; l++) bl[l] = 0.0f;
+            for (int oy = y0; oy < y1; oy++) FN(sum16)(bl, sk_row(g, co, oy), wo);
+            db[co] = db[co] + FN(lanes_sum)(bl);
         }
+    }
 }
+
+#undef TC_CI
+#undef TC_CH
 
 /* ----------------------------------------------------- 2x upscale: grad_in */
 
-/* Interior columns: NU taps e[u] at V[2*ix + dmin + u], u ascending. */
-BW_TGT SK_INLINE void FN(up_h_k)(float *restrict dr, const float *restrict Vr,
-                                 const float *restrict e, int dmin, int lo, int hi, int mode,
-                                 const int NU)
+/* Interior columns: NU taps e[u] at V[2*ix + dmin + u], u ascending, with V
+ * split into even (E) / odd (O) columns so every tap is a contiguous load. */
+BW_TGT SK_INLINE void FN(up_h_k)(float *restrict dr, const float *restrict E,
+                                 const float *restrict O, const float *restrict e, int dmin,
+                                 int lo, int hi, int mode, const int NU)
 {
-    for (int ix = lo; ix < hi; ix++) {
-        const float *v = Vr + 2 * ix + dmin;
+    const float *src[8];
+    int off[8];
+    for (int u = 0; u < NU; u++) {
+        const int t = dmin + u;
+        src[u] = (t & 1) ? O : E;
+        off[u] = FN(tc_off)(t);
+    }
+    int ix = lo;
+    for (; ix + VW <= hi; ix += VW) {
+        V s = FN(vzero)();
+        for (int u = 0; u < NU; u++) s = s + FN(vsplat)(e[u]) * FN(vld)(src[u] + (ix + off[u]));
+        if (mode == SK_GRAD_ACCUMULATE) s = FN(vld)(dr + ix) + s;
+        FN(vst)(dr + ix, s);
+    }
+    for (; ix < hi; ix++) {
         float s = 0.0f;
-        for (int u = 0; u < NU; u++) s = s + e[u] * v[u];
+        for (int u = 0; u < NU; u++) s = s + e[u] * src[u][ix + off[u]];
         dr[ix] = mode == SK_GRAD_ACCUMULATE ? dr[ix] + s : s;
     }
 }
 
 /* Generic column adjoint for one column (any ix, including clamped edges):
- * ox ascending, tap ascending, over the only ox that can reach ix. */
+ * ox ascending, tap ascending, over the only ox that can reach ix. Every ox
+ * whose taps reach ix, clamped or not, lies in [2*ix + dmin, 2*ix + dmax]
+ * (dmin/dmax: the extreme unclamped offsets; the clamped taps reaching the
+ * edge columns come from a prefix / suffix of ox inside that window, since
+ * a phase's taps move monotonically with ox). */
 SK_INLINE float FN(up_h_one)(const float *Vr, int ix, int w, int ntap, const int off[2],
-                             const float c[2][4])
+                             const float c[2][4], int dmin, int dmax)
 {
     const int ow = 2 * w;
-    const int a = 2 * ix - 8 > 0 ? 2 * ix - 8 : 0, b = 2 * ix + 8 < ow - 1 ? 2 * ix + 8 : ow - 1;
+    const int a = sk_maxi(2 * ix + dmin, 0), b = sk_mini(2 * ix + dmax, ow - 1);
     float s = 0.0f;
     for (int ox = a; ox <= b; ox++) {
         const int j = ox >> 1, ph = ox & 1;
@@ -508,6 +625,8 @@ BW_TGT static void FN(up_in)(const sk_tensor *g, const sk_tensor *d, int ntap, c
                              const float c[2][4], int mode, float *Vr, int y0, int y1)
 {
     const int h = d->h, w = d->w, oh = g->h, ow = g->w;
+    const size_t sv = ((size_t)ow + 15u) & ~(size_t)15u;
+    float *E = Vr + sv, *O = E + sv / 2; /* (sv/2 >= w: the split row) */
     /* Interior filter: offsets ox - 2*ix of every (phase, tap). */
     float e[8] = { 0 };
     int dmin = 1 << 20, dmax = -(1 << 20);
@@ -526,29 +645,44 @@ BW_TGT static void FN(up_in)(const sk_tensor *g, const sk_tensor *d, int ntap, c
     hi = sk_maxi(sk_mini(hi, w - 1), lo);
     const int dense = dmax - dmin + 1 == 2 * ntap; /* every interior offset has a tap */
     for (int iy = y0; iy < y1; iy++) {
-        const int a = 2 * iy - 8 > 0 ? 2 * iy - 8 : 0, b = 2 * iy + 8 < oh - 1 ? 2 * iy + 8 : oh - 1;
+        const int a = sk_maxi(2 * iy + dmin, 0), b = sk_mini(2 * iy + dmax, oh - 1);
         for (int ch = 0; ch < d->c; ch++) {
-            for (int x = 0; x < ow; x++) Vr[x] = 0.0f;
+            /* The (row, weight) pairs reaching row iy, in (oy, t) order; V is
+             * their sum from 0 in that order, one pass in registers. */
+            const float *rows[16 * 4]; /* (dmax - dmin + 1) rows x ntap taps */
+            float cw[16 * 4];
+            int np = 0;
             for (int oy = a; oy <= b; oy++) {
                 const int j = oy >> 1, ph = oy & 1;
-                for (int t = 0; t < ntap; t++) {
-                    if (sk_clampi(j + off[ph] + t, 0, h - 1) != iy) continue;
-                    const float cv = c[ph][t];
-                    const float *gr = sk_row(g, ch, oy);
-                    for (int x = 0; x < ow; x++) Vr[x] = Vr[x] + cv * gr[x];
-                }
+                for (int t = 0; t < ntap; t++)
+                    if (sk_clampi(j + off[ph] + t, 0, h - 1) == iy) {
+                        rows[np] = sk_row(g, ch, oy);
+                        cw[np++] = c[ph][t];
+                    }
             }
+            int x = 0;
+            for (; x + VW <= ow; x += VW) {
+                V sv = FN(vzero)();
+                for (int q = 0; q < np; q++) sv = sv + FN(vsplat)(cw[q]) * FN(vld)(rows[q] + x);
+                FN(vst)(Vr + x, sv);
+            }
+            for (; x < ow; x++) {
+                float sx = 0.0f;
+                for (int q = 0; q < np; q++) sx = sx + cw[q] * rows[q][x];
+                Vr[x] = sx;
+            }
+            FN(tc_split)(E, O, Vr, ow);
             float *dr = sk_row(d, ch, iy);
             int ia = lo, ib = hi;
             if (!dense || (ntap != 4 && ntap != 2)) ia = ib = w; /* not our filters: all generic */
             for (int ix = 0; ix < ia; ix++) {
-                const float s = FN(up_h_one)(Vr, ix, w, ntap, off, c);
+                const float s = FN(up_h_one)(Vr, ix, w, ntap, off, c, dmin, dmax);
                 dr[ix] = mode == SK_GRAD_ACCUMULATE ? dr[ix] + s : s;
             }
-            if (ntap == 4) FN(up_h_k)(dr, Vr, e, dmin, ia, ib, mode, 8);
-            else FN(up_h_k)(dr, Vr, e, dmin, ia, ib, mode, 4);
+            if (ntap == 4) FN(up_h_k)(dr, E, O, e, dmin, ia, ib, mode, 8);
+            else FN(up_h_k)(dr, E, O, e, dmin, ia, ib, mode, 4);
             for (int ix = ib; ix < w; ix++) {
-                const float s = FN(up_h_one)(Vr, ix, w, ntap, off, c);
+                const float s = FN(up_h_one)(Vr, ix, w, ntap, off, c, dmin, dmax);
                 dr[ix] = mode == SK_GRAD_ACCUMULATE ? dr[ix] + s : s;
             }
         }

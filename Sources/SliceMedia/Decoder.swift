@@ -41,6 +41,24 @@ public final class Decoder {
         try check(avcodec_open2(ctx, codec, nil), .codecOpen, "avcodec_open2", context: self.codecName)
     }
 
+    /// Opens a decoder by name for packets that carry their own headers (e.g. an encoder's output
+    /// without a global header), with time base 1/25 unless packets say otherwise.
+    public init(codecName: String, threads: Int = 1) throws {
+        guard let codec = avcodec_find_decoder_by_name(codecName) else {
+            throw MediaError(.decoderNotFound, call: "avcodec_find_decoder_by_name", message: "no decoder named '\(codecName)'", context: codecName)
+        }
+        guard let ctx = avcodec_alloc_context3(codec) else {
+            throw MediaError(.outOfMemory, call: "avcodec_alloc_context3", message: "cannot allocate a decoder", context: codecName)
+        }
+        self.context = ctx
+        self.codecName = codecName
+        self.timeBase = Rational(1, 25)
+        self.scratch = try Frame()
+        ctx.pointee.pkt_timebase = self.timeBase.avRational
+        ctx.pointee.thread_count = Int32(threads)
+        try check(avcodec_open2(ctx, codec, nil), .codecOpen, "avcodec_open2", context: codecName)
+    }
+
     deinit {
         var ctx: UnsafeMutablePointer<AVCodecContext>? = self.context
         avcodec_free_context(&ctx)

@@ -25,11 +25,11 @@ final class StreamTagTests: XCTestCase {
         XCTAssertNil(StreamTag(seiPayload: StreamTag.uuid + [9] + Array("{}".utf8)), "unknown message type")
     }
 
-    private func sendTagged(_ media: TestMedia, interval: Int) throws -> String {
+    private func sendTagged(_ media: TestMedia, interval: Int, upsampler: String = "sr2x") throws -> String {
         let sent = media.path("sent.ts")
         var config = PipelineConfiguration(input: TestMedia.testVector("bikes-3s.mp4"), output: sent,
                                            encoder: EncoderSettings(crf: 26, preset: "veryfast"), transform: .downscale2x(.area))
-        config.streamTag = StreamTag(downscaler: "area", upsampler: "sr2x")
+        config.streamTag = StreamTag(downscaler: "area", upsampler: upsampler)
         config.tagInterval = interval
         try Pipeline(configuration: config).run()
         return sent
@@ -61,25 +61,31 @@ final class StreamTagTests: XCTestCase {
 
     func testReceiverFollowsTheTagToAnInstalledModelAndFallsBackOtherwise() throws {
         let media = try TestMedia()
-        let sent = try self.sendTagged(media, interval: 25)
+        let sent = try self.sendTagged(media, interval: 25, upsampler: "sr2x-test")
 
-        // Nothing installed: classical fallback, with the reason kept.
+        // Nothing installed under that name: classical fallback, with the reason kept.
         var config = PipelineConfiguration(input: sent, output: media.path("a.mkv"), encoder: EncoderSettings(codec: "ffv1"),
                                            transform: .automaticUpsampler(fallback: .lanczos))
         let fallback = try Pipeline(configuration: config).run()
         XCTAssertEqual(fallback.transform, "lanczos")
-        XCTAssertEqual(fallback.inputTag?.upsampler, "sr2x")
+        XCTAssertEqual(fallback.inputTag?.upsampler, "sr2x-test")
 
-        // Install an sr2x file: the receiver now picks it by itself.
+        // Install a file by that name: the receiver now picks it by itself.
         let models = media.directory.appendingPathComponent("models")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
         let arch = ModelRegistry.catalogue.first { $0.name == "sr2x" }!.architecture
-        try Model.untrained(arch, name: "sr2x").write(to: models.appendingPathComponent("sr2x.safetensors"))
+        try Model.untrained(arch, name: "sr2x-test").write(to: models.appendingPathComponent("sr2x-test.safetensors"))
         setenv("SLICESTREAM_MODEL_PATH", models.path, 1)
         defer { unsetenv("SLICESTREAM_MODEL_PATH") }
         config.output = media.path("b.mkv")
         let learned = try Pipeline(configuration: config).run()
-        XCTAssertEqual(learned.transform, "sr2x")
+        XCTAssertEqual(learned.transform, "sr2x-test")
         XCTAssertEqual(learned.framesEncoded, 75)
+
+        // An untagged stream gets the bundled generic model.
+        var untagged = PipelineConfiguration(input: TestMedia.testVector("bikes-3s.mp4"), output: media.path("c.mkv"),
+                                             encoder: EncoderSettings(codec: "ffv1"), transform: .automaticUpsampler(fallback: .lanczos))
+        untagged.maximumFrames = 3
+        XCTAssertEqual(try Pipeline(configuration: untagged).run().transform, "sr2x")
     }
 }

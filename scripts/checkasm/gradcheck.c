@@ -188,6 +188,7 @@ struct fdx {
     double *out;
     size_t olen;
     double *R;
+    int multilinear;    /* every output is a sum of products, one factor per slot */
 };
 
 static double fd_loss(fdx *f)
@@ -198,8 +199,42 @@ static double fd_loss(fdx *f)
     return L;
 }
 
-/* Analytic gradient an[0..len) of slot s vs central differences. */
-static void fd_check(fdx *f, int s, const float *an, double h, const char *name)
+/* For a multilinear forward: sum of |terms| of dL/d(slot s)[i], i.e. the
+ * same derivative with every slot value, every weight and R replaced by its
+ * absolute value. Bounds the float rounding of the analytic gradient. */
+static double fd_abs_mag(fdx *f, int s, size_t i, double h)
+{
+    double *keep[4], *keepR = f->R, cfa[8];
+    const double *keepcf = f->cf;
+    for (int k = 0; k < f->nslot; k++) {
+        keep[k] = f->slot[k];
+        f->slot[k] = xmalloc(f->slen[k] * sizeof(double));
+        for (size_t j = 0; j < f->slen[k]; j++) f->slot[k][j] = fabs(keep[k][j]);
+    }
+    f->R = xmalloc(f->olen * sizeof(double));
+    for (size_t j = 0; j < f->olen; j++) f->R[j] = fabs(keepR[j]);
+    if (keepcf) {
+        for (int j = 0; j < 8; j++) cfa[j] = fabs(keepcf[j]);
+        f->cf = cfa;
+    }
+    double v0 = f->slot[s][i];
+    f->slot[s][i] = v0 + h;
+    double lp = fd_loss(f);
+    f->slot[s][i] = v0 - h;
+    double lm = fd_loss(f);
+    for (int k = 0; k < f->nslot; k++) { free(f->slot[k]); f->slot[k] = keep[k]; }
+    free(f->R);
+    f->R = keepR;
+    f->cf = keepcf;
+    return fabs(lp - lm) / (2 * h);
+}
+
+/* Analytic gradient an[0..len) of slot s vs central differences. Accepted
+ * error: 2e-5 of the gradient's scale, plus (multilinear ops, or a caller
+ * supplied mag[]) 16 float epsilons of the sum of |terms| of the element,
+ * which covers cancellation in long sums (e.g. a bias gradient). */
+static void fd_check_mag(fdx *f, int s, const float *an, double h, const char *name,
+                         const double *mag)
 {
     const size_t n = f->slen[s];
     const int all = n <= 64;
@@ -222,10 +257,12 @@ static void fd_check(fdx *f, int s, const float *an, double h, const char *name)
     }
     for (int j = 0; j < cnt; j++) {
         double err = fabs(an[idx[j]] - fd[j]);
+        double m = mag ? mag[idx[j]] : f->multilinear ? fd_abs_mag(f, s, idx[j], h) : 0;
+        double tol = 2e-5 * scale + 16 * FLT_EPSILON * m + 1e-12;
         double rel = err / (scale + 1e-30);
         g_fd_checks++;
         if (rel > g_worst_fd) g_worst_fd = rel;
-        if (!(err <= 2e-5 * scale + 1e-12)) {
+        if (!(err <= tol)) {
             char msg[200];
             snprintf(msg, sizeof msg, "%s[%zu] analytic %.9g vs fd %.9g (scale %.3g)", name, idx[j],
                      an[idx[j]], fd[j], scale);
@@ -235,6 +272,11 @@ static void fd_check(fdx *f, int s, const float *an, double h, const char *name)
     }
     free(fd);
     free(idx);
+}
+
+static void fd_check(fdx *f, int s, const float *an, double h, const char *name)
+{
+    fd_check_mag(f, s, an, h, name, NULL);
 }
 
 /* |lhs - rhs| small relative to the magnitude of the terms. */
@@ -603,6 +645,7 @@ static void test_conv_family(int kind)
 
         fdx f = { 0 };
         f.fwd = fwd_conv;
+        f.multilinear = 1;
         f.p[0] = cin; f.p[1] = cout; f.p[2] = h; f.p[3] = w; f.p[4] = k; f.p[5] = border;
         f.p[6] = kind == K_DW;
         f.nslot = 3;
@@ -660,6 +703,7 @@ static void test_shuffle(int mode)
         run_adjoint(&oc, fwd_shuffle_lib, &d, NULL);
         fdx f = { 0 };
         f.fwd = fwd_shuffle;
+        f.multilinear = 1;
         f.p[0] = c; f.p[1] = h; f.p[2] = w; f.p[3] = mode;
         f.nslot = 1; f.slen[0] = tcount(&oc.x);
         f.slot[0] = xmalloc(f.slen[0] * sizeof(double));
@@ -696,12 +740,18 @@ static void test_tconv(void)
 {
     begin_op("tconv2x backward");
     for (int it = 0; it < g_iters; it++) {
-        int cin = rndi(1, 3), cout = rndi(1, 3), h = it < 12 ? 1 + it % 3 : rndi(1, 6);
+        int cin = it % 10 == 9 ? rndi(9, 13) : rndi(1, 3), cout = rndi(1, 3);
+        int h = it < 12 ? 1 + it % 3 : rndi(1, 6);
         int w = it < 12 ? 1 + (it / 3) % 4 : rndi(1, 11);
         if (it % 9 == 4) w = rndi(20, 40);
+        if (it % 15 == 7) { w = rndi(250, 540); h = rndi(1, 3); } /* several split chunks */
         int k = rndi(0, 2) ? (rndi(0, 1) ? 4 : rndi(1, 9)) : rndi(1, 16);
         int pad = rndi(0, k), op = rndi(0, 1);
-        if (it % 6 == 0) pad = k + rndi(0, 2); /* pad beyond k: crops */
+        if (it % 6 == 0) { /* pad beyond k: crops more than the kernel adds */
+            pad = k + rndi(0, 2);
+            h = h > pad + 1 ? h : pad + 1;
+            w = w > pad + 1 ? w : pad + 1;
+        }
         int ho = (h - 1) * 2 - 2 * pad + k + op, wo = (w - 1) * 2 - 2 * pad + k + op;
         if (ho < 1 || wo < 1) { it--; continue; }
         opcase oc = { 0 };
@@ -720,6 +770,7 @@ static void test_tconv(void)
         run_adjoint(&oc, fwd_tconv_lib, &d, dw);
         fdx f = { 0 };
         f.fwd = fwd_tconv;
+        f.multilinear = 1;
         f.p[0] = cin; f.p[1] = cout; f.p[2] = h; f.p[3] = w; f.p[4] = k; f.p[5] = pad;
         f.p[6] = op; f.p[7] = ho; f.p[8] = wo;
         f.nslot = 3;
@@ -812,6 +863,7 @@ static void test_resample(int kind)
         }
         f.cf = cf;
         f.fwd = kind == 2 ? fwd_area : fwd_up;
+        f.multilinear = 1;
         f.p[0] = c; f.p[1] = h; f.p[2] = w;
         f.nslot = 1; f.slen[0] = tcount(&oc.x);
         f.slot[0] = xmalloc(f.slen[0] * sizeof(double));
@@ -909,7 +961,15 @@ static void test_act(int prelu)
         float *dd = xmalloc(tcount(&d) * sizeof(float));
         to_densef(&d, dd);
         fd_check(&f, 0, dd, 1e-3, "grad_in");
-        if (prelu) fd_check(&f, 1, ds, 1e-3, "grad_slope");
+        if (prelu) {
+            double mag[3] = { 0, 0, 0 }; /* sum |g*z| over z <= 0, per channel */
+            for (int ch = 0; ch < c; ch++)
+                for (int i = 0; i < h * w; i++) {
+                    double z = f.slot[0][ch * h * w + i];
+                    if (z <= 0) mag[ch] += fabs(z * f.R[ch * h * w + i]);
+                }
+            fd_check_mag(&f, 1, ds, 1e-3, "grad_slope", mag);
+        }
         free(f.slot[0]); free(f.slot[1]); free(f.out); free(f.R); free(dd); free(ds);
         free(g_slope);
         tfree(&d);
@@ -1016,8 +1076,9 @@ static void test_adam(void)
                 vd[i] = b2 * vd[i] + (1 - b2) * gi * gi;
                 double mh = md[i] / (1 - pow(b1, t)), vh = vd[i] / (1 - pow(b2, t));
                 pd[i] -= lr * mh / (sqrt(vh) + cfg.eps);
-                /* the float trajectory drifts a little: compare per step size */
-                double err = fabs(p[i] - pd[i]) / (lr * t);
+                /* one float step from the same state: a few ulps of p, plus
+                 * float rounding of the (lr-sized) update */
+                double err = fabs(p[i] - pd[i]) / (4 * FLT_EPSILON * fabs(pd[i]) + 1e-5 * lr);
                 if (err > worst) worst = err;
                 pd[i] = p[i]; /* resynchronise to isolate single-step error */
                 md[i] = m[i]; vd[i] = v[i];
@@ -1025,7 +1086,7 @@ static void test_adam(void)
         }
         g_fd_checks += (long)n * 20;
         if (worst > g_worst_fd) g_worst_fd = worst;
-        if (!(worst < 1e-5)) {
+        if (!(worst <= 1.0)) {
             char msg[64];
             snprintf(msg, sizeof msg, "%.3g", worst);
             fail("adam vs double textbook: ", msg);
@@ -1075,7 +1136,8 @@ static void test_errors(void)
     bad |= sk_space_to_depth2x_backward(&g.t, &a.t, 0, 0, 4) != SK_EINVAL;
     bad |= sk_tconv2x_backward_input(&big.t, &a.t, wt, 4, 2, 0, 0, scr, 0, 4) != SK_EINVAL; /* 4x8 k4 p2 -> 6x14 */
     bad |= sk_tconv2x_backward_input(&big.t, &a.t, wt, 4, 1, 0, 0, scr, 0, 4) != SK_OK;     /* -> 8x16 */
-    bad |= sk_tconv2x_backward_params(&a.t, &big.t, dw, db, 4, 1, 2, 0, 8) != SK_EINVAL;    /* out_pad */
+    bad |= sk_tconv2x_backward_params(&a.t, &big.t, dw, db, 4, 1, 2, 0, 8) != SK_EINVAL; /* out_pad */
+    bad |= sk_tconv2x_backward_params(&a.t, &big.t, dw, db, 4, 1, 0, 0, 8) != SK_OK;
     bad |= sk_bicubic2x_backward(&big.t, &a.t, -0.75f, 0, NULL, 0, 4) != SK_EINVAL;
     bad |= sk_bicubic2x_backward(&g.t, &a.t, -0.75f, 0, scr, 0, 4) != SK_EINVAL;
     bad |= sk_area_down2x_backward(&a.t, &big.t, 0, 0, 9) != SK_EINVAL;
@@ -1187,8 +1249,13 @@ static void bench(void)
         TIME_IT(tf, sk_space_to_depth2x(&x.t, &s2dg.t, 0, H / 2));
         TIME_IT(ti, sk_space_to_depth2x_backward(&s2dg.t, &d.t, 0, 0, H));
         row("space_to_depth2x 16ch", tf, ti, 0, px);
-        TIME_IT(tf, sk_depth_to_space2x(&x.t, &big.t, NULL, 0, 2 * H));
-        TIME_IT(ti, sk_depth_to_space2x_backward(&gbig.t, &d.t, 0, 0, H));
+        {
+            tb b4 = tnew(4, 2 * H, 2 * W), gb4 = tnew(4, 2 * H, 2 * W);
+            tfill(&gb4);
+            TIME_IT(tf, sk_depth_to_space2x(&x.t, &b4.t, NULL, 0, 2 * H));
+            TIME_IT(ti, sk_depth_to_space2x_backward(&gb4.t, &d.t, 0, 0, H));
+            tfree(&b4); tfree(&gb4);
+        }
         row("depth_to_space2x 16->4ch", tf, ti, 0, px);
         TIME_IT(tf, sk_bicubic2x(&x.t, &big.t, -0.75f, uscr, 0, 2 * H));
         TIME_IT(ti, sk_bicubic2x_backward(&gbig.t, &d.t, -0.75f, 0, scr, 0, H));
@@ -1232,6 +1299,7 @@ int main(int argc, char **argv)
     int do_bench = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--bench")) do_bench = 1;
+        else if (!strcmp(argv[i], "--quick")) continue; /* checkasm's bench flag: ignored */
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--iters") && i + 1 < argc) g_iters = atoi(argv[++i]);
         else { fprintf(stderr, "usage: %s [--bench] [--seed N] [--iters N]\n", argv[0]); return 2; }

@@ -1,56 +1,108 @@
 #!/bin/sh
-# Build and run the CSliceKernels checkasm harness.
-#   scripts/checkasm/run.sh            build (clang + gcc), run correctness tests
-#   scripts/checkasm/run.sh --bench    ... then run the benchmark
-#   scripts/checkasm/run.sh --asan     also build/run an ASan+UBSan binary
-# Extra arguments after the mode flags are passed to checkasm (e.g. --seed 7).
+# Build and run the CSliceKernels checkasm harness and the backward-pass gradcheck.
+#   scripts/checkasm/run.sh            build (clang + gcc), run correctness tests: checkasm
+#                                      (forward kernels, every SIMD level bit-exact vs the
+#                                      reference) then gradcheck (backward passes: finite
+#                                      differences, adjoint identities, determinism)
+#   scripts/checkasm/run.sh --bench    ... then run the checkasm benchmark
+#   scripts/checkasm/run.sh --asan     also build/run ASan+UBSan binaries
+#   scripts/checkasm/run.sh --grad     gradcheck only; with --bench: the backward benchmark
+#                                      (16 channels, 64x128 tile); with --asan: also ASan+UBSan
+# Extra arguments after the mode flags are passed to checkasm and gradcheck (e.g. --seed 7).
 set -eu
 cd "$(dirname "$0")/../.."
 
 if command -v clang >/dev/null 2>&1; then CC=clang
 elif [ -x /opt/swift/usr/bin/clang ]; then CC=/opt/swift/usr/bin/clang
 else CC=gcc; fi
+GCC=""
+if command -v gcc >/dev/null 2>&1 && [ "$CC" != gcc ]; then GCC=gcc; fi
 
-SRCS="Sources/CSliceKernels/*.c scripts/checkasm/checkasm.c"
 FLAGS="-O3 -std=c11 -Wall -Wextra -I Sources/CSliceKernels/include"
+ASANFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined"
 
-BENCH=0 ASAN=0
+BENCH=0 ASAN=0 GRAD=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --bench) BENCH=1; shift ;;
         --asan) ASAN=1; shift ;;
+        --grad) GRAD=1; shift ;;
         *) break ;;
     esac
 done
 
-echo "== building with $CC"
-# shellcheck disable=SC2086
-$CC $FLAGS $SRCS -lm -lpthread -o /tmp/checkasm
-if command -v gcc >/dev/null 2>&1 && [ "$CC" != gcc ]; then
-    echo "== building with gcc (compile check)"
+# Every source file is compiled once per compiler, all in parallel, and the
+# objects are linked into both harnesses.
+PIDS=""
+compile() { # compiler, object dir, extra flags
+    mkdir -p "$2"
+    for f in Sources/CSliceKernels/*.c scripts/checkasm/checkasm.c scripts/checkasm/gradcheck.c; do
+        # shellcheck disable=SC2086
+        $1 $FLAGS $3 -c "$f" -o "$2/$(basename "$f" .c).o" &
+        PIDS="$PIDS $!"
+    done
+}
+wait_all() {
+    for p in $PIDS; do wait "$p" || { echo "compile failed"; exit 1; }; done
+    PIDS=""
+}
+link() { # compiler, object dir, harness, output
+    objs=""
+    for f in Sources/CSliceKernels/*.c; do objs="$objs $2/$(basename "$f" .c).o"; done
+    # (ld.gold prints harmless "Cannot export local symbol" notes for ASan; hide them)
     # shellcheck disable=SC2086
-    gcc $FLAGS $SRCS -lm -lpthread -o /tmp/checkasm-gcc
+    if ! $1 $3 $objs "$2/$4.o" -lm -lpthread -o "$5" >"$5.log" 2>&1; then cat "$5.log"; exit 1; fi
+}
+
+echo "== building with $CC${GCC:+ and $GCC (compile check)}"
+rm -rf /tmp/skobj-cc /tmp/skobj-gcc /tmp/skobj-asan
+compile "$CC" /tmp/skobj-cc ""
+if [ -n "$GCC" ]; then compile "$GCC" /tmp/skobj-gcc ""; fi
+if [ "$ASAN" = 1 ]; then compile "$CC" /tmp/skobj-asan "$ASANFLAGS"; fi
+wait_all
+link "$CC" /tmp/skobj-cc "" checkasm /tmp/checkasm
+link "$CC" /tmp/skobj-cc "" gradcheck /tmp/gradcheck
+if [ -n "$GCC" ]; then
+    link "$GCC" /tmp/skobj-gcc "" checkasm /tmp/checkasm-gcc
+    link "$GCC" /tmp/skobj-gcc "" gradcheck /tmp/gradcheck-gcc
+fi
+if [ "$ASAN" = 1 ]; then
+    link "$CC" /tmp/skobj-asan "$ASANFLAGS" checkasm /tmp/checkasm-asan
+    link "$CC" /tmp/skobj-asan "$ASANFLAGS" gradcheck /tmp/gradcheck-asan
 fi
 
-echo "== checkasm ($CC)"
-/tmp/checkasm "$@"
-if [ -x /tmp/checkasm-gcc ] && [ "$CC" != gcc ]; then
-    echo "== checkasm (gcc build)"
-    /tmp/checkasm-gcc --iters 100 "$@" | tail -n 1
+if [ "$GRAD" = 0 ]; then
+    echo "== checkasm ($CC)"
+    /tmp/checkasm "$@"
+    if [ -n "$GCC" ]; then
+        echo "== checkasm (gcc build)"
+        /tmp/checkasm-gcc --iters 100 "$@" | tail -n 1
+    fi
+fi
+if [ "$GRAD" = 0 ] || [ "$BENCH" = 0 ]; then
+    echo "== gradcheck ($CC)"
+    /tmp/gradcheck "$@"
+    if [ -n "$GCC" ]; then
+        echo "== gradcheck (gcc build)"
+        /tmp/gradcheck-gcc --iters 30 "$@" | tail -n 1
+    fi
 fi
 
 if [ "$ASAN" = 1 ]; then
-    echo "== checkasm (ASan+UBSan, $CC)"
-    # shellcheck disable=SC2086
-    # (ld.gold prints harmless "Cannot export local symbol" notes; hide them)
-    if ! $CC $FLAGS -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-        $SRCS -lm -lpthread -o /tmp/checkasm-asan >/tmp/checkasm-asan.log 2>&1; then
-        cat /tmp/checkasm-asan.log; exit 1
+    if [ "$GRAD" = 0 ]; then
+        echo "== checkasm (ASan+UBSan, $CC)"
+        /tmp/checkasm-asan --iters 100 "$@" | tail -n 1
     fi
-    /tmp/checkasm-asan --iters 100 "$@" | tail -n 1
+    echo "== gradcheck (ASan+UBSan, $CC)"
+    /tmp/gradcheck-asan --iters 30 "$@" | tail -n 1
 fi
 
 if [ "$BENCH" = 1 ]; then
-    echo "== bench"
-    /tmp/checkasm --bench
+    if [ "$GRAD" = 1 ]; then
+        echo "== gradcheck bench"
+        /tmp/gradcheck --bench
+    else
+        echo "== bench"
+        /tmp/checkasm --bench
+    fi
 fi

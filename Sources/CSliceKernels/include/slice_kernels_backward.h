@@ -44,12 +44,15 @@
  *     band split, as stated above.
  *   - Parameter gradients (grad_weight, grad_bias, grad_slope) are reduced in
  *     a fixed order: within ONE call, each parameter's sum is kept in
- *     SK_GRAD_LANES float partial sums; rows y are visited in ascending
- *     order and, within a row, x is visited in ascending order, element x
- *     going to a lane fixed by its position (x - x_first) mod SK_GRAD_LANES
- *     of the contiguous run being summed (taps that read a replicated border
- *     pixel go to lane 0). At the end of the call the lanes are combined by
- *     a fixed pairwise tree (lane i += lane i+8, then +4, +2, +1) and the
+ *     SK_GRAD_LANES (16) float partial sums, all starting at +0. Rows y are
+ *     visited in ascending order, then x in ascending order within the row;
+ *     each term goes to a lane that depends only on its column and the
+ *     shapes: lane (x - x_first) mod 16 of the run of columns being summed
+ *     (x_first = 0 for pointwise, bias and PReLU slope; r for k x k
+ *     convolutions, whose first and last r columns - the ones whose taps may
+ *     leave the row - go to lane 0 instead; the first valid input column for
+ *     transposed convolutions). At the end of the call the lanes are combined
+ *     by a fixed pairwise tree (lane i += lane i+8, then +4, +2, +1) and the
  *     result is added ONCE to the caller's float: p[j] = p[j] + partial.
  *     Consequently the parameter gradient DEPENDS ON THE BAND PARTITION
  *     (a call over [0,8) differs in the last bits from [0,4) + [4,8)).
@@ -188,7 +191,9 @@ int sk_depth_to_space2x_backward(const sk_tensor *grad_out, const sk_tensor *gra
 /* 5. Transposed convolution, stride 2                                      */
 /* ------------------------------------------------------------------------ */
 
-/** Scratch (floats) for sk_tconv2x_backward_input: in_w rounded up to 16. */
+/** Scratch (floats) for sk_tconv2x_backward_input, for an input (= grad_in)
+ *  width in_w: one accumulator row plus one grad_out row split into even /
+ *  odd columns (about 3 * in_w + 32). */
 size_t sk_tconv2x_backward_scratch_floats(int in_w);
 
 /** dL/d(in) of sk_tconv2x (PyTorch ConvTranspose2d, zero padding): a
@@ -207,7 +212,8 @@ int sk_tconv2x_backward_input(const sk_tensor *grad_out, const sk_tensor *grad_i
  *      grad_weight[ci][co][ky][kx] += sum over grad_out rows oy in [y0,y1)
  *          with oy = 2*iy - pad + ky, 0 <= iy < H, and columns ix with
  *          0 <= ox = 2*ix - pad + kx < Wo, of in[ci][iy][ix] * g[co][oy][ox]
- *      grad_bias[co] += sum_{oy in [y0,y1), ox} g[co][oy][ox]  (may be NULL) */
+ *      grad_bias[co] += sum_{oy in [y0,y1), ox} g[co][oy][ox]  (may be NULL)
+ *  Needs no scratch (about 10 KB of stack). */
 int sk_tconv2x_backward_params(const sk_tensor *in, const sk_tensor *grad_out,
                                float *grad_weight, float *grad_bias, int k, int pad,
                                int out_pad, int y0, int y1);
@@ -217,7 +223,7 @@ int sk_tconv2x_backward_params(const sk_tensor *in, const sk_tensor *grad_out,
 /* ------------------------------------------------------------------------ */
 
 /** Scratch (floats) for the 2x upscale backward passes, for a forward output
- *  (= grad_out) width out_w: out_w rounded up to 16. */
+ *  (= grad_out) width out_w: 2 * (out_w rounded up to 16). */
 size_t sk_upscale2x_backward_scratch_floats(int out_w);
 
 /** Adjoint of sk_bicubic2x (same `a`, same float weights c0/c1, replicate
@@ -312,12 +318,16 @@ typedef struct sk_adam_config {
  *      bc1 = 1 - beta1^t, bc2 = 1 - beta2^t                       (double)
  *      step = (float)(lr / bc1), bc2s = (float)sqrt(bc2)
  *      Adam:  g = grad + wd * p        AdamW: p = p * (float)(1 - lr*wd)
- *      m = m + (1-beta1) * (g - m)                   (torch lerp_, beta1 > 0.5)
- *      v = v * beta2 + (1-beta2) * (g * g)
+ *      w1 = (float)(1 - beta1), w2 = (float)(1 - beta2)
+ *      m = m + w1 * (g - m)             (torch lerp_; if w1 >= 0.5, as torch:
+ *                                        m = g - (g - m) * (1 - w1))
+ *      v = v * beta2 + w2 * (g * g)
  *      p = p + (-step) * (m / (sqrtf(v) / bc2s + eps))
- *  (1-beta1, 1-beta2 rounded to float; for beta1 <= 0.5 lerp's other branch
- *  g - (g - m) * beta1 is used, as torch.) Reads grad; updates param, m, v
- *  in place (m and v start at zero). The four arrays must not overlap. */
+ *  Reads grad; updates param, m, v in place (m and v start at zero). The
+ *  four arrays must not overlap. Deterministic and element-wise (any
+ *  split of the vector gives the same bits). Checked against
+ *  torch.optim.Adam/AdamW (foreach=False): equal to within a few tens of
+ *  ulps after 50 steps (torch's vectorised kernels round differently). */
 int sk_adam_step(float *param, const float *grad, float *m, float *v, size_t n,
                  const sk_adam_config *cfg, long long t);
 

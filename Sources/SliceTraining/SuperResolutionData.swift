@@ -1,0 +1,63 @@
+import Foundation
+import SliceMedia
+
+/// A low-resolution picture as a receiver decodes it, and the high-resolution truth.
+public struct TrainingPair: Sendable {
+    /// What the upsampler gets (downscaled, then through the codec).
+    public var low: LumaImage
+    /// What it should produce.
+    public var high: LumaImage
+    /// How `low` was made (`area/crf28`, ...).
+    public var degradation: String
+
+    /// Creates a pair.
+    public init(low: LumaImage, high: LumaImage, degradation: String) {
+        self.low = low
+        self.high = high
+        self.degradation = degradation
+    }
+}
+
+/// Training and validation pairs for 2x super-resolution: natural photos, area-downscaled 2x first so
+/// JPEG artefacts are not learned, then degraded the way the product degrades them — the media layer's
+/// own downscaler and a real libx264 round trip at a spread of CRFs.
+public enum SuperResolutionData {
+    /// Image files under `directories` (jpg, jpeg, png), sorted for reproducibility.
+    public static func imageFiles(in directories: [String]) -> [String] {
+        var files: [String] = []
+        for dir in directories {
+            guard let e = FileManager.default.enumerator(atPath: dir) else { continue }
+            for case let f as String in e where ["jpg", "jpeg", "png"].contains((f as NSString).pathExtension.lowercased()) {
+                files.append((dir as NSString).appendingPathComponent(f))
+            }
+        }
+        return files.sorted()
+    }
+
+    /// The high-resolution truth for one file: JPEGs are area-downscaled 2x; everything is cropped to a
+    /// multiple of 4 (so both sizes stay even for 4:2:0 codecs) and to at most `maximumWidth` columns.
+    public static func truth(_ path: String, maximumWidth: Int = 1280) throws -> LumaImage {
+        var image = try LumaImage.load(path)
+        let lower = path.lowercased()
+        if lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") {
+            image = try image.resized(to: Size(width: image.width / 2, height: image.height / 2), algorithm: .area)
+        }
+        let w = min(image.width, maximumWidth) & ~3
+        let h = min(image.height, maximumWidth * 3 / 4) & ~3
+        return image.cropped(x: (image.width - w) / 2, y: (image.height - h) / 2, width: w, height: h)
+    }
+
+    /// Every degradation of one truth image: each downscaler, clean and through the codec at each CRF.
+    public static func pairs(truth: LumaImage, downscalers: [ScaleAlgorithm], crfs: [Double], includeClean: Bool) throws -> [TrainingPair] {
+        var result: [TrainingPair] = []
+        let lowSize = Size(width: truth.width / 2, height: truth.height / 2)
+        for algorithm in downscalers {
+            let low = try truth.resized(to: lowSize, algorithm: algorithm)
+            if includeClean { result.append(TrainingPair(low: low, high: truth, degradation: "\(algorithm.rawValue)/clean")) }
+            for crf in crfs {
+                result.append(TrainingPair(low: try low.throughCodec(crf: crf), high: truth, degradation: "\(algorithm.rawValue)/crf\(Int(crf))"))
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,252 @@
+import CSliceKernels
+import Dispatch
+import Foundation
+import SliceEngine
+import SliceMedia
+import SliceModels
+import Synchronization
+
+/// How to train an upsampler.
+public struct TrainingConfiguration: Sendable {
+    /// Architecture to train.
+    public var architecture: ModelArchitecture
+    /// Model name written into the file.
+    public var name: String
+    /// Optimiser steps.
+    public var steps: Int
+    /// Patches per step.
+    public var batch: Int = 16
+    /// Low-resolution patch side.
+    public var patch: Int = 48
+    /// Peak learning rate (cosine decay to 2 % of it, after a short warm-up).
+    public var learningRate: Float = 2e-3
+    /// Seed for initialisation and sampling.
+    public var seed: UInt64 = 1
+    /// Global gradient-norm clip.
+    public var clip: Double = 1.0
+    /// Validate every this many steps.
+    public var validationInterval: Int = 250
+    /// Worker threads.
+    public var threads: Int = 2
+
+    /// Creates a configuration.
+    public init(architecture: ModelArchitecture, name: String, steps: Int) {
+        self.architecture = architecture
+        self.name = name
+        self.steps = steps
+    }
+}
+
+/// One progress report.
+public struct TrainingProgress: Sendable {
+    /// Step just finished.
+    public var step: Int
+    /// Mean loss over the last interval.
+    public var loss: Double
+    /// Learning rate used.
+    public var learningRate: Float
+    /// Mean PSNR-Y gain over lanczos on the validation crops, when measured this step.
+    public var validationGain: Double?
+    /// Mean PSNR-Y of the model on the validation crops.
+    public var validationPSNR: Double?
+    /// Seconds since the run started.
+    public var elapsed: Double
+}
+
+/// Trains a 2x upsampler on (decoded low-resolution, truth) pairs with Adam, on all cores, deterministic
+/// for a given seed, batch and thread count: each worker sums its share of the batch into its own
+/// gradient buffers, and the workers' buffers are added in worker order.
+public final class SuperResolutionTrainer: @unchecked Sendable {
+    /// The configuration.
+    public let configuration: TrainingConfiguration
+    /// The network being trained.
+    public let model: TrainableNetwork
+    /// Adam first and second moments.
+    private let m: ParameterBuffers
+    private let v: ParameterBuffers
+    /// Steps done so far (resumable).
+    public private(set) var step = 0
+    private let train: [TrainingPair]
+    private let validation: [TrainingPair]
+    private var lanczosBaseline: [Double] = []
+
+    /// Creates a trainer; `initial` weights resume a run or fine-tune a model (nil: fresh initialisation).
+    public init(configuration: TrainingConfiguration, train: [TrainingPair], validation: [TrainingPair], initial: [String: [Float]]? = nil) throws {
+        guard !train.isEmpty else { throw EngineError(.unsupported, "no training pairs") }
+        self.configuration = configuration
+        let network = try configuration.architecture.network()
+        let weights: [String: [Float]]
+        if let initial {
+            weights = initial
+        } else {
+            // He-style random trunk; the last layer starts small but non-zero so every layer learns at once.
+            weights = try ParameterStore.initial(for: network, seed: configuration.seed).allValues
+        }
+        self.model = TrainableNetwork(network: network, weights: weights)
+        self.m = ParameterBuffers(network: network)
+        self.v = ParameterBuffers(network: network)
+        self.train = train.filter { $0.low.width >= configuration.patch + 4 && $0.low.height >= configuration.patch + 4 }
+        self.validation = validation
+        guard !self.train.isEmpty else { throw EngineError(.unsupported, "every training image is smaller than a patch") }
+    }
+
+    /// Restores optimiser state and the step count from a checkpoint written by ``checkpoint()``.
+    public func restore(moments: [String: [Float]], step: Int) {
+        for spec in self.m.specs {
+            if let mm = moments["m." + spec.name], let p = self.m.pointer(spec.name) { for i in 0..<min(mm.count, spec.count) { p[i] = mm[i] } }
+            if let vv = moments["v." + spec.name], let p = self.v.pointer(spec.name) { for i in 0..<min(vv.count, spec.count) { p[i] = vv[i] } }
+        }
+        self.step = step
+    }
+
+    /// Optimiser state (Adam moments) for a checkpoint.
+    public func moments() -> [String: [Float]] {
+        var out: [String: [Float]] = [:]
+        for (k, x) in self.m.values { out["m." + k] = x }
+        for (k, x) in self.v.values { out["v." + k] = x }
+        return out
+    }
+
+    /// The current weights as a model.
+    public func currentModel(metadata: [String: String]) throws -> Model {
+        let store = try ParameterStore(network: self.model.network, values: self.model.weights.values)
+        return try Model(name: self.configuration.name, architecture: self.configuration.architecture, parameters: store, metadata: metadata)
+    }
+
+    private func learningRate(at step: Int) -> Float {
+        let c = self.configuration
+        let warmup = max(1, min(500, c.steps / 20))
+        if step < warmup { return c.learningRate * Float(step + 1) / Float(warmup) }
+        let progress = Double(step - warmup) / Double(max(1, c.steps - warmup))
+        return c.learningRate * Float(0.02 + 0.98 * 0.5 * (1 + cos(Double.pi * min(1, progress))))
+    }
+
+    /// A training patch: random pair, position, flip and rotation, from a generator seeded by (seed, step, index).
+    private func sample(step: Int, index: Int) -> (Tensor, Tensor) {
+        var rng = SplitMix64(seed: self.configuration.seed &* 0x9E37_79B9 &+ UInt64(step) &* 1_000_003 &+ UInt64(index))
+        let pair = self.train[Int(rng.next() % UInt64(self.train.count))]
+        let p = self.configuration.patch
+        let x = Int(rng.next() % UInt64(pair.low.width - p + 1))
+        let y = Int(rng.next() % UInt64(pair.low.height - p + 1))
+        let transform = Int(rng.next() % 8)
+        func patch(_ image: LumaImage, x0: Int, y0: Int, side: Int) -> Tensor {
+            let t = Tensor(channels: 1, height: side, width: side)
+            for r in 0..<side {
+                for c in 0..<side {
+                    // Dihedral transform of the patch coordinates (flips and 90-degree rotations).
+                    var (sr, sc) = (r, c)
+                    if transform & 1 != 0 { sc = side - 1 - sc }
+                    if transform & 2 != 0 { sr = side - 1 - sr }
+                    if transform & 4 != 0 { swap(&sr, &sc) }
+                    t[0, r, c] = Float(image.pixels[(y0 + sr) * image.width + x0 + sc]) * (1 / 255)
+                }
+            }
+            return t
+        }
+        return (patch(pair.low, x0: x, y0: y, side: p), patch(pair.high, x0: 2 * x, y0: 2 * y, side: 2 * p))
+    }
+
+    /// Runs one optimiser step; returns the batch's mean loss.
+    @discardableResult
+    public func trainStep() throws -> Double {
+        let c = self.configuration
+        let workers = max(1, min(c.threads, c.batch))
+        let grads = (0..<workers).map { _ in ParameterBuffers(network: self.model.network) }
+        let losses = Mutex([Double](repeating: 0, count: workers))
+        let failure = Mutex<EngineError?>(nil)
+        let step = self.step
+        DispatchQueue.concurrentPerform(iterations: workers) { wkr in
+            do {
+                for i in stride(from: wkr, to: c.batch, by: workers) {
+                    let (low, high) = self.sample(step: step, index: i)
+                    let acts = try self.model.forward(low)
+                    let out = acts.outputs.last!
+                    let grad = Tensor(channels: 1, height: out.height, width: out.width)
+                    var ov = out.view, hv = high.view, gv = grad.view
+                    var loss = 0.0
+                    // Charbonnier (smooth L1) in 8-bit units' scale: robust to the codec's outliers.
+                    let ret = sk_charbonnier_loss(&ov.raw, &hv.raw, 1e-3, 1.0 / Double(out.height * out.width * c.batch), &gv.raw,
+                                                  Int32(SK_GRAD_OVERWRITE), &loss, 0, Int32(out.height))
+                    if ret != SK_OK { throw EngineError(.kernelRejected, "loss") }
+                    losses.withLock { $0[wkr] += loss }
+                    try self.model.backward(acts, gradOutput: grad, gradients: grads[wkr])
+                }
+            } catch {
+                failure.withLock { $0 = $0 ?? (error as? EngineError) ?? EngineError(.kernelRejected, "\(error)") }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        for g in grads.dropFirst() { grads[0].add(g) }
+        let norm = grads[0].norm
+        if norm > c.clip { grads[0].scale(by: Float(c.clip / norm)) }
+        var cfg = sk_adam_config(lr: self.learningRate(at: step), beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0, decoupled: 1)
+        for spec in self.model.weights.specs {
+            _ = sk_adam_step(self.model.weights.pointer(spec.name), grads[0].pointer(spec.name), self.m.pointer(spec.name),
+                             self.v.pointer(spec.name), spec.count, &cfg, Int64(step + 1))
+        }
+        self.step += 1
+        return losses.withLock { $0.reduce(0, +) }
+    }
+
+    /// Mean PSNR-Y of the model and of lanczos on the validation pairs (center crops), as u8 frames.
+    public func validate(crop: Int = 160) throws -> (model: Double, lanczos: Double) {
+        guard !self.validation.isEmpty else { return (0, 0) }
+        let store = try ParameterStore(network: self.model.network, values: self.model.weights.values)
+        let engine = try InferenceEngine(network: self.model.network, parameters: store, threads: self.configuration.threads)
+        var model = 0.0, lanczos = 0.0
+        let computeBaseline = self.lanczosBaseline.isEmpty
+        for (i, pair) in self.validation.enumerated() {
+            let side = min(crop, pair.low.width, pair.low.height)
+            let x = (pair.low.width - side) / 2, y = (pair.low.height - side) / 2
+            let low = pair.low.cropped(x: x, y: y, width: side, height: side)
+            let high = pair.high.cropped(x: 2 * x, y: 2 * y, width: 2 * side, height: 2 * side)
+            var out = [UInt8](repeating: 0, count: 4 * side * side)
+            try low.pixels.withUnsafeBufferPointer { src in
+                try out.withUnsafeMutableBufferPointer { dst in
+                    try engine.run(input: Plane8(base: src.baseAddress!, stride: side, width: side, height: side),
+                                   output: MutablePlane8(base: dst.baseAddress!, stride: 2 * side, width: 2 * side, height: 2 * side))
+                }
+            }
+            model += Self.psnr(out, high.pixels)
+            if computeBaseline {
+                let up = try low.resized(to: Size(width: 2 * side, height: 2 * side), algorithm: .lanczos)
+                self.lanczosBaseline.append(Self.psnr(up.pixels, high.pixels))
+            }
+            lanczos += self.lanczosBaseline[i]
+        }
+        return (model / Double(self.validation.count), lanczos / Double(self.validation.count))
+    }
+
+    static func psnr(_ a: [UInt8], _ b: [UInt8]) -> Double {
+        var se = 0.0
+        for i in a.indices { let d = Double(a[i]) - Double(b[i]); se += d * d }
+        let mse = se / Double(a.count)
+        return mse == 0 ? 100 : 10 * log10(255 * 255 / mse)
+    }
+
+    /// Trains to the configured step count, reporting every `interval` steps and checkpointing through
+    /// `checkpoint` after each validation.
+    public func run(report: (TrainingProgress) -> Void, checkpoint: (SuperResolutionTrainer) throws -> Void) throws {
+        let start = Date()
+        var lossSum = 0.0
+        var count = 0
+        while self.step < self.configuration.steps {
+            lossSum += try self.trainStep()
+            count += 1
+            let interval = self.configuration.validationInterval
+            if self.step % max(1, interval / 5) == 0 || self.step == self.configuration.steps {
+                var progress = TrainingProgress(step: self.step, loss: lossSum / Double(max(1, count)), learningRate: self.learningRate(at: self.step),
+                                                elapsed: Date().timeIntervalSince(start))
+                if self.step % interval == 0 || self.step == self.configuration.steps {
+                    let v = try self.validate()
+                    progress.validationPSNR = v.model
+                    progress.validationGain = v.model - v.lanczos
+                    try checkpoint(self)
+                }
+                report(progress)
+                lossSum = 0
+                count = 0
+            }
+        }
+    }
+}
