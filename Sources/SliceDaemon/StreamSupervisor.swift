@@ -102,6 +102,7 @@ public final class StreamSupervisor: Sendable {
             guard proceed else { break }
             let pipeline: Pipeline
             do {
+                self.preserveEarlierOutput(definition.output)
                 pipeline = try Pipeline(configuration: definition.pipelineConfiguration())
             } catch {
                 failures += 1
@@ -153,6 +154,32 @@ public final class StreamSupervisor: Sendable {
             }
         }
         self.status.withLock { s in if s.generation == generation && s.state != .failed { s.state = .stopped } }
+    }
+
+    /// A file output from an earlier run (or an earlier attempt of this one) is moved aside, never
+    /// truncated: `cam.ts` becomes `cam.20261127-113500.ts`.
+    private func preserveEarlierOutput(_ output: String) {
+        let path = output.hasPrefix("file:") ? String(output.dropFirst(5)) : output
+        guard !path.contains("://"), !path.hasPrefix("pipe:"), !path.hasPrefix("/dev/"),
+              let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              attributes[.type] as? FileAttributeType == .typeRegular, (attributes[.size] as? Int ?? 0) > 0 else { return }
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        let url = URL(fileURLWithPath: path)
+        let ext = url.pathExtension
+        var target = url.deletingPathExtension().path + "." + formatter.string(from: Date()) + (ext.isEmpty ? "" : "." + ext)
+        var n = 1
+        while FileManager.default.fileExists(atPath: target) {
+            target = url.deletingPathExtension().path + "." + formatter.string(from: Date()) + "-\(n)" + (ext.isEmpty ? "" : "." + ext)
+            n += 1
+        }
+        do {
+            try FileManager.default.moveItem(atPath: path, toPath: target)
+            self.logger.notice("kept the earlier output as \(target)")
+        } catch {
+            self.logger.error("cannot move the earlier output \(path) aside: \(error)")
+        }
     }
 
     private func fail(_ error: any Error, failures: Int, generation: Int) {

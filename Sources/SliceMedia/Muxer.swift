@@ -34,7 +34,6 @@ public final class Muxer {
     }
 
     let context: UnsafeMutablePointer<AVFormatContext>
-    private var streamTimeBases: [Int: AVRational] = [:]
     private var lastDTS: [Int: Int64] = [:]
     private var headerWritten = false
     private var trailerWritten = false
@@ -108,39 +107,6 @@ public final class Muxer {
         case .video: return ofmt.pointee.video_codec != AV_CODEC_ID_NONE
         default: return false
         }
-    }
-
-    /// Adds a stream fed by `encoder`; returns its output index.
-    @discardableResult
-    public func addStream(encoder: Encoder, metadata: [String: String] = [:]) throws -> Int {
-        guard let st = avformat_new_stream(self.context, nil) else {
-            throw MediaError(.outOfMemory, call: "avformat_new_stream", message: "cannot add a stream", context: self.url)
-        }
-        try encoder.copyParameters(to: st.pointee.codecpar)
-        st.pointee.time_base = encoder.timeBase.av
-        if let rate = Optional(encoder.context.pointee.framerate), rate.num > 0 && rate.den > 0 {
-            st.pointee.avg_frame_rate = rate
-        }
-        st.pointee.sample_aspect_ratio = encoder.context.pointee.sample_aspect_ratio
-        for (key, value) in metadata { av_dict_set(&st.pointee.metadata, key, value, 0) }
-        self.streamTimeBases[Int(st.pointee.index)] = encoder.timeBase.av
-        return Int(st.pointee.index)
-    }
-
-    /// Adds a stream that copies packets of `index` in `demuxer` untouched; returns its output index.
-    @discardableResult
-    public func addCopiedStream(from demuxer: Demuxer, stream index: Int) throws -> Int {
-        let input = demuxer.stream(index)
-        guard let st = avformat_new_stream(self.context, nil) else {
-            throw MediaError(.outOfMemory, call: "avformat_new_stream", message: "cannot add a stream", context: self.url)
-        }
-        try check(avcodec_parameters_copy(st.pointee.codecpar, input.pointee.codecpar), .mux, "avcodec_parameters_copy", context: self.url)
-        st.pointee.codecpar.pointee.codec_tag = 0  // let the muxer pick its own tag
-        st.pointee.time_base = input.pointee.time_base
-        st.pointee.disposition = input.pointee.disposition
-        av_dict_copy(&st.pointee.metadata, input.pointee.metadata, 0)
-        self.streamTimeBases[Int(st.pointee.index)] = input.pointee.time_base
-        return Int(st.pointee.index)
     }
 
     /// Writes the container header. Stream time bases may change here (the muxer picks its own).

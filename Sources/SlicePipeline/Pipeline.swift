@@ -104,6 +104,10 @@ public struct PipelineReport: Sendable, Codable {
     public var lastInputError: String?
     /// Bytes of input packets read (all streams).
     public var inputBytes: Int64 = 0
+    /// Times a failed network output was reopened.
+    public var outputReconnects: Int = 0
+    /// Why the output last failed, if it did.
+    public var lastOutputError: String?
     /// Per-stage counters.
     public var stages: [StageSnapshot]
 
@@ -175,6 +179,8 @@ public final class Pipeline: Sendable {
         var loops = 0
         var lastInputError: String? = nil
         var inputBytes: Int64 = 0
+        var outputReconnects = 0
+        var lastOutputError: String? = nil
         var pendingBitRate: Int64? = nil
         var pendingCRF: Double? = nil
         var pendingTransform: TransformSpec? = nil
@@ -202,16 +208,18 @@ public final class Pipeline: Sendable {
         let converter: Scaler
         let transform: any FrameTransform
         let encoder: Encoder
-        let muxer: Muxer
+        /// The first output; the mux stage takes it (and drops it when a network output fails).
+        var muxer: Muxer?
         let videoOutStream: Int
         let copyMap: [Int: (out: Int, timeBase: Rational)]
         let inputTimeBase: Rational
         let frameDuration: Int64
         let inputTag: StreamTag?
+        let recipe: OutputRecipe
 
         init(demuxer: Demuxer, videoStream: Int, decoder: Decoder, converter: Scaler, transform: any FrameTransform,
              encoder: Encoder, muxer: Muxer, videoOutStream: Int, copyMap: [Int: (out: Int, timeBase: Rational)],
-             inputTimeBase: Rational, frameDuration: Int64, inputTag: StreamTag?) {
+             inputTimeBase: Rational, frameDuration: Int64, inputTag: StreamTag?, recipe: OutputRecipe) {
             self.demuxer = demuxer
             self.firstStreams = demuxer.streams
             self.videoStream = videoStream
@@ -226,6 +234,7 @@ public final class Pipeline: Sendable {
             self.inputTimeBase = inputTimeBase
             self.frameDuration = frameDuration
             self.inputTag = inputTag
+            self.recipe = recipe
         }
     }
 
@@ -276,16 +285,19 @@ public final class Pipeline: Sendable {
                                       timeBase: encoderTimeBase, frameRate: frameRate,
                                       sampleAspectRatio: info.sampleAspectRatio, globalHeader: muxer.needsGlobalHeader)
             let tags = configuration.tags.merging(transform.tags) { a, _ in a }.merging(configuration.streamTag?.metadata ?? [:]) { _, t in t }
-            let videoOut = try muxer.addStream(encoder: encoder, metadata: tags)
-            var copyMap: [Int: (out: Int, timeBase: Rational)] = [:]
+            var copies: [(input: Int, parameters: StreamParameters)] = []
             if configuration.copyOtherStreams {
                 for stream in demuxer.streams where stream.index != videoIndex && stream.kind != .video && stream.kind != .attachment {
                     let codecID = demuxer.stream(stream.index).pointee.codecpar.pointee.codec_id
                     guard muxer.canCarry(codecID: codecID, kind: stream.kind) else { continue }
-                    let out = try muxer.addCopiedStream(from: demuxer, stream: stream.index)
-                    copyMap[stream.index] = (out, stream.timeBase)
+                    copies.append((stream.index, try StreamParameters(demuxer: demuxer, stream: stream.index)))
                 }
             }
+            let recipe = OutputRecipe(url: configuration.output, options: outputOptions,
+                                      video: try StreamParameters(encoder: encoder, metadata: tags), copies: copies.map(\.parameters))
+            let videoOut = try recipe.addStreams(to: muxer)
+            var copyMap: [Int: (out: Int, timeBase: Rational)] = [:]
+            for (i, copy) in copies.enumerated() { copyMap[copy.input] = (videoOut + 1 + i, copy.parameters.timeBase) }
             try muxer.writeHeader()
             let frameDuration = max(1, av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), encoderTimeBase.avRational))
 
@@ -298,7 +310,7 @@ public final class Pipeline: Sendable {
             self.resources = Handoff(value: Resources(
                 demuxer: demuxer, videoStream: videoIndex, decoder: decoder, converter: converter, transform: transform,
                 encoder: encoder, muxer: muxer, videoOutStream: videoOut, copyMap: copyMap,
-                inputTimeBase: info.timeBase, frameDuration: frameDuration, inputTag: inputTag))
+                inputTimeBase: info.timeBase, frameDuration: frameDuration, inputTag: inputTag, recipe: recipe))
         } catch let error as MediaError {
             throw PipelineError(.setup, message: error.description, mediaError: error)
         }
@@ -399,7 +411,8 @@ public final class Pipeline: Sendable {
             videoBytes: c.videoBytes, mediaSeconds: max(0, media), elapsedSeconds: elapsed,
             corruptPackets: c.corruptPackets, resizedFrames: c.resizedFrames, timestampRepairs: c.timestampRepairs,
             inputTag: c.inputTag, framesDropped: c.framesDropped, framesDegraded: c.framesDegraded,
-            reconnects: c.reconnects, loops: c.loops, lastInputError: c.lastInputError, inputBytes: c.inputBytes, stages: self.stages.map { $0.snapshot() })
+            reconnects: c.reconnects, loops: c.loops, lastInputError: c.lastInputError, inputBytes: c.inputBytes,
+            outputReconnects: c.outputReconnects, lastOutputError: c.lastOutputError, stages: self.stages.map { $0.snapshot() })
     }
 
     private func fail(_ error: PipelineError) {
@@ -747,19 +760,52 @@ public final class Pipeline: Sendable {
 
     private func runMux(_ r: Resources) throws {
         let stats = self.stages[5]
+        var muxer: Muxer? = r.muxer
+        r.muxer = nil
         defer {
             // Finalise whatever was written, even after a failure elsewhere, so the file stays playable.
-            if self.counters.withLock({ $0.error != nil }) { try? r.muxer.finish() }
+            if self.counters.withLock({ $0.error != nil }) { try? muxer?.finish() }
         }
+        var failures = 0
+        var retryAt: UInt64 = 0
+        var waitingForKeyframe = false
         while let item = self.muxQueue.pop() {
             stats.countIn()
+            if muxer == nil {
+                // A network output is down: the input side keeps running; packets are dropped (and counted)
+                // until the output opens again, then video resumes at the next keyframe.
+                let now = DispatchTime.now().uptimeNanoseconds
+                if now >= retryAt {
+                    do {
+                        muxer = try r.recipe.open()
+                        waitingForKeyframe = true
+                        failures = 0
+                        self.counters.withLock { $0.outputReconnects += 1 }
+                    } catch {
+                        failures += 1
+                        retryAt = now + UInt64(min(10, 0.25 * Double(1 << min(6, failures))) * 1e9)
+                        self.counters.withLock { $0.lastOutputError = "\(error)" }
+                    }
+                }
+                if muxer == nil {
+                    stats.countDropped()
+                    continue
+                }
+            }
+            if waitingForKeyframe {
+                guard case .video(let packet) = item, packet.isKeyframe else {
+                    stats.countDropped()
+                    continue
+                }
+                waitingForKeyframe = false
+            }
             do {
                 try stats.time {
                     switch item {
                     case .video(let packet):
-                        try r.muxer.write(packet, toStream: r.videoOutStream, timeBase: r.encoder.timeBase)
+                        try muxer!.write(packet, toStream: r.videoOutStream, timeBase: r.encoder.timeBase)
                     case .copied(let packet, let stream, let timeBase):
-                        try r.muxer.write(packet, toStream: stream, timeBase: timeBase)
+                        try muxer!.write(packet, toStream: stream, timeBase: timeBase)
                         self.counters.withLock { $0.packetsCopied += 1 }
                     }
                 }
@@ -767,10 +813,16 @@ public final class Pipeline: Sendable {
             } catch let error as MediaError where error.code == .invalidArgument {
                 // One bad packet (timestamps from a damaged or re-joined input): skip it, keep the output.
                 stats.countDropped()
+            } catch let error as MediaError where r.recipe.isNetwork {
+                stats.countDropped()
+                self.counters.withLock { $0.lastOutputError = error.description }
+                muxer = nil
+                failures += 1
+                retryAt = DispatchTime.now().uptimeNanoseconds + UInt64(min(10, 0.25 * Double(1 << min(6, failures))) * 1e9)
             }
         }
         if self.counters.withLock({ $0.error == nil }) {
-            try stats.time { try r.muxer.finish() }
+            try stats.time { try muxer?.finish() }
         }
     }
 }

@@ -93,3 +93,19 @@ final class LivePipelineTests: XCTestCase {
         XCTAssertGreaterThan(report.framesEncoded, 50, "frames from both bursts arrive: \(report.framesEncoded)")
     }
 }
+
+final class OutputRetryTests: XCTestCase {
+    func testAFailingNetworkOutputIsReopenedWhileTheInputRuns() throws {
+        // A connected UDP socket to a port nobody listens on: sends fail with ECONNREFUSED.
+        let media = try TestMedia()
+        var config = PipelineConfiguration(input: TestMedia.testVector("bikes-3s.mp4"), output: "udp://127.0.0.1:39961?connect=1&pkt_size=1316",
+                                           outputOptions: OutputOptions(format: "mpegts"), encoder: EncoderSettings(preset: "ultrafast", gop: 10),
+                                           transform: .downscale2x(.area))
+        config.realtime = true
+        _ = media
+        let report = try Pipeline(configuration: config).run()
+        XCTAssertEqual(report.framesEncoded, 75, "the input side ran to the end")
+        XCTAssertNotNil(report.lastOutputError)
+        XCTAssertGreaterThanOrEqual(report.outputReconnects, 1, "\(report.lastOutputError ?? "")")
+    }
+}
