@@ -93,8 +93,8 @@ struct TrainCommand: ParsableCommand {
             let eta = p.step > resumeStep ? p.elapsed / Double(p.step - resumeStep) * Double(self.steps - p.step) : 0
             var line = String(format: "step %6d/%d  loss %.5f  lr %.2e  %.0f s  ETA %.0f s", p.step, self.steps, p.loss, p.learningRate, p.elapsed, eta)
             if let g = p.validationGain, let v = p.validationPSNR { line += String(format: "  val PSNR-Y %.3f dB (%+.3f dB vs lanczos)", v, g) }
-            print(line)
-            FileHandle.standardOutput.synchronizeFile()
+            // Unbuffered, so a log file shows progress while a long run goes on.
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }, checkpoint: { t in
             try t.currentModel(metadata: provenance(t, gain: lastGain)).write(to: modelURL)
             let state = SafeTensors.File(tensors: t.moments().mapValues { SafeTensors.Entry(shape: [$0.count], values: $0) },
