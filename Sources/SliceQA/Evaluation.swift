@@ -1,0 +1,135 @@
+import Foundation
+import SliceMedia
+import SlicePipeline
+
+/// Quality per bit of SliceStream's pipelines on natural clips, measured through the real pipeline:
+/// full-resolution libx264 against half-resolution sender+receiver pairs, over a CRF sweep.
+public struct Evaluation: Sendable {
+    /// A named half-resolution pipeline: a downscaler on the sender, an upsampler on the receiver.
+    public struct Pair: Sendable, Codable {
+        /// Display name (`area+lanczos`).
+        public var name: String
+        /// Sender transform.
+        public var down: String
+        /// Receiver transform (`lanczos`, `bicubic`, or a model name).
+        public var up: String
+
+        /// Creates a pair.
+        public init(name: String, down: String, up: String) {
+            self.name = name
+            self.down = down
+            self.up = up
+        }
+    }
+
+    /// One clip's results.
+    public struct ClipResult: Sendable, Codable {
+        /// Clip path.
+        public var clip: String
+        /// Picture size.
+        public var size: String
+        /// Frames measured.
+        public var frames: Int
+        /// Full-resolution encoding curve.
+        public var full: [RDPoint]
+        /// Half-resolution curves by pair name.
+        public var half: [String: [RDPoint]]
+        /// No codec: PSNR-Y of each pair's 2x round trip (lossless in between).
+        public var noCodec: [String: Double]
+        /// BD-rate of each pair against the first (classical) pair, percent.
+        public var bdRateVsClassical: [String: Double]
+        /// Crossover bit rate against full resolution, bit/s, per pair.
+        public var crossover: [String: Double]
+    }
+
+    /// Clips to measure.
+    public var clips: [String]
+    /// Pairs; the first is the classical reference for BD-rate.
+    public var pairs: [Pair]
+    /// CRF sweep.
+    public var crfs: [Double]
+    /// Frames per clip.
+    public var frames: Int
+    /// x264 preset.
+    public var preset: String
+
+    /// Creates an evaluation.
+    public init(clips: [String], pairs: [Pair], crfs: [Double], frames: Int, preset: String) {
+        self.clips = clips
+        self.pairs = pairs
+        self.crfs = crfs
+        self.frames = frames
+        self.preset = preset
+    }
+
+    private func transform(down: String) -> TransformSpec {
+        switch down {
+        case "area": return .downscale2x(.area)
+        case "bicubic": return .downscale2x(.bicubic)
+        case "lanczos": return .downscale2x(.lanczos)
+        default: return .learned(down)
+        }
+    }
+
+    private func transform(up: String) -> TransformSpec {
+        switch up {
+        case "lanczos": return .upscale2x(.lanczos)
+        case "bicubic": return .upscale2x(.bicubic)
+        default: return .learned(up)
+        }
+    }
+
+    private func run(_ input: String, _ output: String, _ transform: TransformSpec, _ encoder: EncoderSettings, size: Size? = nil) throws -> PipelineReport {
+        var config = PipelineConfiguration(input: input, output: output, encoder: encoder, transform: transform, copyOtherStreams: false)
+        config.maximumFrames = self.frames
+        if let size { config.transform = .scale(.lanczos, size) }
+        return try Pipeline(configuration: config).run()
+    }
+
+    /// Measures one clip.
+    public func measure(clip: String, scratch: URL, log: (String) -> Void) throws -> ClipResult {
+        let x264 = { (crf: Double) in EncoderSettings(codec: "libx264", crf: crf, preset: self.preset) }
+        var full: [RDPoint] = []
+        var size = ""
+        for crf in self.crfs {
+            let out = scratch.appendingPathComponent("full-\(Int(crf)).mkv").path
+            let r = try self.run(clip, out, .passthrough, x264(crf))
+            let q = try VideoComparison.compare(reference: clip, distorted: out, maximumFrames: self.frames)
+            size = r.outputSize
+            full.append(RDPoint(bitRate: r.videoBitRate, psnr: q.psnrY, ssim: q.ssimY, crf: crf))
+            log(String(format: "  full %@ crf %2.0f: %7.1f kbit/s  PSNR-Y %.3f", r.outputSize, crf, r.videoBitRate / 1000, q.psnrY))
+        }
+        var half: [String: [RDPoint]] = [:]
+        var noCodec: [String: Double] = [:]
+        let downs = Array(Set(self.pairs.map(\.down))).sorted()
+        for down in downs {
+            // Lossless half-resolution frames for the no-codec round trip.
+            let lossless = scratch.appendingPathComponent("down-\(down)-lossless.mkv").path
+            _ = try self.run(clip, lossless, self.transform(down: down), EncoderSettings(codec: "ffv1"))
+            for pair in self.pairs where pair.down == down {
+                let back = scratch.appendingPathComponent("nc-\(pair.name).mkv").path
+                _ = try self.run(lossless, back, self.transform(up: pair.up), EncoderSettings(codec: "ffv1"))
+                noCodec[pair.name] = try VideoComparison.compare(reference: clip, distorted: back, maximumFrames: self.frames).psnrY
+            }
+            for crf in self.crfs {
+                let sent = scratch.appendingPathComponent("sent-\(down)-\(Int(crf)).mkv").path
+                let r = try self.run(clip, sent, self.transform(down: down), x264(crf))
+                for pair in self.pairs where pair.down == down {
+                    let back = scratch.appendingPathComponent("back-\(pair.name)-\(Int(crf)).mkv").path
+                    _ = try self.run(sent, back, self.transform(up: pair.up), EncoderSettings(codec: "ffv1"))
+                    let q = try VideoComparison.compare(reference: clip, distorted: back, maximumFrames: self.frames)
+                    half[pair.name, default: []].append(RDPoint(bitRate: r.videoBitRate, psnr: q.psnrY, ssim: q.ssimY, crf: crf))
+                    log(String(format: "  %@ crf %2.0f: %7.1f kbit/s  PSNR-Y %.3f", pair.name, crf, r.videoBitRate / 1000, q.psnrY))
+                }
+            }
+        }
+        var bd: [String: Double] = [:]
+        var cross: [String: Double] = [:]
+        if let reference = self.pairs.first.flatMap({ half[$0.name] }) {
+            for pair in self.pairs.dropFirst() { bd[pair.name] = half[pair.name].flatMap { Bjontegaard.deltaRate(reference: reference, test: $0) } }
+        }
+        for pair in self.pairs { cross[pair.name] = half[pair.name].flatMap { Bjontegaard.crossover(full: full, half: $0) } }
+        return ClipResult(clip: clip, size: size, frames: self.frames, full: full, half: half, noCodec: noCodec,
+                          bdRateVsClassical: bd, crossover: cross)
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import SliceQA
+
+/// `slicestream eval`: quality per bit on natural clips — no-codec round trips, R-D curves against
+/// full-resolution encoding and classical down/up, BD-rate and the crossover bit rate.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Rate-distortion evaluation against full resolution and classical scaling.")
+
+    @Argument(help: "Natural clips (not used in training).") var clips: [String]
+    @Option(help: "Half-resolution pairs DOWN+UP, comma-separated; the first is the classical reference.")
+    var pairs: String = "area+lanczos,lanczos+lanczos,area+sr2x,area+sr2x-hq"
+    @Option(help: "CRF sweep.") var crfs: String = "18,23,28,33,38"
+    @Option(help: "Frames per clip.") var frames: Int = 100
+    @Option(help: "x264 preset.") var preset: String = "veryfast"
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        var pairs: [Evaluation.Pair] = []
+        for text in self.pairs.split(separator: ",") {
+            let parts = text.split(separator: "+").map(String.init)
+            if parts.count == 2 { pairs.append(Evaluation.Pair(name: String(text), down: parts[0], up: parts[1])) }
+        }
+        guard !pairs.isEmpty else { throw ValidationError("--pairs needs DOWN+UP entries") }
+        let eval = Evaluation(clips: self.clips, pairs: pairs, crfs: self.crfs.split(separator: ",").compactMap { Double($0) },
+                              frames: self.frames, preset: self.preset)
+        var results: [Evaluation.ClipResult] = []
+        for clip in self.clips {
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slicestream-eval-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            if !self.json { print("\(clip):") }
+            do {
+                let r = try eval.measure(clip: clip, scratch: scratch) { if !self.json { print($0) } }
+                results.append(r)
+                if !self.json { Self.summarise(r, pairs: pairs) }
+            } catch {
+                throw reportFailure(error)
+            }
+        }
+        if self.json { try printJSON(results) }
+    }
+
+    static func summarise(_ r: Evaluation.ClipResult, pairs: [Evaluation.Pair]) {
+        print("  no codec (2x round trip, PSNR-Y):")
+        for p in pairs { print(String(format: "    %-22@ %.3f dB", p.name, r.noCodec[p.name] ?? .nan)) }
+        print("  BD-rate vs \(pairs[0].name) (negative = fewer bits for the same PSNR-Y), crossover with full resolution:")
+        for p in pairs {
+            let bd = r.bdRateVsClassical[p.name].map { String(format: "%+.1f %%", $0) } ?? (p.name == pairs[0].name ? "reference" : "n/a")
+            let cross = r.crossover[p.name].map { String(format: "%.0f kbit/s", $0 / 1000) } ?? "none in range"
+            print("    " + p.name.padding(toLength: 22, withPad: " ", startingAt: 0) + " " + bd.padding(toLength: 10, withPad: " ", startingAt: 0) + " crossover " + cross)
+        }
+    }
+}
