@@ -25,7 +25,7 @@ final class QACommandTests: XCTestCase {
         for cpu in ["auto", "reference"] {
             let (status, text) = try self.qa([], cpu: cpu)
             XCTAssertEqual(status, 0, "\(cpu):\n\(text)")
-            XCTAssertTrue(text.contains("qa: 14 passed, 0 failed"), text)
+            XCTAssertTrue(text.contains("qa: 15 passed, 0 failed"), text)
             XCTAssertTrue(text.contains("CPU level \(cpu == "auto" ? "" : "reference")"), text)
         }
     }
