@@ -94,7 +94,7 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .testTarget(name: "SliceDaemonTests", dependencies: ["SliceDaemon", "SlicePipeline", "SliceMedia", "SliceTestSupport"]),
-        .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceTestSupport"]),
+        .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceQA", "SliceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,6 +10,14 @@ public struct RDPoint: Codable, Sendable, Equatable {
     public var ssim: Double
     /// The CRF that produced it.
     public var crf: Double
+
+    /// Creates a point.
+    public init(bitRate: Double, psnr: Double, ssim: Double, crf: Double) {
+        self.bitRate = bitRate
+        self.psnr = psnr
+        self.ssim = ssim
+        self.crf = crf
+    }
 }
 
 /// Bjøntegaard metrics over rate–distortion curves (VCEG-M33): fit log-rate as a cubic polynomial of
