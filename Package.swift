@@ -44,7 +44,7 @@ let package = Package(
         ),
         .target(
             name: "SlicePipeline",
-            dependencies: ["SliceMedia", "SliceEngine", "SliceModels", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["SliceMedia", "SliceEngine", "SliceModels", "SliceTraining", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "SliceDaemon",

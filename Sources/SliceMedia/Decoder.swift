@@ -41,6 +41,25 @@ public final class Decoder {
         try check(avcodec_open2(ctx, codec, nil), .codecOpen, "avcodec_open2", context: self.codecName)
     }
 
+    /// Opens a decoder for a stream described by `parameters` (e.g. an encoder's own output, to see
+    /// exactly what a receiver will decode).
+    public init(parameters: StreamParameters, threads: Int = 1) throws {
+        guard let codec = avcodec_find_decoder(parameters.codecpar.pointee.codec_id) else {
+            throw MediaError(.decoderNotFound, call: "avcodec_find_decoder", message: "no decoder for this stream")
+        }
+        guard let ctx = avcodec_alloc_context3(codec) else {
+            throw MediaError(.outOfMemory, call: "avcodec_alloc_context3", message: "cannot allocate a decoder")
+        }
+        self.context = ctx
+        self.codecName = String(cString: codec.pointee.name)
+        self.timeBase = parameters.timeBase
+        self.scratch = try Frame()
+        try check(avcodec_parameters_to_context(ctx, parameters.codecpar), .codecOpen, "avcodec_parameters_to_context", context: self.codecName)
+        ctx.pointee.pkt_timebase = self.timeBase.avRational
+        ctx.pointee.thread_count = Int32(threads)
+        try check(avcodec_open2(ctx, codec, nil), .codecOpen, "avcodec_open2", context: self.codecName)
+    }
+
     /// Opens a decoder by name for packets that carry their own headers (e.g. an encoder's output
     /// without a global header), with time base 1/25 unless packets say otherwise.
     public init(codecName: String, threads: Int = 1) throws {

@@ -17,6 +17,8 @@ public final class AutomaticUpsampler: FrameTransform {
     public private(set) var selectionReason = "no frame yet"
     /// How many times the upsampler changed.
     public private(set) var switches = 0
+    /// In-band update counters of the learned upsampler in use.
+    public var updateCounters: UpdateCounters? { (self.inner as? NeuralTransform)?.updateCounters }
 
     private let inputSize: Size
     private let containerTag: StreamTag?

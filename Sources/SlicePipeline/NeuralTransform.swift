@@ -17,6 +17,9 @@ public final class NeuralTransform: FrameTransform {
     }
 
     private let engine: InferenceEngine
+    private var assembler = ModelUpdateAssembler()
+    /// In-band model updates: generation in use (0 = the model as loaded), received and rejected.
+    public private(set) var updateCounters = UpdateCounters()
     private let chroma: PlaneScaler
     private let inputSize: Size
 
@@ -32,6 +35,24 @@ public final class NeuralTransform: FrameTransform {
         self.chroma = try PlaneScaler(from: chromaIn, to: chromaOut, algorithm: model.architecture.isEncoder ? .area : .lanczos)
     }
 
+    /// Applies an update completed by this frame's SEI, if it is for this model (same name, hash and
+    /// architecture); from this frame on, output uses the new weights.
+    private func applyUpdates(in frame: Frame) {
+        guard !self.model.architecture.isEncoder else { return }
+        for payload in frame.userDataSEI {
+            let rejectedBefore = self.assembler.rejected
+            if let update = self.assembler.feed(payload) {
+                if update.baseModel == self.model.name, update.baseHash == self.model.shortHash, update.architecture == self.model.architecture,
+                   let store = try? update.parameters(for: self.model.network), (try? self.engine.replaceParameters(store)) != nil {
+                    self.updateCounters.generation += 1
+                } else {
+                    self.updateCounters.rejected += 1
+                }
+            }
+            self.updateCounters.rejected += self.assembler.rejected - rejectedBefore
+        }
+    }
+
     /// Bytes of working memory the engine holds for this stream.
     public var workspaceBytes: Int { self.engine.workspaceBytes }
 
@@ -39,6 +60,7 @@ public final class NeuralTransform: FrameTransform {
         guard frame.size == self.inputSize, frame.pixelFormat == AV_PIX_FMT_YUV420P else {
             throw MediaError(.invalidArgument, call: "", message: "learned transform expects yuv420p \(self.inputSize), got \(PixelFormat.name(frame.pixelFormat)) \(frame.size)")
         }
+        self.applyUpdates(in: frame)
         let output = try Frame(size: self.outputSize, format: AV_PIX_FMT_YUV420P)
         // An encoder reads exactly twice its output (dropping a trailing odd row or column).
         let lumaIn = self.model.architecture.isEncoder
@@ -56,4 +78,12 @@ public final class NeuralTransform: FrameTransform {
         output.copyProperties(from: frame)
         return output
     }
+}
+
+/// Receiver-side counters of in-band model updates.
+public struct UpdateCounters: Sendable, Equatable {
+    /// Updates applied; the generation of the weights in use.
+    public var generation = 0
+    /// Updates or chunks rejected (corrupt, truncated, for another model).
+    public var rejected = 0
 }

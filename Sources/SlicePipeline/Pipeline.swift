@@ -1,7 +1,9 @@
 import CFFmpeg
 import Dispatch
 import Foundation
+import SliceEngine
 import SliceMedia
+import SliceTraining
 import Synchronization
 
 /// Everything a pipeline needs to run: where frames come from, what happens to them, where they go.
@@ -40,6 +42,8 @@ public struct PipelineConfiguration: Sendable {
     public var reconnect: ReconnectPolicy? = nil
     /// What to do when the transform falls behind.
     public var overload: OverloadPolicy = .block
+    /// Sender: tune the receiver's upsampler on this stream and send updates in-band.
+    public var adaptation: AdaptationSettings? = nil
 
     /// Creates a configuration.
     public init(input: String, inputOptions: InputOptions = InputOptions(), output: String,
@@ -106,8 +110,21 @@ public struct PipelineReport: Sendable, Codable {
     public var inputBytes: Int64 = 0
     /// Times a failed network output was reopened.
     public var outputReconnects: Int = 0
+
     /// Why the output last failed, if it did.
     public var lastOutputError: String?
+    /// Sender: model updates sent (first sendings, not repeats).
+    public var updatesSent: Int = 0
+    /// Sender: bytes of update SEI (repeats included).
+    public var updateBytes: Int = 0
+    /// Sender: seconds spent adapting.
+    public var adaptationSeconds: Double = 0
+    /// Sender: PSNR-Y gain of the last candidate over the receiver's weights on held-out patches.
+    public var lastAdaptationGain: Double?
+    /// Receiver: model updates applied (the model generation in use).
+    public var modelGeneration: Int = 0
+    /// Receiver: updates rejected (corrupt, foreign, stale).
+    public var updatesRejected: Int = 0
     /// Per-stage counters.
     public var stages: [StageSnapshot]
 
@@ -181,6 +198,12 @@ public final class Pipeline: Sendable {
         var inputBytes: Int64 = 0
         var outputReconnects = 0
         var lastOutputError: String? = nil
+        var updatesSent = 0
+        var updateBytes = 0
+        var adaptationSeconds = 0.0
+        var lastAdaptationGain: Double? = nil
+        var modelGeneration = 0
+        var updatesRejected = 0
         var pendingBitRate: Int64? = nil
         var pendingCRF: Double? = nil
         var pendingTransform: TransformSpec? = nil
@@ -216,6 +239,9 @@ public final class Pipeline: Sendable {
         let frameDuration: Int64
         let inputTag: StreamTag?
         let recipe: OutputRecipe
+        /// Sender-side content adaptation and the decoder that shows it what receivers decode.
+        var adapter: ContentAdapter? = nil
+        var ownDecoder: Decoder? = nil
 
         init(demuxer: Demuxer, videoStream: Int, decoder: Decoder, converter: Scaler, transform: any FrameTransform,
              encoder: Encoder, muxer: Muxer, videoOutStream: Int, copyMap: [Int: (out: Int, timeBase: Rational)],
@@ -311,8 +337,14 @@ public final class Pipeline: Sendable {
                 demuxer: demuxer, videoStream: videoIndex, decoder: decoder, converter: converter, transform: transform,
                 encoder: encoder, muxer: muxer, videoOutStream: videoOut, copyMap: copyMap,
                 inputTimeBase: info.timeBase, frameDuration: frameDuration, inputTag: inputTag, recipe: recipe))
+            if let adaptation = configuration.adaptation {
+                self.resources.value.adapter = try ContentAdapter(settings: adaptation)
+                self.resources.value.ownDecoder = try Decoder(parameters: recipe.video, threads: 1)
+            }
         } catch let error as MediaError {
             throw PipelineError(.setup, message: error.description, mediaError: error)
+        } catch let error as EngineError {
+            throw PipelineError(.setup, message: error.description)
         }
         let capacity = max(1, configuration.queueCapacity)
         self.decodeQueue = BoundedQueue(capacity: capacity * 4)  // packets are small
@@ -412,7 +444,9 @@ public final class Pipeline: Sendable {
             corruptPackets: c.corruptPackets, resizedFrames: c.resizedFrames, timestampRepairs: c.timestampRepairs,
             inputTag: c.inputTag, framesDropped: c.framesDropped, framesDegraded: c.framesDegraded,
             reconnects: c.reconnects, loops: c.loops, lastInputError: c.lastInputError, inputBytes: c.inputBytes,
-            outputReconnects: c.outputReconnects, lastOutputError: c.lastOutputError, stages: self.stages.map { $0.snapshot() })
+            outputReconnects: c.outputReconnects, lastOutputError: c.lastOutputError,
+            updatesSent: c.updatesSent, updateBytes: c.updateBytes, adaptationSeconds: c.adaptationSeconds,
+            lastAdaptationGain: c.lastAdaptationGain, modelGeneration: c.modelGeneration, updatesRejected: c.updatesRejected, stages: self.stages.map { $0.snapshot() })
     }
 
     private func fail(_ error: PipelineError) {
@@ -690,8 +724,14 @@ public final class Pipeline: Sendable {
                 if self.encodeQueue.push(output) { stats.countOut() }
                 continue
             }
+            if let adapter = r.adapter, let pts = frame.pts {
+                adapter.originals.put(pts, LumaImage(frame: frame, plane: 0))
+            }
             let output = try stats.time { try transform.process(frame) }
             let name = transform.name
+            if let counters = (transform as? NeuralTransform)?.updateCounters ?? (transform as? AutomaticUpsampler)?.updateCounters {
+                self.counters.withLock { $0.modelGeneration = counters.generation; $0.updatesRejected = counters.rejected }
+            }
             self.counters.withLock { if $0.transformName != name { $0.transformName = name } }
             if self.encodeQueue.push(output) { stats.countOut() }
         }
@@ -702,6 +742,7 @@ public final class Pipeline: Sendable {
         defer { self.muxQueue.finish() }
         var lastPTS: Int64? = nil
         var encodedCount = 0
+        var ownPTS: [Int64: Int64] = [:]   // encoder pts -> input pts, for content adaptation
         var packets: [Packet] = []
         let encoderTimeBase = r.encoder.timeBase
         func handOn() {
@@ -718,6 +759,7 @@ public final class Pipeline: Sendable {
             stats.countIn()
             // Map input timestamps onto the encoder clock; repair missing or backward ones so the muxer
             // never sees non-monotonic timestamps.
+            let originalPTS = frame.pts
             var pts: Int64
             if let p = frame.pts {
                 pts = av_rescale_q(p, r.inputTimeBase.avRational, encoderTimeBase.avRational)
@@ -736,6 +778,10 @@ public final class Pipeline: Sendable {
             if let tag = self.configuration.streamTag, encodedCount % max(1, self.configuration.tagInterval) == 0 {
                 try frame.addUserDataSEI(tag.seiPayload)
             }
+            if let adapter = r.adapter {
+                if let originalPTS { ownPTS[pts] = originalPTS }
+                if let payload = adapter.nextPayload() { try frame.addUserDataSEI(payload) }
+            }
             encodedCount += 1
             frame.pointer.pointee.time_base = encoderTimeBase.avRational
             let (bitRate, crf) = self.counters.withLock { c -> (Int64?, Double?) in
@@ -745,6 +791,23 @@ public final class Pipeline: Sendable {
             if bitRate != nil || crf != nil { r.encoder.reconfigure(bitRate: bitRate, crf: crf) }
             try stats.time { try r.encoder.encode(frame) { packets.append($0) } }
             let seconds = Double(pts) * encoderTimeBase.doubleValue
+            if let adapter = r.adapter, let decoder = r.ownDecoder {
+                // See exactly what receivers will decode, pair it with the originals, adapt when due.
+                for packet in packets {
+                    try decoder.decode(packet) { decoded in
+                        if let p = decoded.pts, let original = ownPTS.removeValue(forKey: p) { adapter.addDecoded(decoded, originalPTS: original) }
+                    }
+                }
+                if ownPTS.count > 256 { ownPTS.removeAll() }  // bounded even if the decoder lags or drops
+                adapter.videoBytes += packets.reduce(0) { $0 + $1.size }
+                try adapter.step(mediaTime: seconds)
+                self.counters.withLock { c in
+                    c.updatesSent = adapter.updatesSent
+                    c.updateBytes = adapter.updateBytes
+                    c.adaptationSeconds = adapter.seconds
+                    c.lastAdaptationGain = adapter.lastGain
+                }
+            }
             self.counters.withLock { c in
                 c.framesEncoded += 1
                 c.lastPTS = seconds

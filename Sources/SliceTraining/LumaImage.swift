@@ -35,7 +35,7 @@ public struct LumaImage: Sendable {
     }
 
     /// Copies one plane of a frame.
-    init(frame: Frame, plane: Int, width: Int? = nil, height: Int? = nil) {
+    public init(frame: Frame, plane: Int, width: Int? = nil, height: Int? = nil) {
         let w = width ?? frame.size.width, h = height ?? frame.size.height
         var pixels = [UInt8](repeating: 0, count: w * h)
         for y in 0..<h {

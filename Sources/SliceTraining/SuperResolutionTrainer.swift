@@ -28,6 +28,8 @@ public struct TrainingConfiguration: Sendable {
     public var validationInterval: Int = 250
     /// Worker threads.
     public var threads: Int = 2
+    /// Keep the learning rate constant (content adaptation runs open-ended).
+    public var constantLearningRate = false
 
     /// Creates a configuration.
     public init(architecture: ModelArchitecture, name: String, steps: Int) {
@@ -66,8 +68,8 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
     private let v: ParameterBuffers
     /// Steps done so far (resumable).
     public private(set) var step = 0
-    private let train: [TrainingPair]
-    private let validation: [TrainingPair]
+    private var train: [TrainingPair]
+    private var validation: [TrainingPair]
     private var lanczosBaseline: [Double] = []
 
     /// Creates a trainer; `initial` weights resume a run or fine-tune a model (nil: fresh initialisation).
@@ -88,6 +90,42 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
         self.train = train.filter { $0.low.width >= configuration.patch + 4 && $0.low.height >= configuration.patch + 4 }
         self.validation = validation
         guard !self.train.isEmpty else { throw EngineError(.unsupported, "every training image is smaller than a patch") }
+    }
+
+    /// Replaces the training and validation pairs (content adaptation: the window of recent frames moves).
+    public func setData(train: [TrainingPair], validation: [TrainingPair]) {
+        let usable = train.filter { $0.low.width >= self.configuration.patch + 4 && $0.low.height >= self.configuration.patch + 4 }
+        if !usable.isEmpty { self.train = usable }
+        self.validation = validation
+        self.lanczosBaseline = []
+    }
+
+    /// Mean PSNR-Y on the validation pairs' center crops of the model with `weights` (u8 frames, the
+    /// receiver's exact path).
+    public func validationPSNR(weights: ParameterStore, crop: Int = 96) throws -> Double {
+        guard !self.validation.isEmpty else { return 0 }
+        let engine = try InferenceEngine(network: self.model.network, parameters: weights, threads: self.configuration.threads)
+        var total = 0.0
+        for pair in self.validation {
+            let side = min(crop, pair.low.width, pair.low.height)
+            let x = (pair.low.width - side) / 2, y = (pair.low.height - side) / 2
+            let low = pair.low.cropped(x: x, y: y, width: side, height: side)
+            let high = pair.high.cropped(x: 2 * x, y: 2 * y, width: 2 * side, height: 2 * side)
+            var out = [UInt8](repeating: 0, count: 4 * side * side)
+            try low.pixels.withUnsafeBufferPointer { src in
+                try out.withUnsafeMutableBufferPointer { dst in
+                    try engine.run(input: Plane8(base: src.baseAddress!, stride: side, width: side, height: side),
+                                   output: MutablePlane8(base: dst.baseAddress!, stride: 2 * side, width: 2 * side, height: 2 * side))
+                }
+            }
+            total += Self.psnr(out, high.pixels)
+        }
+        return total / Double(self.validation.count)
+    }
+
+    /// Current weights as a parameter store.
+    public func currentParameters() throws -> ParameterStore {
+        try ParameterStore(network: self.model.network, values: self.model.weights.values)
     }
 
     /// Restores optimiser state and the step count from a checkpoint written by ``checkpoint()``.
@@ -115,6 +153,7 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
 
     private func learningRate(at step: Int) -> Float {
         let c = self.configuration
+        if c.constantLearningRate { return c.learningRate }
         let warmup = max(1, min(500, c.steps / 20))
         if step < warmup { return c.learningRate * Float(step + 1) / Float(warmup) }
         let progress = Double(step - warmup) / Double(max(1, c.steps - warmup))

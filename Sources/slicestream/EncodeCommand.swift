@@ -22,6 +22,11 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Model for --downscaler slice: a bundled name, a .safetensors path, or untrained:NAME.") var model: String?
     @Option(name: .customLong("receiver-model"), help: "Upsampler the stream tag asks receivers to use (default: the encoder model's partner, or sr2x).") var receiverModel: String?
     @Flag(name: .customLong("no-tag"), help: "Do not tag the stream (in-band SEI and container metadata).") var noTag = false
+    @Flag(help: "Tune the receiver's upsampler on this content and send the weights in-band.") var adapt = false
+    @Option(name: .customLong("adapt-model"), help: "Receiver model to tune.") var adaptModel: String = "sr2x"
+    @Option(name: .customLong("adapt-interval"), help: "Media seconds between adaptation rounds.") var adaptInterval: Double = 2
+    @Option(name: .customLong("adapt-steps"), help: "Optimiser steps per round.") var adaptSteps: Int = 150
+    @Option(name: .customLong("adapt-max-share"), help: "Largest share of the stream's bit rate updates may take.") var adaptMaxShare: Double = 0.02
 
     func validate() throws {
         if self.model != nil && self.downscaler != .slice { throw ValidationError("--model goes with --downscaler slice") }
@@ -42,9 +47,18 @@ struct EncodeCommand: ParsableCommand {
                 upsampler = (try? ModelRegistry.resolve(self.model ?? "slice2x"))?.metadata["receiver"]
             }
             tag = StreamTag(downscaler: self.downscaler == .slice ? (self.model ?? "slice2x") : self.downscaler.rawValue,
-                            upsampler: upsampler ?? "sr2x")
+                            upsampler: self.adapt ? self.adaptModel : (upsampler ?? "sr2x"))
         }
-        try self.options.run(transform: transform, tags: ["slicestream_role": "sender"], streamTag: tag)
+        var adaptation: AdaptationSettings? = nil
+        if self.adapt {
+            var a = AdaptationSettings()
+            a.model = self.adaptModel
+            a.interval = self.adaptInterval
+            a.steps = self.adaptSteps
+            a.maximumShare = self.adaptMaxShare
+            adaptation = a
+        }
+        try self.options.run(transform: transform, tags: ["slicestream_role": "sender"], streamTag: tag, adaptation: adaptation)
     }
 }
 

@@ -43,10 +43,12 @@ struct PipelineOptions: ParsableArguments {
     }
 
     /// Builds, runs and reports a pipeline; a failure becomes exit code 1 with the error on stderr.
-    func run(transform: TransformSpec, tags: [String: String], streamTag: StreamTag? = nil) throws {
+    func run(transform: TransformSpec, tags: [String: String], streamTag: StreamTag? = nil, adaptation: AdaptationSettings? = nil) throws {
         CommandLineLogging.bootstrap()
         do {
-            let pipeline = try Pipeline(configuration: self.configuration(transform: transform, tags: tags, streamTag: streamTag))
+            var config = self.configuration(transform: transform, tags: tags, streamTag: streamTag)
+            config.adaptation = adaptation
+            let pipeline = try Pipeline(configuration: config)
             let interrupt = SignalForwarder.install { pipeline.stop() }
             defer { interrupt.cancel() }
             pipeline.start()
@@ -86,6 +88,14 @@ func printSummary(_ r: PipelineReport) {
     if r.corruptPackets > 0 { print("  skipped \(r.corruptPackets) damaged packets") }
     if r.resizedFrames > 0 { print("  rescaled \(r.resizedFrames) frames whose size changed mid-stream") }
     if r.timestampRepairs > 0 { print("  repaired \(r.timestampRepairs) timestamps") }
+    if r.updatesSent > 0 || r.adaptationSeconds > 0 {
+        print(String(format: "  content adaptation: %d updates, %.1f kB in-band (%.1f kbit/s), %.1f s adapting, last gain %+.3f dB",
+                     r.updatesSent, Double(r.updateBytes) / 1000, r.mediaSeconds > 0 ? Double(r.updateBytes) * 8 / r.mediaSeconds / 1000 : 0,
+                     r.adaptationSeconds, r.lastAdaptationGain ?? 0))
+    }
+    if r.modelGeneration > 0 || r.updatesRejected > 0 {
+        print("  model updates applied: \(r.modelGeneration), rejected: \(r.updatesRejected)")
+    }
     print("  stage         in     out  drop   mean ms    p99 ms   busy s")
     for s in r.stages {
         let name = s.name.padding(toLength: 10, withPad: " ", startingAt: 0)

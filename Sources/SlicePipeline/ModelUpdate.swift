@@ -1,0 +1,166 @@
+import Foundation
+import SliceEngine
+import SliceMedia
+import SliceModels
+
+/// New weights for the receiver's upsampler, sent in-band by a sender that tuned a copy of it on the
+/// content it is sending (content adaptation).
+///
+/// Wire format, in user-data-unregistered SEI messages (the same UUID as ``StreamTag``), one chunk per
+/// message: type byte 2, version 1, sequence (u32), chunk index and count (u16 each), blob length and
+/// CRC-32 of the whole blob (u32 each, little-endian), then the chunk's bytes. The blob is a u16 header
+/// length, a JSON header (base model name and hash, architecture) and the weights as IEEE half floats in
+/// the architecture's parameter order. An update applies from the frame that completes it, so every
+/// receiver switches at the same frame and output stays frame-exact.
+public struct ModelUpdate: Equatable, Sendable {
+    /// Message type byte after the UUID.
+    static let messageType: UInt8 = 2
+    /// Largest chunk carried by one SEI message.
+    public static let chunkBytes = 2400
+
+    /// Increases with every update of a stream.
+    public var sequence: UInt32
+    /// Name of the model the weights replace.
+    public var baseModel: String
+    /// Short hash of that model's original weights (receivers with another version ignore the update).
+    public var baseHash: String
+    /// Architecture, to validate the weights.
+    public var architecture: ModelArchitecture
+    /// The weights, in parameter order, already rounded to half precision.
+    public var weights: [Float]
+
+    struct Header: Codable {
+        var base: String
+        var hash: String
+        var architecture: ModelArchitecture
+    }
+
+    /// Creates an update; weights are rounded to half precision now, so sender and receiver agree exactly.
+    public init(sequence: UInt32, baseModel: String, baseHash: String, architecture: ModelArchitecture, weights: [Float]) {
+        self.sequence = sequence
+        self.baseModel = baseModel
+        self.baseHash = baseHash
+        self.architecture = architecture
+        self.weights = weights.map { Float(Float16($0)) }
+    }
+
+    /// The weights as a parameter store for `network`.
+    public func parameters(for network: Network) throws -> ParameterStore {
+        var values: [String: [Float]] = [:]
+        var offset = 0
+        for spec in network.parameters {
+            guard offset + spec.count <= self.weights.count else { throw EngineError(.modelMismatch, "update has too few weights") }
+            values[spec.name] = Array(self.weights[offset..<offset + spec.count])
+            offset += spec.count
+        }
+        guard offset == self.weights.count else { throw EngineError(.modelMismatch, "update has too many weights") }
+        return try ParameterStore(network: network, values: values)
+    }
+
+    /// Flattens a parameter store in parameter order.
+    public static func flatten(_ store: ParameterStore) -> [Float] {
+        store.specs.flatMap { store.values($0.name) ?? [] }
+    }
+
+    /// The SEI payloads carrying this update.
+    public func seiPayloads() -> [[UInt8]] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let header = (try? encoder.encode(Header(base: self.baseModel, hash: self.baseHash, architecture: self.architecture))) ?? Data()
+        var blob: [UInt8] = [UInt8(header.count & 0xff), UInt8(header.count >> 8)] + Array(header)
+        for w in self.weights {
+            let bits = Float16(w).bitPattern
+            blob += [UInt8(bits & 0xff), UInt8(bits >> 8)]
+        }
+        let crc = CRC32.checksum(blob)
+        let count = (blob.count + Self.chunkBytes - 1) / Self.chunkBytes
+        return (0..<count).map { i in
+            var p = StreamTag.uuid + [Self.messageType, 1]
+            p += le32(self.sequence) + le16(UInt16(i)) + le16(UInt16(count)) + le32(UInt32(blob.count)) + le32(crc)
+            p += blob[(i * Self.chunkBytes)..<min(blob.count, (i + 1) * Self.chunkBytes)]
+            return p
+        }
+    }
+}
+
+private func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8)] }
+private func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xff) } }
+private func read16(_ b: ArraySlice<UInt8>, _ i: Int) -> UInt16 { UInt16(b[b.startIndex + i]) | UInt16(b[b.startIndex + i + 1]) << 8 }
+private func read32(_ b: ArraySlice<UInt8>, _ i: Int) -> UInt32 { (0..<4).reduce(UInt32(0)) { $0 | UInt32(b[b.startIndex + i + $1]) << (8 * UInt32($1)) } }
+
+/// CRC-32 (IEEE 802.3), for update integrity.
+enum CRC32 {
+    private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        var c: UInt32 = 0xFFFF_FFFF
+        for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xff)] ^ (c >> 8) }
+        return c ^ 0xFFFF_FFFF
+    }
+}
+
+/// Reassembles updates from SEI chunks on the receiver; corrupt, truncated, foreign or stale updates are
+/// counted and ignored, never fatal.
+public struct ModelUpdateAssembler: Sendable {
+    /// Updates fully received and valid.
+    public private(set) var received = 0
+    /// Chunks or updates rejected (bad CRC, inconsistent chunks, undecodable header).
+    public private(set) var rejected = 0
+    /// Highest sequence completed so far.
+    public private(set) var lastSequence: UInt32? = nil
+    private var pending: (sequence: UInt32, count: Int, length: Int, crc: UInt32, chunks: [Int: ArraySlice<UInt8>])? = nil
+
+    /// Creates an empty assembler.
+    public init() {}
+
+    /// Feeds one SEI payload; returns an update when this payload completes a valid one.
+    public mutating func feed(_ payload: [UInt8]) -> ModelUpdate? {
+        guard payload.count > 16, Array(payload.prefix(16)) == StreamTag.uuid, payload[16] == ModelUpdate.messageType else { return nil }
+        let body = payload[17...]
+        guard body.count >= 17, body[body.startIndex] == 1 else {
+            self.rejected += 1
+            return nil
+        }
+        let sequence = read32(body, 1), index = Int(read16(body, 5)), count = Int(read16(body, 7))
+        let length = Int(read32(body, 9)), crc = read32(body, 13)
+        let chunk = body[(body.startIndex + 17)...]
+        guard count > 0, index < count, length > 2, length < 16 << 20 else {
+            self.rejected += 1
+            return nil
+        }
+        if let last = self.lastSequence, sequence <= last { return nil }  // a repeat or an old one: already applied
+        if self.pending?.sequence != sequence || self.pending?.count != count || self.pending?.length != length || self.pending?.crc != crc {
+            if self.pending != nil && self.pending!.sequence == sequence { self.rejected += 1 }
+            self.pending = (sequence, count, length, crc, [:])
+        }
+        self.pending!.chunks[index] = chunk
+        guard self.pending!.chunks.count == count else { return nil }
+        var blob: [UInt8] = []
+        for i in 0..<count { blob += self.pending!.chunks[i]! }
+        self.pending = nil
+        guard blob.count == length, CRC32.checksum(blob) == crc else {
+            self.rejected += 1
+            return nil
+        }
+        let headerLength = Int(blob[0]) | Int(blob[1]) << 8
+        guard 2 + headerLength <= blob.count, (blob.count - 2 - headerLength) % 2 == 0,
+              let header = try? JSONDecoder().decode(ModelUpdate.Header.self, from: Data(blob[2..<(2 + headerLength)])) else {
+            self.rejected += 1
+            return nil
+        }
+        var weights: [Float] = []
+        weights.reserveCapacity((blob.count - 2 - headerLength) / 2)
+        var i = 2 + headerLength
+        while i < blob.count {
+            weights.append(Float(Float16(bitPattern: UInt16(blob[i]) | UInt16(blob[i + 1]) << 8)))
+            i += 2
+        }
+        self.received += 1
+        self.lastSequence = sequence
+        return ModelUpdate(sequence: sequence, baseModel: header.base, baseHash: header.hash, architecture: header.architecture, weights: weights)
+    }
+}
