@@ -29,6 +29,8 @@ public final class ControlServer: Sendable {
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 64)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 256 * 1024))
+            // A client may send its last request and half-close (`printf ... | socat`): still answer it.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [node, clients, logger] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(limit: ControlProtocol.maximumRequestBytes)))
@@ -63,12 +65,12 @@ public final class ControlServer: Sendable {
         unlink(path)
     }
 
-    /// Stops accepting connections, closes the socket and removes its file.
+    /// Stops accepting connections, closes the socket and removes its file. The event loop keeps running
+    /// until the process exits, so replies still being written to open connections complete normally.
     public func close() {
         let ch = self.channel.withLock { c -> (any Channel)? in defer { c = nil }; return c }
         try? ch?.close().wait()
         unlink(self.path)
-        try? self.group.syncShutdownGracefully()
     }
 }
 
@@ -193,12 +195,56 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelInactive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    /// Requests read but not yet answered (event loop only). Past `pauseAt`, the handler stops reading
+    /// until replies drain, so a client that never reads cannot make the daemon buffer without bound.
+    private var inFlight = 0
+    private static let pauseAt = 32
+    private static let resumeAt = 8
+    /// The client half-closed: close once every reply it is owed has been written (event loop only).
+    private var inputClosed = false
+
+    /// Answers one line on the connection's serial queue, so replies keep request order.
+    private func answer(context: ChannelHandlerContext, _ make: @escaping @Sendable () -> ByteBuffer) {
         let channel = context.channel
+        let loop = context.eventLoop
+        self.inFlight += 1
+        if self.inFlight >= Self.pauseAt { channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        self.queue.async {
+            channel.writeAndFlush(make()).whenComplete { _ in
+                let handler = bound.value
+                handler.inFlight -= 1
+                if handler.inputClosed && handler.inFlight == 0 {
+                    channel.close(promise: nil)
+                } else if handler.inFlight <= Self.resumeAt && channel.isWritable {
+                    channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+                }
+            }
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let writable = context.channel.isWritable
+        context.channel.setOption(ChannelOptions.autoRead, value: writable && self.inFlight < Self.pauseAt).whenComplete { _ in }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let e = event as? ChannelEvent, e == .inputClosed {
+            // The client is done sending: close once every reply it is owed has been written.
+            self.inputClosed = true
+            if self.inFlight == 0 && self.watch == nil { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let node = self.node
         switch self.unwrapInboundIn(data) {
         case .failure(let failure):
-            self.node.countFailedRequest()
-            self.reply(context: context, Self.encode(ControlResponse<NoResult>(id: nil, error: failure)))
+            node.countFailedRequest()
+            self.answer(context: context) { Self.encode(ControlResponse<NoResult>(id: nil, error: failure)) }
         case .success(var buffer):
             let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) { return }  // blank line
@@ -206,34 +252,33 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
             do {
                 request = try JSONDecoder().decode(ControlRequest.self, from: Data(bytes))
             } catch {
-                self.node.countFailedRequest()
-                self.reply(context: context, Self.encode(ControlResponse<NoResult>(id: nil, error: ControlFailure("bad-request", "not a JSON request object: \(Self.describe(error))"))))
+                node.countFailedRequest()
+                let message = "not a JSON request object: \(Self.describe(error))"
+                self.answer(context: context) { Self.encode(ControlResponse<NoResult>(id: nil, error: ControlFailure("bad-request", message))) }
                 return
             }
             if ControlProtocol.changingCommands.contains(request.command),
-               !(self.credentials?.mayChange(adminGroup: self.node.configuration.node.adminGroup) ?? false) {
-                self.node.countFailedRequest()
-                self.reply(context: context, Self.encode(ControlResponse<NoResult>(id: request.id, error: ControlFailure("permission-denied", "'\(request.command)' needs root, the daemon's user or the admin group"))))
+               !(self.credentials?.mayChange(adminGroup: node.configuration.node.adminGroup) ?? false) {
+                node.countFailedRequest()
+                self.answer(context: context) {
+                    Self.encode(ControlResponse<NoResult>(id: request.id, error: ControlFailure("permission-denied", "'\(request.command)' needs root, the daemon's user or the admin group")))
+                }
                 return
             }
             if request.command == "watch" {
                 self.startWatch(context: context, request: request)
                 return
             }
-            let node = self.node
-            self.queue.async {
-                let line: ByteBuffer
+            self.answer(context: context) {
                 do {
-                    let result = try node.handle(request)
-                    line = Self.encode(id: request.id, result: result)
+                    return Self.encode(id: request.id, result: try node.handle(request))
                 } catch let failure as ControlFailure {
                     node.countFailedRequest()
-                    line = Self.encode(ControlResponse<NoResult>(id: request.id, error: failure))
+                    return Self.encode(ControlResponse<NoResult>(id: request.id, error: failure))
                 } catch {
                     node.countFailedRequest()
-                    line = Self.encode(ControlResponse<NoResult>(id: request.id, error: ControlFailure("failed", "\(error)")))
+                    return Self.encode(ControlResponse<NoResult>(id: request.id, error: ControlFailure("failed", "\(error)")))
                 }
-                channel.writeAndFlush(line, promise: nil)
             }
         }
     }
@@ -243,7 +288,7 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
         let node = self.node
         let channel = context.channel
         let name = request.name
-        let interval = TimeAmount.milliseconds(Int64(node.configuration.node.statsIntervalSeconds * 1000))
+        let interval = TimeAmount.milliseconds(Int64(min(3600, max(0.05, node.configuration.node.statsIntervalSeconds)) * 1000))
         self.watch = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { _ in
             // A client that does not read gets events skipped, never queued without bound.
             guard channel.isWritable else { return }
@@ -269,6 +314,7 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
     private func reply(context: ChannelHandlerContext, _ line: ByteBuffer) {
         context.writeAndFlush(self.wrapOutboundOut(line), promise: nil)
     }
+
 
     static func encode<R: Codable & Sendable>(id: ControlID?, result: R) -> ByteBuffer {
         Self.encode(ControlResponse(id: id, result: result))

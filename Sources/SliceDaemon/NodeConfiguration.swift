@@ -40,26 +40,29 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
 
     /// Parses and validates YAML text; `file` names the source in errors.
     public static func parse(_ text: String, file: String) throws -> NodeConfiguration {
-        let raw: Any?
+        if let problem = YAMLGuard.problem(in: text) { throw ConfigError(file: file, key: "", message: "refused: \(problem)") }
+        let composed: Yams.Node?
         do {
-            raw = try Yams.load(yaml: text)
-        } catch let error as YamlError {
+            composed = try Yams.compose(yaml: text)
+        } catch {
             throw ConfigError(file: file, key: "", message: "not valid YAML: \(error)")
         }
-        guard let root = raw as? [String: Any] else {
-            throw ConfigError(file: file, key: "", message: raw == nil ? "empty file" : "the top level must be a mapping with 'node' and 'streams'")
+        guard let root = composed else { throw ConfigError(file: file, key: "", message: "empty file") }
+        if let problem = YAMLGuard.problem(in: root) { throw ConfigError(file: file, key: "", message: "refused: \(problem)") }
+        guard let top = root.mapping else {
+            throw ConfigError(file: file, key: "", message: "the top level must be a mapping with 'node' and 'streams'")
         }
-        try checkKeys(root, allowed: CodingKeys.allCases.map(\.rawValue), path: "", file: file)
-        if let node = root["node"] {
-            guard let n = node as? [String: Any] else { throw ConfigError(file: file, key: "node", message: "must be a mapping") }
+        try checkKeys(top, allowed: CodingKeys.allCases.map(\.rawValue), path: "", file: file)
+        if let node = top["node"] {
+            guard let n = node.mapping else { throw ConfigError(file: file, key: "node", message: "must be a mapping") }
             try checkKeys(n, allowed: NodeSettings.CodingKeys.allCases.map(\.rawValue), path: "node", file: file)
         }
-        if let streams = root["streams"] {
-            guard let list = streams as? [Any] else { throw ConfigError(file: file, key: "streams", message: "must be a list") }
+        if let streams = top["streams"] {
+            guard let list = streams.sequence else { throw ConfigError(file: file, key: "streams", message: "must be a list") }
             for (i, item) in list.enumerated() {
-                guard let s = item as? [String: Any] else { throw ConfigError(file: file, key: "streams[\(i)]", message: "must be a mapping") }
+                guard let s = item.mapping else { throw ConfigError(file: file, key: "streams[\(i)]", message: "must be a mapping") }
                 try checkKeys(s, allowed: StreamDefinition.CodingKeys.allCases.map(\.rawValue), path: "streams[\(i)]", file: file)
-                if let r = s["reconnect"] as? [String: Any] {
+                if let r = s["reconnect"]?.mapping {
                     try checkKeys(r, allowed: ["initial_delay", "max_delay", "max_attempts"], path: "streams[\(i)].reconnect", file: file)
                 }
             }
@@ -74,8 +77,8 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         return config
     }
 
-    private static func checkKeys(_ map: [String: Any], allowed: [String], path: String, file: String) throws {
-        for key in map.keys.sorted() where !allowed.contains(key) {
+    private static func checkKeys(_ map: Yams.Node.Mapping, allowed: [String], path: String, file: String) throws {
+        for key in map.keys.compactMap(\.string).sorted() where !allowed.contains(key) {
             let at = path.isEmpty ? key : "\(path).\(key)"
             let hint = allowed.min { editDistance($0, key) < editDistance($1, key) }.map { " (did you mean '\($0)'?)" } ?? ""
             throw ConfigError(file: file, key: at, message: "unknown key\(hint)")
@@ -202,10 +205,11 @@ public struct NodeSettings: Codable, Sendable, Equatable {
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(self.logLevel) else {
             throw ConfigError(file: file, key: "node.log_level", message: "'\(self.logLevel)' is not a log level")
         }
-        for (key, value) in [("shutdown_grace_seconds", self.shutdownGraceSeconds), ("stats_interval_seconds", self.statsIntervalSeconds),
-                             ("stall_seconds", self.stallSeconds)] where !(value > 0) {
-            throw ConfigError(file: file, key: "node.\(key)", message: "must be positive")
+        for (key, value, low, high) in [("shutdown_grace_seconds", self.shutdownGraceSeconds, 0.1, 3600.0),
+                                        ("stats_interval_seconds", self.statsIntervalSeconds, 0.05, 3600),
+                                        ("stall_seconds", self.stallSeconds, 1, 86400)] where !(value >= low && value <= high) {
+            throw ConfigError(file: file, key: "node.\(key)", message: "must be between \(low) and \(high)")
         }
-        guard self.maxClients > 0 else { throw ConfigError(file: file, key: "node.max_clients", message: "must be positive") }
+        guard self.maxClients > 0, self.maxClients <= 10_000 else { throw ConfigError(file: file, key: "node.max_clients", message: "must be between 1 and 10000") }
     }
 }

@@ -207,14 +207,15 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         if self.crf != nil && self.bitrate != nil { throw fail("crf", "give crf or bitrate, not both") }
         if let crf = self.crf, !(crf >= 0 && crf <= 63) { throw fail("crf", "must be between 0 and 63") }
         if let b = self.bitrate, StreamDefinition.parseBitRate(b) == nil { throw fail("bitrate", "'\(b)' is not a bit rate like 800k or 2M") }
-        if let g = self.gop, g <= 0 { throw fail("gop", "must be positive") }
-        guard self.threads >= 0 else { throw fail("threads", "must not be negative") }
+        if let g = self.gop, !(1...100_000).contains(g) { throw fail("gop", "must be between 1 and 100000") }
+        guard (0...256).contains(self.threads) else { throw fail("threads", "must be between 0 and 256") }
         guard self.queue >= 1, self.queue <= 256 else { throw fail("queue", "must be between 1 and 256") }
-        guard self.openTimeout > 0 else { throw fail("open_timeout", "must be positive") }
-        guard self.readTimeout > 0 else { throw fail("read_timeout", "must be positive") }
-        if let r = self.reconnect, !(r.initialDelay > 0 && r.maximumDelay >= r.initialDelay) {
-            throw fail("reconnect", "needs 0 < initial_delay <= max_delay")
+        guard self.openTimeout > 0, self.openTimeout <= 86400 else { throw fail("open_timeout", "must be between 0 and 86400 seconds") }
+        guard self.readTimeout > 0, self.readTimeout <= 86400 else { throw fail("read_timeout", "must be between 0 and 86400 seconds") }
+        if let r = self.reconnect, !(r.initialDelay > 0 && r.maximumDelay >= r.initialDelay && r.maximumDelay <= 3600) {
+            throw fail("reconnect", "needs 0 < initial_delay <= max_delay <= 3600")
         }
+        if let r = self.reconnect, let n = r.maximumAttempts, n < 1 { throw fail("reconnect", "max_attempts must be positive") }
         if self.model != nil {
             let learned = (self.role == .sender && self.downscaler == "slice") || (self.role == .receiver && ["subpixel", "transposed"].contains(self.upsampler))
             guard learned else { throw fail("model", "a model needs downscaler 'slice' (sender) or upsampler 'subpixel'/'transposed' (receiver)") }

@@ -77,7 +77,7 @@ public final class StreamSupervisor: Sendable {
             return s.pipeline
         }
         pipeline?.stop()
-        if self.finished.wait(timeout: .now() + max(0, grace)) == .success { return true }
+        if self.finished.wait(timeout: .now() + min(3600, max(0, grace))) == .success { return true }
         self.logger.warning("did not drain within \(grace) s; aborting")
         pipeline?.cancel()
         _ = self.finished.wait(timeout: .now() + 5)

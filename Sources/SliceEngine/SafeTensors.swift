@@ -79,7 +79,12 @@ public enum SafeTensors {
             guard begin <= end, end <= body.count else {
                 throw corrupt("tensor '\(name)' bytes \(begin)..<\(end) lie outside the \(body.count)-byte data section")
             }
-            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+            var count = 1
+            for d in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow, product <= 1 << 40 else { throw corrupt("tensor '\(name)' shape \(shape) is too large") }
+                count = product
+            }
             let width: Int
             switch dtype {
             case "F32": width = 4
@@ -87,7 +92,7 @@ public enum SafeTensors {
             case "F64": width = 8
             default: throw EngineError(.unsupported, "tensor '\(name)' has dtype \(dtype); only float tensors are supported", context: context)
             }
-            guard count.multipliedReportingOverflow(by: width).partialValue == end - begin else {
+            guard count * width == end - begin else {
                 throw corrupt("tensor '\(name)' shape \(shape) needs \(count * width) bytes, offsets give \(end - begin)")
             }
             ranges.append((begin, end, name))

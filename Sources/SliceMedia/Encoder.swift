@@ -77,8 +77,8 @@ public final class Encoder {
         ctx.pointee.time_base = timeBase.av
         if let frameRate, frameRate.isValid { ctx.pointee.framerate = frameRate.av }
         if let sar = sampleAspectRatio, sar.isValid { ctx.pointee.sample_aspect_ratio = sar.av }
-        ctx.pointee.thread_count = Int32(settings.threads)
-        if let gop = settings.gop { ctx.pointee.gop_size = Int32(gop) }
+        ctx.pointee.thread_count = Int32(clamping: settings.threads)
+        if let gop = settings.gop { ctx.pointee.gop_size = Int32(clamping: gop) }
         if let bitRate = settings.bitRate { ctx.pointee.bit_rate = bitRate }
         if globalHeader { ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
 

@@ -16,8 +16,9 @@ final class InterruptState: Sendable {
     /// Arms the deadline `seconds` from now (`nil` disarms it).
     func arm(seconds: Double?) {
         let deadline: UInt64
-        if let seconds, seconds > 0 {
-            deadline = DispatchTime.now().uptimeNanoseconds &+ UInt64(seconds * 1e9)
+        if let seconds, seconds > 0, seconds.isFinite {
+            // At most a million seconds, so the conversion cannot overflow whatever a config says.
+            deadline = DispatchTime.now().uptimeNanoseconds &+ UInt64(min(seconds, 1e6) * 1e9)
         } else {
             deadline = .max
         }

@@ -50,8 +50,9 @@ public struct ModelArchitecture: Codable, Equatable, Sendable, CustomStringConve
     /// Builds the network. Untrained parameters from ``ParameterStore/initial(for:seed:)`` make it equal to
     /// its classical base (area down or bicubic up), because the last layer starts at zero.
     public func network() throws -> Network {
-        guard self.channels >= 1, self.channels <= 256, self.blocks >= 0, self.blocks <= 16 else {
-            throw EngineError(.unsupported, "architecture out of range: \(self)")
+        guard self.channels >= 1, self.channels <= 256, self.blocks >= 0, self.blocks <= 16,
+              [1, 3, 5, 7].contains(self.kernel), (1...16).contains(self.transposedKernel) else {
+            throw EngineError(.unsupported, "model architecture out of range: \(self)")
         }
         let k = self.kernel
         let act = self.activation

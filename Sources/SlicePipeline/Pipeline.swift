@@ -522,7 +522,7 @@ public final class Pipeline: Sendable {
 
         /// Sleeps up to `seconds`, waking early when the pipeline stops.
         func pause(_ seconds: Double) {
-            let end = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, seconds) * 1e9)
+            let end = DispatchTime.now().uptimeNanoseconds + UInt64(min(1e6, max(0, seconds.isFinite ? seconds : 1e6)) * 1e9)
             while !self.isStopping, DispatchTime.now().uptimeNanoseconds < end { usleep(20_000) }
         }
 

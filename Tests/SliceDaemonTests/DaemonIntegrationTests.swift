@@ -50,7 +50,9 @@ final class DaemonIntegrationTests: XCTestCase {
         p.executableURL = self.binaries.appendingPathComponent("slicestreamd")
         p.arguments = ["--config", path]
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, n in n }
-        p.standardError = FileHandle.nullDevice
+        // The daemon's log goes next to its config, to be read when something fails.
+        FileManager.default.createFile(atPath: path + ".log", contents: nil)
+        p.standardError = FileHandle(forWritingAtPath: path + ".log")
         try p.run()
         return p
     }
@@ -183,7 +185,7 @@ final class DaemonIntegrationTests: XCTestCase {
         // SIGTERM: the node drains and the receiver's file is finalised and playable.
         daemon.terminate()
         daemon.waitUntilExit()
-        XCTAssertEqual(daemon.terminationStatus, 0)
+        XCTAssertEqual(daemon.terminationStatus, 0, (try? String(contentsOfFile: configPath + ".log", encoding: .utf8)).map { t in t.components(separatedBy: "\n").filter { $0.contains("Fatal") || $0.contains("crashed") || $0.contains(" at /work") || $0.contains("Thread") }.prefix(30).joined(separator: "\n") } ?? "")
         var sawStopping = false
         for _ in 0..<20 where !sawStopping { sawStopping = receiveDatagram(notifyFD).contains("STOPPING=1") }
         XCTAssertTrue(sawStopping)
