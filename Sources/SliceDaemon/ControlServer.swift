@@ -288,7 +288,7 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
         let node = self.node
         let channel = context.channel
         let name = request.name
-        let interval = TimeAmount.milliseconds(Int64(min(3600, max(0.05, node.configuration.node.statsIntervalSeconds)) * 1000))
+        let interval = TimeAmount.milliseconds(Int64(min(3600, max(0.01, node.configuration.node.statsIntervalSeconds)) * 1000))
         self.watch = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { _ in
             // A client that does not read gets events skipped, never queued without bound.
             guard channel.isWritable else { return }

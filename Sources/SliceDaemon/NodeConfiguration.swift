@@ -206,7 +206,7 @@ public struct NodeSettings: Codable, Sendable, Equatable {
             throw ConfigError(file: file, key: "node.log_level", message: "'\(self.logLevel)' is not a log level")
         }
         for (key, value, low, high) in [("shutdown_grace_seconds", self.shutdownGraceSeconds, 0.1, 3600.0),
-                                        ("stats_interval_seconds", self.statsIntervalSeconds, 0.05, 3600),
+                                        ("stats_interval_seconds", self.statsIntervalSeconds, 0.01, 3600),
                                         ("stall_seconds", self.stallSeconds, 1, 86400)] where !(value >= low && value <= high) {
             throw ConfigError(file: file, key: "node.\(key)", message: "must be between \(low) and \(high)")
         }

@@ -148,7 +148,9 @@ public final class StreamSupervisor: Sendable {
                     self.status.withLock { $0.state = .stopped }
                     return
                 }
-                failures = report.framesEncoded > 0 ? 1 : failures + 1
+                // Only a run that stayed up a while resets the back-off; an output that fails again after
+                // a few frames (a full disk, a quota) must not restart in a tight loop.
+                failures = report.elapsedSeconds >= 30 ? 1 : failures + 1
                 self.fail(error, failures: failures, generation: generation)
                 if !self.backOff(failures: failures, generation: generation) { return }
             }

@@ -1,9 +1,12 @@
 import CFFmpeg
+import Foundation
 
 /// One-time FFmpeg set-up shared by every media object.
 public enum MediaLibrary {
     private static let initialised: Bool = {
         avdevice_register_all()  // lavfi and friends as input formats
+        // A write past RLIMIT_FSIZE (a file-size limit, a quota) must fail with EFBIG, not kill us.
+        signal(SIGXFSZ, SIG_IGN)
         avformat_network_init()
         av_log_set_level(AV_LOG_ERROR)
         return true

@@ -49,6 +49,8 @@ public final class Muxer {
         if format == "fmp4" {
             format = "mp4"
             muxerOptions["movflags"] = muxerOptions["movflags"] ?? "+frag_keyframe+empty_moov+default_base_moof+use_metadata_tags"
+            // Each fragment reaches the file when it is complete, so a killed process leaves a playable prefix.
+            muxerOptions["flush_packets"] = muxerOptions["flush_packets"] ?? "1"
         }
         var ctxOpt: UnsafeMutablePointer<AVFormatContext>? = nil
         let ret = avformat_alloc_output_context2(&ctxOpt, nil, format, url)
@@ -63,6 +65,9 @@ public final class Muxer {
         if self.formatName == "mp4" && muxerOptions["movflags"] == nil {
             // faststart: playable while downloading; use_metadata_tags: keep our own tags (model name, ...).
             muxerOptions["movflags"] = "+faststart+use_metadata_tags"
+        }
+        if self.formatName == "mpegts" && muxerOptions["flush_packets"] == nil {
+            muxerOptions["flush_packets"] = "1"  // live transport: packets leave (or reach the file) at once
         }
         self.muxerOptions = muxerOptions
         ctx.pointee.interrupt_callback = self.interrupt.interruptCallback

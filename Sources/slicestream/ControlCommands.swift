@@ -24,7 +24,7 @@ struct ControlOptions: ParsableArguments {
             }
             human(try client.call(request, as: type))
         } catch let failure as ControlFailure {
-            FileHandle.standardError.write(Data("slicestream: \(failure.message)\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("slicestream: \(failure.message)\n".utf8))
             switch failure.code {
             case "not-running": throw ExitCode(3)
             case "permission-denied": throw ExitCode(4)
@@ -147,7 +147,7 @@ struct AddCommand: ParsableCommand {
             let text = try String(contentsOfFile: self.file, encoding: .utf8)
             definition = try YAMLDecoder().decode(StreamDefinition.self, from: text)
         } catch {
-            FileHandle.standardError.write(Data("slicestream: \(self.file): \(error)\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("slicestream: \(self.file): \(error)\n".utf8))
             throw ExitCode(1)
         }
         try self.control.call(ControlRequest(command: "add", stream: definition), as: ActionResult.self) { print($0.message) }
@@ -215,7 +215,7 @@ struct WatchCommand: ParsableCommand {
                 if let count = self.count, seen >= count { break }
             }
         } catch let failure as ControlFailure {
-            FileHandle.standardError.write(Data("slicestream: \(failure.message)\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("slicestream: \(failure.message)\n".utf8))
             throw ExitCode(failure.code == "not-running" ? 3 : failure.code == "permission-denied" ? 4 : 1)
         }
     }

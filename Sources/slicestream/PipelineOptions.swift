@@ -123,7 +123,7 @@ final class ProgressLine {
                 let eta = max(0, (total - r.mediaSeconds) * r.elapsedSeconds / r.mediaSeconds)
                 line += String(format: " / %.1f s  ETA %.0f s", total, eta)
             }
-            FileHandle.standardError.write(Data((line + "   ").utf8))
+            try? FileHandle.standardError.write(contentsOf: Data((line + "   ").utf8))
         }
         timer.resume()
         self.timer = timer
@@ -132,7 +132,7 @@ final class ProgressLine {
     func finish() {
         guard let timer = self.timer else { return }
         timer.cancel()
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8))
     }
 }
 

@@ -40,7 +40,7 @@ struct VersionCommand: ParsableCommand {
 
 /// Writes a failure the way every subcommand reports it, and turns it into exit code 1.
 func reportFailure(_ error: any Error) -> ExitCode {
-    FileHandle.standardError.write(Data("slicestream: error: \(error)\n".utf8))
+    try? FileHandle.standardError.write(contentsOf: Data("slicestream: error: \(error)\n".utf8))
     return ExitCode(1)
 }
 

@@ -50,7 +50,7 @@ struct TrainCommand: ParsableCommand {
                                                       crfs: held ? [28] : crfs, includeClean: !held)
             if held { validation += pairs } else { train += pairs }
         }
-        FileHandle.standardError.write(Data("train: \(files.count) photos -> \(train.count) training pairs, \(validation.count) validation pairs (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)\n".utf8))
+        try? FileHandle.standardError.write(contentsOf: Data("train: \(files.count) photos -> \(train.count) training pairs, \(validation.count) validation pairs (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)\n".utf8))
 
         var config = TrainingConfiguration(architecture: entry.architecture, name: self.name ?? self.architecture, steps: self.steps)
         config.batch = self.batch
@@ -71,7 +71,7 @@ struct TrainCommand: ParsableCommand {
             let state = try SafeTensors.decode(try Data(contentsOf: stateURL), context: stateURL.path)
             moments = state.tensors.mapValues(\.values)
             resumeStep = Int(state.metadata["step"] ?? "0") ?? 0
-            FileHandle.standardError.write(Data("train: resuming from step \(resumeStep)\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("train: resuming from step \(resumeStep)\n".utf8))
         }
         let trainer = try SuperResolutionTrainer(configuration: config, train: train, validation: validation, initial: initial)
         if resumeStep > 0 { trainer.restore(moments: moments, step: resumeStep) }
@@ -94,7 +94,7 @@ struct TrainCommand: ParsableCommand {
             var line = String(format: "step %6d/%d  loss %.5f  lr %.2e  %.0f s  ETA %.0f s", p.step, self.steps, p.loss, p.learningRate, p.elapsed, eta)
             if let g = p.validationGain, let v = p.validationPSNR { line += String(format: "  val PSNR-Y %.3f dB (%+.3f dB vs lanczos)", v, g) }
             // Unbuffered, so a log file shows progress while a long run goes on.
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            try? FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
         }, checkpoint: { t in
             try t.currentModel(metadata: provenance(t, gain: lastGain)).write(to: modelURL)
             let state = SafeTensors.File(tensors: t.moments().mapValues { SafeTensors.Entry(shape: [$0.count], values: $0) },

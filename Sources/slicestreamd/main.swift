@@ -23,7 +23,7 @@ struct SliceStreamDaemon: ParsableCommand {
                 print("\(path): OK (\(config.streams.count) streams)")
                 return
             } catch {
-                FileHandle.standardError.write(Data("slicestreamd: \(error)\n".utf8))
+                try? FileHandle.standardError.write(contentsOf: Data("slicestreamd: \(error)\n".utf8))
                 throw ExitCode(1)
             }
         }
