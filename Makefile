@@ -50,3 +50,13 @@ install:
 
 uninstall:
 	PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' scripts/install uninstall
+
+# Robustness: the seeded fuzzers with a large budget (ITERATIONS=N to change it), and a long run of a
+# loopback node sampling memory, frames and latency (MINUTES=N, default 10; scripts/soak).
+.PHONY: fuzz soak
+
+fuzz: deps
+	scripts/fuzz $(ITERATIONS)
+
+soak: deps
+	scripts/soak $(MINUTES)
