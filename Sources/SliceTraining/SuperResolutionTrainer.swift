@@ -106,21 +106,25 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
         guard !self.validation.isEmpty else { return 0 }
         let engine = try InferenceEngine(network: self.model.network, parameters: weights, threads: self.configuration.threads)
         var total = 0.0
-        for pair in self.validation {
-            let side = min(crop, pair.low.width, pair.low.height)
-            let x = (pair.low.width - side) / 2, y = (pair.low.height - side) / 2
-            let low = pair.low.cropped(x: x, y: y, width: side, height: side)
-            let high = pair.high.cropped(x: 2 * x, y: 2 * y, width: 2 * side, height: 2 * side)
-            var out = [UInt8](repeating: 0, count: 4 * side * side)
-            try low.pixels.withUnsafeBufferPointer { src in
-                try out.withUnsafeMutableBufferPointer { dst in
-                    try engine.run(input: Plane8(base: src.baseAddress!, stride: side, width: side, height: side),
-                                   output: MutablePlane8(base: dst.baseAddress!, stride: 2 * side, width: 2 * side, height: 2 * side))
-                }
-            }
-            total += Self.psnr(out, high.pixels)
-        }
+        for pair in self.validation { total += try Self.centerCrop(pair, side: crop, engine: engine).psnr }
         return total / Double(self.validation.count)
+    }
+
+    /// Runs `engine` on the center crop of a pair's low-resolution picture; returns its PSNR-Y against the
+    /// matching truth crop, and the crops themselves.
+    static func centerCrop(_ pair: TrainingPair, side crop: Int, engine: InferenceEngine) throws -> (psnr: Double, low: LumaImage, high: LumaImage) {
+        let side = min(crop, pair.low.width, pair.low.height)
+        let x = (pair.low.width - side) / 2, y = (pair.low.height - side) / 2
+        let low = pair.low.cropped(x: x, y: y, width: side, height: side)
+        let high = pair.high.cropped(x: 2 * x, y: 2 * y, width: 2 * side, height: 2 * side)
+        var out = [UInt8](repeating: 0, count: 4 * side * side)
+        try low.pixels.withUnsafeBufferPointer { src in
+            try out.withUnsafeMutableBufferPointer { dst in
+                try engine.run(input: Plane8(base: src.baseAddress!, stride: side, width: side, height: side),
+                               output: MutablePlane8(base: dst.baseAddress!, stride: 2 * side, width: 2 * side, height: 2 * side))
+            }
+        }
+        return (Self.psnr(out, high.pixels), low, high)
     }
 
     /// Current weights as a parameter store.
@@ -235,21 +239,11 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
         var model = 0.0, lanczos = 0.0
         let computeBaseline = self.lanczosBaseline.isEmpty
         for (i, pair) in self.validation.enumerated() {
-            let side = min(crop, pair.low.width, pair.low.height)
-            let x = (pair.low.width - side) / 2, y = (pair.low.height - side) / 2
-            let low = pair.low.cropped(x: x, y: y, width: side, height: side)
-            let high = pair.high.cropped(x: 2 * x, y: 2 * y, width: 2 * side, height: 2 * side)
-            var out = [UInt8](repeating: 0, count: 4 * side * side)
-            try low.pixels.withUnsafeBufferPointer { src in
-                try out.withUnsafeMutableBufferPointer { dst in
-                    try engine.run(input: Plane8(base: src.baseAddress!, stride: side, width: side, height: side),
-                                   output: MutablePlane8(base: dst.baseAddress!, stride: 2 * side, width: 2 * side, height: 2 * side))
-                }
-            }
-            model += Self.psnr(out, high.pixels)
+            let result = try Self.centerCrop(pair, side: crop, engine: engine)
+            model += result.psnr
             if computeBaseline {
-                let up = try low.resized(to: Size(width: 2 * side, height: 2 * side), algorithm: .lanczos)
-                self.lanczosBaseline.append(Self.psnr(up.pixels, high.pixels))
+                let up = try result.low.resized(to: Size(width: result.high.width, height: result.high.height), algorithm: .lanczos)
+                self.lanczosBaseline.append(Self.psnr(up.pixels, result.high.pixels))
             }
             lanczos += self.lanczosBaseline[i]
         }
