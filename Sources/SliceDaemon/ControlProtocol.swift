@@ -13,7 +13,8 @@ import SlicePipeline
 /// `watch` answers with one `{"id":…,"ok":true,"event":"stats","result":[…]}` line per interval until the
 /// client closes the connection.
 public enum ControlProtocol {
-    /// Longest request line accepted; longer ones get an error and the connection is closed.
+    /// Longest request line accepted; a longer one gets one `too-large` error reply and is skipped (the
+    /// connection stays open).
     public static let maximumRequestBytes = 64 * 1024
     /// Protocol version, reported by `version`.
     public static let version = 1

@@ -114,33 +114,6 @@ final class ModelFuzzTests: XCTestCase {
         return join(header, body)
     }
 
-    /// Inputs that crash the decoder today (see the skipped regression tests); kept out of the in-process
-    /// fuzzer so it can look for new problems. Remove once the bug is fixed.
-    static func hitsKnownBug(_ file: [UInt8]) -> String? {
-        guard let (header, _) = split(file) else { return nil }
-        for (name, value) in header where name != "__metadata__" {
-            guard let info = value as? [String: Any], let shape = info["shape"] as? [Any] else { continue }
-            var product = 1
-            var valid = true
-            for d in shape {
-                guard let n = (d as? NSNumber)?.intValue, n >= 0, n < 1 << 31 else { valid = false; break }
-                let (p, overflow) = product.multipliedReportingOverflow(by: n)
-                if overflow { return "SafeTensors shape product overflow (SafeTensors.swift:82/108)" }
-                product = p
-            }
-            let width = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8][(info["dtype"] as? String) ?? ""]
-            if valid, let width, product.multipliedReportingOverflow(by: width).overflow {
-                return "SafeTensors byte count overflow in the error message (SafeTensors.swift:91)"
-            }
-        }
-        if let meta = header["__metadata__"] as? [String: Any], let text = meta["architecture"] as? String,
-           let arch = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-           let t = (arch["transposedKernel"] as? NSNumber)?.int64Value, t <= Int64.min + 2 {
-            return "ModelArchitecture transposedKernel overflow"
-        }
-        return nil
-    }
-
     static func peakResidentKilobytes() -> Int {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
@@ -187,11 +160,9 @@ final class ModelFuzzTests: XCTestCase {
         var rng = SeededRandom(seed: FuzzBudget.seed(5))
         let peakBefore = Self.peakResidentKilobytes()
         var problems: [String] = []
-        var known: [String: Int] = [:]
         for i in 0..<count {
             var file = rng.pick(files)
             for _ in 0..<(1 + rng.below(3)) { file = Self.mutate(file, rng: &rng) }
-            if let bug = Self.hitsKnownBug(file) { known[bug, default: 0] += 1; continue }
             FuzzTrace.note("ModelFuzz case \(i) seed \(FuzzBudget.seed(5)) size \(file.count)")
             if let p = Self.check(file, label: "model#\(i)") { problems.append(p) }
             if problems.count >= 5 { break }
@@ -199,7 +170,7 @@ final class ModelFuzzTests: XCTestCase {
         XCTAssertEqual(problems, [], problems.joined(separator: "\n"))
         let grown = Self.peakResidentKilobytes() - peakBefore
         XCTAssertLessThan(grown, 512 * 1024, "decoding mutated model files raised the peak RSS by \(grown) kB")
-        print("model fuzz: \(count) cases, skipped as known bugs: \(known)")
+        print("model fuzz: \(count) cases")
     }
 
     /// Hand-made headers at the edges the random walk may miss (each must throw EngineError).
@@ -227,7 +198,6 @@ final class ModelFuzzTests: XCTestCase {
         }
         var problems: [String] = []
         for (label, file) in cases {
-            if let bug = Self.hitsKnownBug(file) { print("skipped \(label): \(bug)"); continue }
             if let p = Self.check(file, label: label) { problems.append(p) }
             XCTAssertThrowsError(try Model.decode(Data(file), name: label), label) { XCTAssertTrue($0 is EngineError, "\(label): \($0)") }
         }
