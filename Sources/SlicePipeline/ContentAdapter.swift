@@ -109,9 +109,8 @@ final class ContentAdapter {
         self.trainer.setData(train: train, validation: held)
         for _ in 0..<self.settings.steps { try self.trainer.trainStep() }
         self.rounds += 1
-        let candidate = ModelUpdate(sequence: self.sequence + 1, baseModel: self.base.name, baseHash: self.base.shortHash,
-                                    architecture: self.base.architecture, weights: ModelUpdate.flatten(try self.trainer.currentParameters()))
-        let candidateStore = try candidate.parameters(for: self.base.network)
+        let candidate = ModelUpdate(sequence: self.sequence + 1, base: self.base, weights: ModelUpdate.flatten(try self.trainer.currentParameters()))
+        let candidateStore = try candidate.parameters(base: self.base.parameters, network: self.base.network)
         let gain = try self.trainer.validationPSNR(weights: candidateStore) - self.trainer.validationPSNR(weights: self.receiverWeights)
         self.lastGain = gain
         guard gain >= self.settings.threshold else { return }

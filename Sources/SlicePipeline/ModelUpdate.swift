@@ -6,15 +6,21 @@ import SliceModels
 /// New weights for the receiver's upsampler, sent in-band by a sender that tuned a copy of it on the
 /// content it is sending (content adaptation).
 ///
+/// The weights travel as int8 deltas from the receiver's base model, with one half-precision scale per
+/// tensor: `w = base + scale * delta`, computed the same way (plain float multiply, then add) on both
+/// sides, so sender and receiver hold bit-identical weights. An sr2x update is about 1.7 kB.
+///
 /// Wire format, in user-data-unregistered SEI messages (the same UUID as ``StreamTag``), one chunk per
-/// message: type byte 2, version 1, sequence (u32), chunk index and count (u16 each), blob length and
-/// CRC-32 of the whole blob (u32 each, little-endian), then the chunk's bytes. The blob is a u16 header
-/// length, a JSON header (base model name and hash, architecture) and the weights as IEEE half floats in
-/// the architecture's parameter order. An update applies from the frame that completes it, so every
-/// receiver switches at the same frame and output stays frame-exact.
+/// message: type byte 2, format version 2, sequence (u32), chunk index and count (u16 each), blob length
+/// and CRC-32 of the whole blob (u32 each, little-endian), then the chunk's bytes. The blob is a u16
+/// header length, a JSON header (base model name and hash, architecture), the scales (f16 each) and the
+/// deltas (i8 each) in the architecture's parameter order. An update applies from the frame that
+/// completes it, so every receiver switches at the same frame and output stays frame-exact.
 public struct ModelUpdate: Equatable, Sendable {
     /// Message type byte after the UUID.
     static let messageType: UInt8 = 2
+    /// Format version byte.
+    static let formatVersion: UInt8 = 2
     /// Largest chunk carried by one SEI message.
     public static let chunkBytes = 2400
 
@@ -26,8 +32,10 @@ public struct ModelUpdate: Equatable, Sendable {
     public var baseHash: String
     /// Architecture, to validate the weights.
     public var architecture: ModelArchitecture
-    /// The weights, in parameter order, already rounded to half precision.
-    public var weights: [Float]
+    /// One scale per parameter tensor (exact half-precision values).
+    public var scales: [Float]
+    /// One delta per weight.
+    public var deltas: [Int8]
 
     struct Header: Codable {
         var base: String
@@ -35,25 +43,57 @@ public struct ModelUpdate: Equatable, Sendable {
         var architecture: ModelArchitecture
     }
 
-    /// Creates an update; weights are rounded to half precision now, so sender and receiver agree exactly.
-    public init(sequence: UInt32, baseModel: String, baseHash: String, architecture: ModelArchitecture, weights: [Float]) {
+    /// Quantises `weights` (parameter order) against `base`.
+    public init(sequence: UInt32, base: Model, weights: [Float]) {
+        self.sequence = sequence
+        self.baseModel = base.name
+        self.baseHash = base.shortHash
+        self.architecture = base.architecture
+        var scales: [Float] = []
+        var deltas: [Int8] = []
+        var offset = 0
+        for spec in base.parameters.specs {
+            let b = base.parameters.values(spec.name) ?? []
+            let w = Array(weights[offset..<min(weights.count, offset + spec.count)])
+            offset += spec.count
+            let range = zip(w, b).map { abs($0 - $1) }.max() ?? 0
+            let scale = Float(Float16(range / 127))
+            scales.append(scale)
+            for (x, y) in zip(w, b) {
+                let q = scale > 0 ? ((x - y) / scale).rounded() : 0
+                deltas.append(Int8(max(-127, min(127, q))))
+            }
+        }
+        self.scales = scales
+        self.deltas = deltas
+    }
+
+    init(sequence: UInt32, baseModel: String, baseHash: String, architecture: ModelArchitecture, scales: [Float], deltas: [Int8]) {
         self.sequence = sequence
         self.baseModel = baseModel
         self.baseHash = baseHash
         self.architecture = architecture
-        self.weights = weights.map { Float(Float16($0)) }
+        self.scales = scales
+        self.deltas = deltas
     }
 
-    /// The weights as a parameter store for `network`.
-    public func parameters(for network: Network) throws -> ParameterStore {
+    /// The weights this update sets, reconstructed from the base model's parameters.
+    public func parameters(base: ParameterStore, network: Network) throws -> ParameterStore {
+        let specs = network.parameters
+        guard specs == base.specs, self.scales.count == specs.count, self.deltas.count == specs.reduce(0, { $0 + $1.count }) else {
+            throw EngineError(.modelMismatch, "update does not fit the model")
+        }
         var values: [String: [Float]] = [:]
         var offset = 0
-        for spec in network.parameters {
-            guard offset + spec.count <= self.weights.count else { throw EngineError(.modelMismatch, "update has too few weights") }
-            values[spec.name] = Array(self.weights[offset..<offset + spec.count])
+        for (t, spec) in specs.enumerated() {
+            let b = base.values(spec.name) ?? []
+            let scale = self.scales[t]
+            values[spec.name] = (0..<spec.count).map { i in
+                let d = scale * Float(self.deltas[offset + i])
+                return b[i] + d
+            }
             offset += spec.count
         }
-        guard offset == self.weights.count else { throw EngineError(.modelMismatch, "update has too many weights") }
         return try ParameterStore(network: network, values: values)
     }
 
@@ -68,14 +108,15 @@ public struct ModelUpdate: Equatable, Sendable {
         encoder.outputFormatting = [.sortedKeys]
         let header = (try? encoder.encode(Header(base: self.baseModel, hash: self.baseHash, architecture: self.architecture))) ?? Data()
         var blob: [UInt8] = [UInt8(header.count & 0xff), UInt8(header.count >> 8)] + Array(header)
-        for w in self.weights {
-            let bits = Float16(w).bitPattern
+        for s in self.scales {
+            let bits = Float16(s).bitPattern
             blob += [UInt8(bits & 0xff), UInt8(bits >> 8)]
         }
+        blob += self.deltas.map { UInt8(bitPattern: $0) }
         let crc = CRC32.checksum(blob)
         let count = (blob.count + Self.chunkBytes - 1) / Self.chunkBytes
         return (0..<count).map { i in
-            var p = StreamTag.uuid + [Self.messageType, 1]
+            var p = StreamTag.uuid + [Self.messageType, Self.formatVersion]
             p += le32(self.sequence) + le16(UInt16(i)) + le16(UInt16(count)) + le32(UInt32(blob.count)) + le32(crc)
             p += blob[(i * Self.chunkBytes)..<min(blob.count, (i + 1) * Self.chunkBytes)]
             return p
@@ -121,7 +162,7 @@ public struct ModelUpdateAssembler: Sendable {
     public mutating func feed(_ payload: [UInt8]) -> ModelUpdate? {
         guard payload.count > 16, Array(payload.prefix(16)) == StreamTag.uuid, payload[16] == ModelUpdate.messageType else { return nil }
         let body = payload[17...]
-        guard body.count >= 17, body[body.startIndex] == 1 else {
+        guard body.count >= 17, body[body.startIndex] == ModelUpdate.formatVersion else {
             self.rejected += 1
             return nil
         }
@@ -147,20 +188,28 @@ public struct ModelUpdateAssembler: Sendable {
             return nil
         }
         let headerLength = Int(blob[0]) | Int(blob[1]) << 8
-        guard 2 + headerLength <= blob.count, (blob.count - 2 - headerLength) % 2 == 0,
-              let header = try? JSONDecoder().decode(ModelUpdate.Header.self, from: Data(blob[2..<(2 + headerLength)])) else {
+        guard 2 + headerLength <= blob.count,
+              let header = try? JSONDecoder().decode(ModelUpdate.Header.self, from: Data(blob[2..<(2 + headerLength)])),
+              let network = try? header.architecture.network() else {
             self.rejected += 1
             return nil
         }
-        var weights: [Float] = []
-        weights.reserveCapacity((blob.count - 2 - headerLength) / 2)
+        let specs = network.parameters
+        let scalesEnd = 2 + headerLength + 2 * specs.count
+        guard blob.count == scalesEnd + specs.reduce(0, { $0 + $1.count }) else {
+            self.rejected += 1
+            return nil
+        }
+        var scales: [Float] = []
         var i = 2 + headerLength
-        while i < blob.count {
-            weights.append(Float(Float16(bitPattern: UInt16(blob[i]) | UInt16(blob[i + 1]) << 8)))
+        while i < scalesEnd {
+            scales.append(Float(Float16(bitPattern: UInt16(blob[i]) | UInt16(blob[i + 1]) << 8)))
             i += 2
         }
+        let deltas = blob[scalesEnd...].map { Int8(bitPattern: $0) }
         self.received += 1
         self.lastSequence = sequence
-        return ModelUpdate(sequence: sequence, baseModel: header.base, baseHash: header.hash, architecture: header.architecture, weights: weights)
+        return ModelUpdate(sequence: sequence, baseModel: header.base, baseHash: header.hash, architecture: header.architecture,
+                           scales: scales, deltas: deltas)
     }
 }

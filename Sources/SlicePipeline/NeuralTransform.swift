@@ -43,7 +43,8 @@ public final class NeuralTransform: FrameTransform {
             let rejectedBefore = self.assembler.rejected
             if let update = self.assembler.feed(payload) {
                 if update.baseModel == self.model.name, update.baseHash == self.model.shortHash, update.architecture == self.model.architecture,
-                   let store = try? update.parameters(for: self.model.network), (try? self.engine.replaceParameters(store)) != nil {
+                   let store = try? update.parameters(base: self.model.parameters, network: self.model.network),
+                   (try? self.engine.replaceParameters(store)) != nil {
                     self.updateCounters.generation += 1
                 } else {
                     self.updateCounters.rejected += 1

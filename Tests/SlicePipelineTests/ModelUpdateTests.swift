@@ -11,30 +11,41 @@ final class ModelUpdateTests: XCTestCase {
         let model = try ModelRegistry.resolve("sr2x")
         var rng = SplitMix64(seed: seed)
         let weights = ModelUpdate.flatten(model.parameters).map { $0 + Float(rng.nextUnit() - 0.5) * 0.01 }
-        return ModelUpdate(sequence: sequence, baseModel: "sr2x", baseHash: model.shortHash, architecture: model.architecture, weights: weights)
+        return ModelUpdate(sequence: sequence, base: model, weights: weights)
     }
 
     func testRoundTripThroughChunkedSEI() throws {
         let u = try self.update()
         let payloads = u.seiPayloads()
-        XCTAssertGreaterThan(payloads.count, 1, "an sr2x update spans several SEI messages")
+        XCTAssertEqual(payloads.count, 1, "an sr2x update (int8 deltas) fits one SEI message")
+        XCTAssertLessThan(payloads[0].count, 2000)
         XCTAssertTrue(payloads.allSatisfy { $0.count <= ModelUpdate.chunkBytes + 64 })
         var a = ModelUpdateAssembler()
         for p in payloads.dropLast() { XCTAssertNil(a.feed(p)) }
-        XCTAssertEqual(a.feed(payloads.last!), u, "weights arrive exactly (already half precision)")
+        XCTAssertEqual(a.feed(payloads.last!), u, "scales and deltas arrive exactly")
+        // Reconstructed weights are within half a quantisation step of what the sender trained.
+        let model = try ModelRegistry.resolve("sr2x")
+        let rebuilt = ModelUpdate.flatten(try u.parameters(base: model.parameters, network: model.network))
+        var rng = SplitMix64(seed: 3)
+        let trained = ModelUpdate.flatten(model.parameters).map { $0 + Float(rng.nextUnit() - 0.5) * 0.01 }
+        for (x, y) in zip(rebuilt, trained) { XCTAssertEqual(x, y, accuracy: 0.005 / 127 + 1e-6) }
         XCTAssertNil(a.feed(payloads[0]), "a repeat of an applied update is ignored")
         XCTAssertEqual(a.received, 1)
         XCTAssertEqual(a.rejected, 0)
-        // Out of order chunks still assemble.
+        // A bigger model spans several messages, and out-of-order chunks still assemble.
+        let hq = try ModelRegistry.resolve("sr2x-hq")
+        let big = ModelUpdate(sequence: 2, base: hq, weights: ModelUpdate.flatten(hq.parameters).map { $0 * 1.01 })
+        let chunks = big.seiPayloads()
+        XCTAssertGreaterThan(chunks.count, 1)
         var b = ModelUpdateAssembler()
-        for p in payloads.reversed().dropLast() { XCTAssertNil(b.feed(p)) }
-        XCTAssertEqual(b.feed(payloads[0]), u)
+        for p in chunks.reversed().dropLast() { XCTAssertNil(b.feed(p)) }
+        XCTAssertEqual(b.feed(chunks[0]), big)
     }
 
     func testCorruptTruncatedAndForeignUpdatesAreRejectedNotFatal() throws {
         let payloads = try self.update(sequence: 5).seiPayloads()
         var damaged = payloads
-        damaged[1][40] ^= 0x44
+        damaged[0][damaged[0].count - 5] ^= 0x44
         var a = ModelUpdateAssembler()
         for p in damaged { XCTAssertNil(a.feed(p)) }
         XCTAssertEqual(a.rejected, 1, "CRC mismatch")
