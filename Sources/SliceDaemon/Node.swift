@@ -167,7 +167,7 @@ public final class Node: Sendable {
         let pipeline = sup.pipeline
         switch key {
         case "bitrate":
-            guard let rate = StreamDefinition.parseBitRate(value) else { throw ControlFailure("bad-request", "'\(value)' is not a bit rate like 800k") }
+            guard let rate = EncoderSettings.parseBitRate(value) else { throw ControlFailure("bad-request", "'\(value)' is not a bit rate like 800k") }
             def.bitrate = value
             def.crf = nil
             pipeline?.setRate(bitRate: rate)
@@ -181,7 +181,7 @@ public final class Node: Sendable {
             if key == "upsampler" { def.upsampler = value } else { def.model = value }
             do {
                 try def.validate(file: "<set request>", key: sup.name)
-                try pipeline?.setTransform(StreamDefinition.receiverTransform(def.upsampler, model: def.model))
+                try pipeline?.setTransform(TransformSpec.receiver(def.upsampler, model: def.model) ?? .automaticUpsampler(fallback: .lanczos))
             } catch let error as ConfigError {
                 throw ControlFailure("bad-request", error.description)
             } catch {

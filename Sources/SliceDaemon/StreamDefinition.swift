@@ -176,15 +176,6 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         ["udp://", "srt://", "rtp://", "tcp://", "rtmp://", "http://", "https://", "rtsp://"].contains { url.hasPrefix($0) }
     }
 
-    /// Parses `800k`, `2M`, `1500000` into bit/s.
-    public static func parseBitRate(_ text: String) -> Int64? {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        var multiplier = 1.0
-        var number = Substring(t)
-        if t.hasSuffix("k") { multiplier = 1e3; number = number.dropLast() } else if t.hasSuffix("m") { multiplier = 1e6; number = number.dropLast() }
-        guard let value = Double(number), value > 0, value * multiplier < 1e11 else { return nil }
-        return Int64(value * multiplier)
-    }
 
     func validate(file: String, key: String) throws {
         func fail(_ k: String, _ message: String) -> ConfigError { ConfigError(file: file, key: "\(key).\(k)", message: message) }
@@ -194,10 +185,10 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         }
         guard !self.input.isEmpty else { throw fail("input", "must not be empty") }
         guard !self.output.isEmpty else { throw fail("output", "must not be empty") }
-        guard ["area", "bicubic", "lanczos", "slice"].contains(self.downscaler) else {
+        guard TransformSpec.senderNames.contains(self.downscaler) else {
             throw fail("downscaler", "'\(self.downscaler)' is not one of area, bicubic, lanczos, slice")
         }
-        guard ["auto", "bicubic", "lanczos", "subpixel", "transposed"].contains(self.upsampler) else {
+        guard TransformSpec.receiverNames.contains(self.upsampler) else {
             throw fail("upsampler", "'\(self.upsampler)' is not one of auto, bicubic, lanczos, subpixel, transposed")
         }
         guard ["drop", "degrade", "block"].contains(self.overload) else {
@@ -206,7 +197,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         guard MediaLibrary.hasEncoder(self.codec) else { throw fail("codec", "no encoder named '\(self.codec)' in this FFmpeg") }
         if self.crf != nil && self.bitrate != nil { throw fail("crf", "give crf or bitrate, not both") }
         if let crf = self.crf, !(crf >= 0 && crf <= 63) { throw fail("crf", "must be between 0 and 63") }
-        if let b = self.bitrate, StreamDefinition.parseBitRate(b) == nil { throw fail("bitrate", "'\(b)' is not a bit rate like 800k or 2M") }
+        if let b = self.bitrate, EncoderSettings.parseBitRate(b) == nil { throw fail("bitrate", "'\(b)' is not a bit rate like 800k or 2M") }
         if let g = self.gop, !(1...100_000).contains(g) { throw fail("gop", "must be between 1 and 100000") }
         guard (0...256).contains(self.threads) else { throw fail("threads", "must be between 0 and 256") }
         guard self.queue >= 1, self.queue <= 256 else { throw fail("queue", "must be between 1 and 256") }
@@ -230,17 +221,12 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         case .passthrough:
             transform = .passthrough
         case .sender:
-            switch self.downscaler {
-            case "bicubic": transform = .downscale2x(.bicubic)
-            case "lanczos": transform = .downscale2x(.lanczos)
-            case "slice": transform = .learned(self.model ?? "slice2x")
-            default: transform = .downscale2x(.area)
-            }
+            transform = TransformSpec.sender(self.downscaler, model: self.model) ?? .downscale2x(.area)
             tag = StreamTag(downscaler: self.downscaler == "slice" ? (self.model ?? "slice2x") : self.downscaler, upsampler: "sr2x")
         case .receiver:
-            transform = StreamDefinition.receiverTransform(self.upsampler, model: self.model)
+            transform = TransformSpec.receiver(self.upsampler, model: self.model) ?? .automaticUpsampler(fallback: .lanczos)
         }
-        var encoder = EncoderSettings(codec: self.codec, crf: self.crf, bitRate: self.bitrate.flatMap(StreamDefinition.parseBitRate),
+        var encoder = EncoderSettings(codec: self.codec, crf: self.crf, bitRate: self.bitrate.flatMap(EncoderSettings.parseBitRate),
                                       preset: self.preset, gop: self.gop, threads: self.threads)
         var outputFormat = self.outputFormat
         if outputFormat == nil && self.output.lowercased().hasSuffix(".y4m") { outputFormat = "yuv4mpegpipe" }
@@ -260,16 +246,5 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         default: config.overload = .drop
         }
         return config
-    }
-
-    /// The transform for a receiver's `upsampler` setting.
-    static func receiverTransform(_ upsampler: String, model: String?) -> TransformSpec {
-        switch upsampler {
-        case "bicubic": return .upscale2x(.bicubic)
-        case "lanczos": return .upscale2x(.lanczos)
-        case "subpixel": return .learned(model ?? "sr2x")
-        case "transposed": return .learned(model ?? "sr2x-tconv")
-        default: return .automaticUpsampler(fallback: .lanczos)
-        }
     }
 }

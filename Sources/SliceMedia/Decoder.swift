@@ -78,6 +78,20 @@ public final class Decoder {
         try check(avcodec_open2(ctx, codec, nil), .codecOpen, "avcodec_open2", context: codecName)
     }
 
+    /// The first picture of a file's video stream (an image, or a clip's first frame).
+    public static func firstFrame(of url: String) throws -> Frame {
+        let demuxer = try Demuxer(url: url)
+        let index = try demuxer.requireVideoStream()
+        let decoder = try Decoder(demuxer: demuxer, stream: index, threads: 1)
+        var first: Frame? = nil
+        while first == nil, let packet = try demuxer.read() {
+            if packet.streamIndex == index { try decoder.decode(packet) { if first == nil { first = $0 } } }
+        }
+        if first == nil { try decoder.decode(nil) { if first == nil { first = $0 } } }
+        guard let frame = first else { throw MediaError(.decode, call: "avcodec_receive_frame", message: "no picture decoded", context: url) }
+        return frame
+    }
+
     deinit {
         var ctx: UnsafeMutablePointer<AVCodecContext>? = self.context
         avcodec_free_context(&ctx)

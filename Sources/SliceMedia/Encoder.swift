@@ -1,4 +1,5 @@
 import CFFmpeg
+import Foundation
 
 /// What to encode video with. Options a codec does not know are reported, not silently dropped.
 public struct EncoderSettings: Sendable, Equatable {
@@ -27,6 +28,16 @@ public struct EncoderSettings: Sendable, Equatable {
         self.gop = gop
         self.threads = threads
         self.options = options
+    }
+
+    /// Parses `800k`, `2M`, `1.5M`, `1500000` into bit/s (nil for anything else).
+    public static func parseBitRate(_ text: String) -> Int64? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        var multiplier = 1.0
+        var number = Substring(t)
+        if t.hasSuffix("k") { multiplier = 1e3; number = number.dropLast() } else if t.hasSuffix("m") { multiplier = 1e6; number = number.dropLast() }
+        guard let value = Double(number), value > 0, value * multiplier < 1e11 else { return nil }
+        return Int64(value * multiplier)
     }
 
     /// Whether the codec is a lossless/raw one that takes no rate control.

@@ -72,6 +72,37 @@ public enum TransformSpec: Sendable, Equatable {
     }
 }
 
+extension TransformSpec {
+    /// Sender downscaler names accepted by the CLI, configs and test vectors.
+    public static let senderNames = ["area", "bicubic", "lanczos", "slice"]
+    /// Receiver upsampler names accepted by the CLI, configs and test vectors.
+    public static let receiverNames = ["auto", "bicubic", "lanczos", "subpixel", "transposed"]
+
+    /// The sender transform for a downscaler name (`slice` uses `model`, default `slice2x`); nil if unknown.
+    public static func sender(_ name: String, model: String? = nil) -> TransformSpec? {
+        switch name {
+        case "area": return .downscale2x(.area)
+        case "bicubic": return .downscale2x(.bicubic)
+        case "lanczos": return .downscale2x(.lanczos)
+        case "slice": return .learned(model ?? "slice2x")
+        default: return nil
+        }
+    }
+
+    /// The receiver transform for an upsampler name (learned ones use `model`, default `sr2x` or
+    /// `sr2x-tconv`; `auto` follows the stream's tag, falling back to lanczos); nil if unknown.
+    public static func receiver(_ name: String, model: String? = nil) -> TransformSpec? {
+        switch name {
+        case "auto": return .automaticUpsampler(fallback: .lanczos)
+        case "bicubic": return .upscale2x(.bicubic)
+        case "lanczos": return .upscale2x(.lanczos)
+        case "subpixel": return .learned(model ?? "sr2x")
+        case "transposed": return .learned(model ?? "sr2x-tconv")
+        default: return nil
+        }
+    }
+}
+
 /// Passes frames through unchanged.
 public final class IdentityTransform: FrameTransform {
     public let name = "identity"

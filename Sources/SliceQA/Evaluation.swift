@@ -62,22 +62,9 @@ public struct Evaluation: Sendable {
         self.preset = preset
     }
 
-    private func transform(down: String) -> TransformSpec {
-        switch down {
-        case "area": return .downscale2x(.area)
-        case "bicubic": return .downscale2x(.bicubic)
-        case "lanczos": return .downscale2x(.lanczos)
-        default: return .learned(down)
-        }
-    }
-
-    private func transform(up: String) -> TransformSpec {
-        switch up {
-        case "lanczos": return .upscale2x(.lanczos)
-        case "bicubic": return .upscale2x(.bicubic)
-        default: return .learned(up)
-        }
-    }
+    /// A kernel name, or else a model name (`area`, `slice2x`, `lanczos`, `sr2x-hq`, ...).
+    private func transform(down: String) -> TransformSpec { TransformSpec.sender(down) ?? .learned(down) }
+    private func transform(up: String) -> TransformSpec { TransformSpec.receiver(up) ?? .learned(up) }
 
     private func run(_ input: String, _ output: String, _ transform: TransformSpec, _ encoder: EncoderSettings, size: Size? = nil) throws -> PipelineReport {
         var config = PipelineConfiguration(input: input, output: output, encoder: encoder, transform: transform, copyOtherStreams: false)

@@ -44,22 +44,15 @@ public struct TestVector: Codable, Sendable, Equatable {
         let transform: TransformSpec
         switch self.operation {
         case "encode":
-            switch self.downscaler ?? "area" {
-            case "area": transform = .downscale2x(.area)
-            case "bicubic": transform = .downscale2x(.bicubic)
-            case "lanczos": transform = .downscale2x(.lanczos)
-            case "slice": transform = .learned(model ?? "slice2x")
-            case let other: throw QAError("\(self.name): unknown downscaler '\(other)'")
+            guard let t = TransformSpec.sender(self.downscaler ?? "area", model: model) else {
+                throw QAError("\(self.name): unknown downscaler '\(self.downscaler ?? "")'")
             }
+            transform = t
         case "decode":
-            switch self.upsampler ?? "lanczos" {
-            case "auto": transform = .automaticUpsampler(fallback: .lanczos)
-            case "bicubic": transform = .upscale2x(.bicubic)
-            case "lanczos": transform = .upscale2x(.lanczos)
-            case "subpixel": transform = .learned(model ?? "sr2x")
-            case "transposed": transform = .learned(model ?? "sr2x-tconv")
-            case let other: throw QAError("\(self.name): unknown upsampler '\(other)'")
+            guard let t = TransformSpec.receiver(self.upsampler ?? "lanczos", model: model) else {
+                throw QAError("\(self.name): unknown upsampler '\(self.upsampler ?? "")'")
             }
+            transform = t
         case "transcode":
             transform = .passthrough
         default:

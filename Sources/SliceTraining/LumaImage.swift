@@ -21,15 +21,7 @@ public struct LumaImage: Sendable {
 
     /// Decodes the first picture of an image or video file through the media layer, as luma.
     public static func load(_ path: String) throws -> LumaImage {
-        let demuxer = try Demuxer(url: path)
-        let index = try demuxer.requireVideoStream()
-        let decoder = try Decoder(demuxer: demuxer, stream: index, threads: 1)
-        var first: Frame? = nil
-        while first == nil, let p = try demuxer.read() {
-            if p.streamIndex == index { try decoder.decode(p) { if first == nil { first = $0 } } }
-        }
-        if first == nil { try decoder.decode(nil) { if first == nil { first = $0 } } }
-        guard let frame = first else { throw MediaError(.decode, call: "", message: "no picture", context: path) }
+        let frame = try Decoder.firstFrame(of: path)
         let gray = try Scaler(outputSize: frame.size, outputFormat: AV_PIX_FMT_GRAY8, algorithm: .point).scale(frame)
         return LumaImage(frame: gray, plane: 0)
     }

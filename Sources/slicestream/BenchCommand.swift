@@ -68,7 +68,7 @@ struct BenchCommand: ParsableCommand {
     private func runBench() throws {
         let low = Size(width: 960, height: 540)
         let high = Size(width: 1920, height: 1080)
-        let source = try BenchCommand.firstFrame(of: self.clip)
+        let source = try Decoder.firstFrame(of: self.clip)
         let lowFrame = try Scaler(outputSize: low, outputFormat: AV_PIX_FMT_YUV420P, algorithm: .lanczos).scale(source)
         let highFrame = try Scaler(outputSize: high, outputFormat: AV_PIX_FMT_YUV420P, algorithm: .lanczos).scale(source)
 
@@ -145,19 +145,5 @@ struct BenchCommand: ParsableCommand {
         }
         print(String(format: "pointwise 16->16 kernel: %.1f GFLOP/s on one core = %.0f%% of the measured FMA peak (%.1f GFLOP/s)",
                      pwGflops, report.pointwisePercentOfPeak, peak))
-    }
-
-    /// Decodes the first video frame of a file.
-    static func firstFrame(of path: String) throws -> Frame {
-        let demuxer = try Demuxer(url: path)
-        let index = try demuxer.requireVideoStream()
-        let decoder = try Decoder(demuxer: demuxer, stream: index, threads: 1)
-        var first: Frame? = nil
-        while first == nil, let packet = try demuxer.read() {
-            if packet.streamIndex == index { try decoder.decode(packet) { if first == nil { first = $0 } } }
-        }
-        if first == nil { try decoder.decode(nil) { if first == nil { first = $0 } } }
-        guard let frame = first else { throw MediaError(.decode, call: "", message: "no frame decoded", context: path) }
-        return frame
     }
 }

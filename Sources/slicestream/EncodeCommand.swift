@@ -33,13 +33,7 @@ struct EncodeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let transform: TransformSpec
-        switch self.downscaler {
-        case .area: transform = .downscale2x(.area)
-        case .bicubic: transform = .downscale2x(.bicubic)
-        case .lanczos: transform = .downscale2x(.lanczos)
-        case .slice: transform = .learned(self.model ?? "slice2x")
-        }
+        let transform = TransformSpec.sender(self.downscaler.rawValue, model: self.model)!
         var tag: StreamTag? = nil
         if !self.noTag {
             var upsampler = self.receiverModel
@@ -82,15 +76,9 @@ struct DecodeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let transform: TransformSpec
-        switch self.upsampler {
-        case nil:
-            transform = .automaticUpsampler(fallback: .lanczos)
-        case .bicubic, .lanczos:
-            let algorithm: ScaleAlgorithm = self.upsampler == .bicubic ? .bicubic : .lanczos
-            transform = self.size.flatMap(Size.init(parsing:)).map { .scale(algorithm, $0) } ?? .upscale2x(algorithm)
-        case .subpixel: transform = .learned(self.model ?? "sr2x")
-        case .transposed: transform = .learned(self.model ?? "sr2x-tconv")
+        var transform = TransformSpec.receiver(self.upsampler?.rawValue ?? "auto", model: self.model)!
+        if let size = self.size.flatMap(Size.init(parsing:)), let upsampler = self.upsampler {
+            transform = .scale(upsampler == .bicubic ? .bicubic : .lanczos, size)  // validate() allows --size with classical kernels only
         }
         try self.options.run(transform: transform, tags: ["slicestream_role": "receiver"])
     }

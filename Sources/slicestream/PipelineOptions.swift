@@ -24,14 +24,14 @@ struct PipelineOptions: ParsableArguments {
 
     func validate() throws {
         if self.crf != nil && self.bitrate != nil { throw ValidationError("give --crf or --bitrate, not both") }
-        if let b = self.bitrate, parseBitRate(b) == nil { throw ValidationError("bad bit rate '\(b)' (use e.g. 800k, 2M, 1500000)") }
+        if let b = self.bitrate, EncoderSettings.parseBitRate(b) == nil { throw ValidationError("bad bit rate '\(b)' (use e.g. 800k, 2M, 1500000)") }
         if let f = self.frames, f <= 0 { throw ValidationError("--frames must be positive") }
     }
 
     func configuration(transform: TransformSpec, tags: [String: String], streamTag: StreamTag? = nil) -> PipelineConfiguration {
         var outputFormat = self.format
         if outputFormat == nil && self.output.lowercased().hasSuffix(".y4m") { outputFormat = "yuv4mpegpipe" }
-        var encoder = EncoderSettings(codec: self.codec, crf: self.crf, bitRate: self.bitrate.flatMap(parseBitRate),
+        var encoder = EncoderSettings(codec: self.codec, crf: self.crf, bitRate: self.bitrate.flatMap(EncoderSettings.parseBitRate),
                                       preset: self.preset, gop: self.gop, threads: self.threads)
         if outputFormat == "yuv4mpegpipe" { encoder = EncoderSettings(codec: "wrapped_avframe") }  // what y4m takes in FFmpeg 5.1
         var config = PipelineConfiguration(
@@ -67,16 +67,6 @@ struct PipelineOptions: ParsableArguments {
     }
 }
 
-/// Parses `800k`, `2M`, `1.5M`, `1500000` into bit/s.
-func parseBitRate(_ text: String) -> Int64? {
-    let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-    var multiplier = 1.0
-    var number = Substring(t)
-    if t.hasSuffix("k") { multiplier = 1e3; number = number.dropLast() }
-    else if t.hasSuffix("m") { multiplier = 1e6; number = number.dropLast() }
-    guard let value = Double(number), value > 0 else { return nil }
-    return Int64(value * multiplier)
-}
 
 /// The human summary after a run.
 func printSummary(_ r: PipelineReport) {

@@ -159,21 +159,6 @@ func waitUntil(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bo
     return try condition()
 }
 
-/// The built executables (`slicestream`, `slicestreamd`) next to the test bundle.
-enum Binaries {
-    static var directory: URL {
-        final class Anchor {}
-        var dir = Bundle(for: Anchor.self).bundleURL
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("slicestreamd").path), dir.path != "/" {
-            dir.deleteLastPathComponent()
-        }
-        return dir
-    }
-
-    static var daemon: URL { self.directory.appendingPathComponent("slicestreamd") }
-    static var cli: URL { self.directory.appendingPathComponent("slicestream") }
-}
-
 /// How a child process ended.
 struct ChildResult {
     var status: Int32

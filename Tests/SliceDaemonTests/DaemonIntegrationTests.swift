@@ -7,11 +7,7 @@ import XCTest
 /// The real `slicestreamd` on a temporary socket and config, driven through its control protocol and
 /// the `slicestream` CLI, streaming sender → loopback UDP → receiver.
 final class DaemonIntegrationTests: XCTestCase {
-    private var binaries: URL {
-        var dir = Bundle(for: DaemonIntegrationTests.self).bundleURL
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("slicestreamd").path), dir.path != "/" { dir.deleteLastPathComponent() }
-        return dir
-    }
+    private var binaries: URL { Binaries.directory }
 
     private func config(_ media: TestMedia, port: Int, socket: String, extra: String = "") -> String {
         """

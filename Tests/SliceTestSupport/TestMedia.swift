@@ -81,3 +81,23 @@ public final class TestMedia {
         self.repositoryRoot.appendingPathComponent("testvectors").appendingPathComponent(name).path
     }
 }
+
+/// The built executables (`slicestream`, `slicestreamd`), found next to the test bundle in the build
+/// products folder.
+public enum Binaries {
+    private final class Anchor {}
+
+    /// The build products folder.
+    public static var directory: URL {
+        var dir = Bundle(for: Anchor.self).bundleURL
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("slicestreamd").path), dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir
+    }
+
+    /// `slicestreamd`.
+    public static var daemon: URL { self.directory.appendingPathComponent("slicestreamd") }
+    /// `slicestream`.
+    public static var cli: URL { self.directory.appendingPathComponent("slicestream") }
+}

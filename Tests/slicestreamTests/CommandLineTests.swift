@@ -7,14 +7,7 @@ import XCTest
 
 /// Runs the built `slicestream` executable as an operator would.
 final class CommandLineTests: XCTestCase {
-    private var binary: URL {
-        // The test bundle sits in the build products folder next to the executables.
-        var dir = Bundle(for: CommandLineTests.self).bundleURL
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("slicestream").path), dir.path != "/" {
-            dir.deleteLastPathComponent()
-        }
-        return dir.appendingPathComponent("slicestream")
-    }
+    private var binary: URL { Binaries.cli }
 
     private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
@@ -91,10 +84,8 @@ final class CommandLineTests: XCTestCase {
 /// The learned paths through the real executable: every SIMD level must give the same bytes.
 final class LearnedCommandLineTests: XCTestCase {
     private func slicestream(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
-        var dir = Bundle(for: LearnedCommandLineTests.self).bundleURL
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("slicestream").path), dir.path != "/" { dir.deleteLastPathComponent() }
         let process = Process()
-        process.executableURL = dir.appendingPathComponent("slicestream")
+        process.executableURL = Binaries.cli
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let err = Pipe()

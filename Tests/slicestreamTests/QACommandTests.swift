@@ -6,10 +6,8 @@ import XCTest
 /// both must match the same framemd5 references, which proves the SIMD kernels exact end to end.
 final class QACommandTests: XCTestCase {
     private func qa(_ arguments: [String], cpu: String) throws -> (Int32, String) {
-        var dir = Bundle(for: QACommandTests.self).bundleURL
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("slicestream").path), dir.path != "/" { dir.deleteLastPathComponent() }
         let p = Process()
-        p.executableURL = dir.appendingPathComponent("slicestream")
+        p.executableURL = Binaries.cli
         p.arguments = ["qa", TestMedia.repositoryRoot.appendingPathComponent("testvectors").path] + arguments
         p.environment = ProcessInfo.processInfo.environment.merging(["SLICESTREAM_CPU": cpu]) { _, n in n }
         let out = Pipe()
@@ -42,9 +40,7 @@ final class QACommandTests: XCTestCase {
         lines[target] = String(lines[target].dropLast(32)) + String(repeating: "0", count: 32)
         try lines.joined(separator: "\n").write(to: ref, atomically: true, encoding: .utf8)
         let p = Process()
-        var dir = Bundle(for: QACommandTests.self).bundleURL
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("slicestream").path), dir.path != "/" { dir.deleteLastPathComponent() }
-        p.executableURL = dir.appendingPathComponent("slicestream")
+        p.executableURL = Binaries.cli
         p.arguments = ["qa", copy.path, "--vector", "bikes-receiver-bicubic"]
         let out = Pipe()
         p.standardOutput = out
