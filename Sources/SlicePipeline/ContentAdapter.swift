@@ -1,9 +1,25 @@
+import Dispatch
 import Foundation
+import Logging
 import SliceEngine
 import SliceMedia
 import SliceModels
 import SliceTraining
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the sender's adaptation rounds run.
+public enum AdaptationMode: String, Sendable, Equatable, CaseIterable, Codable {
+    /// In line on the encode stage: a round holds the stage while it trains, and the stream (with the
+    /// frame each update lands on) is the same on every run. For offline `encode --adapt` and QA.
+    case synchronous
+    /// On a dedicated low-priority thread under a CPU budget: the encode stage only hands over frame pairs
+    /// and picks up finished updates, never waiting for training. For the daemon; which frame an update
+    /// lands on then depends on timing.
+    case background
+}
 
 /// How a sender adapts the receiver's upsampler to its content.
 public struct AdaptationSettings: Sendable, Equatable {
@@ -28,40 +44,266 @@ public struct AdaptationSettings: Sendable, Equatable {
     public var batch = 8
     /// Patch side.
     public var patch = 32
+    /// Where rounds run (synchronous for offline runs; the daemon defaults to background).
+    public var mode: AdaptationMode = .synchronous
+    /// Background mode: most of one core the adapter thread may use, averaged over each training step
+    /// (it sleeps between steps to stay under it).
+    public var cpuShare: Double = 0.5
+    /// Mean absolute difference (8-bit luma levels) between consecutive decoded low-resolution frames above
+    /// which a scene cut is assumed and the window is emptied. Ordinary motion stays well below 25; a hard
+    /// cut in natural video is typically 60 or more.
+    public var sceneCutThreshold: Double = 40
+    /// Training threads in synchronous mode (0: one per core). Background mode always trains on one.
+    /// Training results depend on the thread count (gradient sums are added per worker), so a fixed count
+    /// makes synchronous output the same on machines with different core counts.
+    public var threads: Int = 0
 
     /// Default settings.
     public init() {}
 }
 
+/// Counters of the sender's content adaptation, for the pipeline report.
+public struct AdaptationSnapshot: Sendable, Equatable {
+    /// Where rounds run.
+    public var mode: AdaptationMode
+    /// Updates whose last chunk went out (repeats not counted).
+    public var updatesSent = 0
+    /// Bytes of update SEI payloads attached to frames (repeats included).
+    public var updateBytes = 0
+    /// Training rounds completed.
+    public var rounds = 0
+    /// Rounds abandoned (a scene cut made them stale, or the stream stopped).
+    public var roundsAborted = 0
+    /// Rounds whose update helped but waited for bit-rate budget.
+    public var deferred = 0
+    /// PSNR-Y gain of the last candidate over the receiver's weights on held-out patches.
+    public var lastGain: Double? = nil
+    /// CPU seconds spent adapting (the adapter thread's own clock in background mode; the process's CPU
+    /// time during rounds in synchronous mode).
+    public var cpuSeconds = 0.0
+    /// Wall seconds spent in rounds.
+    public var wallSeconds = 0.0
+    /// Scene cuts that emptied the window.
+    public var sceneResets = 0
+    /// Nice value of the adapter thread (background mode), as the kernel reports it.
+    public var threadNice: Int? = nil
+    /// Media time (seconds) of the frame the last update landed on.
+    public var lastUpdateSeconds: Double? = nil
+    /// Why adaptation stopped, if it failed (background mode stops adapting; the stream goes on).
+    public var error: String? = nil
+}
+
 /// The sender's side of content adaptation: it pairs what the receiver will decode (the encoder's own
 /// packets, decoded) with the original frames, fine-tunes a copy of the receiver's upsampler on a window
 /// of recent pairs, and emits an in-band update when the new weights beat the receiver's current ones on
-/// held-out patches. Runs on the encode stage, synchronously, so the stream (and the frame each update
-/// lands on) is reproducible.
+/// held-out patches.
+///
+/// Owned by the encode stage. In synchronous mode a round runs right there; in background mode the stage
+/// only hands a snapshot of the window to ``AdapterThread`` and collects finished updates, so training can
+/// never hold up the real-time path. Either way an update applies on receivers from the frame that carries
+/// its last chunk.
 final class ContentAdapter {
     let settings: AdaptationSettings
-    private let base: Model
-    private let trainer: SuperResolutionTrainer
-    private var receiverWeights: ParameterStore
-    private var pairs: [TrainingPair] = []
-    private var lastRound: Double? = nil
-    private var lastSent: Double? = nil
-    private var sequence: UInt32 = 0
-    private var latest: ModelUpdate? = nil
-    /// SEI payloads waiting to go out, one per frame.
-    private(set) var pending: [[UInt8]] = []
-    /// Counters for the report.
-    private(set) var updatesSent = 0
-    private(set) var updateBytes = 0
-    private(set) var rounds = 0
-    private(set) var seconds = 0.0
-    private(set) var lastGain: Double? = nil
-    /// Updates that helped but waited for bit-rate budget.
-    private(set) var deferred = 0
-    /// Video bytes written so far (the budget grows with the stream).
-    var videoBytes = 0
+    /// Name and short hash of the base model (what the stream tag names).
+    let baseName: String
+    let baseHash: String
     /// Originals by input pts, written by the transform stage.
     let originals = OriginalStore()
+
+    private let shared: AdapterShared
+    /// Synchronous mode: the rounds run here. Background mode: handed to the thread when it starts.
+    private var rounds: AdaptationRounds?
+    private var threadStarted = false
+    private var threadJoined = false
+    private var window: [TrainingPair] = []
+    private var previousLow: LumaImage? = nil
+    private var lastRound: Double? = nil
+    private var lastSent: Double? = nil
+    /// SEI payloads waiting to go out, one per frame, and whether they are a new update (not a repeat).
+    private var pending: [[UInt8]] = []
+    private var pendingIsNew = false
+    private var latest: [[UInt8]]? = nil
+    private var updatesSent = 0
+    private var updateBytes = 0
+    private var sceneResets = 0
+    private var lastUpdateSeconds: Double? = nil
+    private let logger = Logger(label: "slicestream.adapter")
+
+    init(settings: AdaptationSettings) throws {
+        self.settings = settings
+        self.shared = AdapterShared(maximumShare: settings.maximumShare)
+        let rounds = try AdaptationRounds(settings: settings)
+        self.baseName = rounds.base.name
+        self.baseHash = rounds.base.shortHash
+        self.rounds = rounds
+    }
+
+    deinit {
+        // A pipeline that failed or was cancelled before the encode stage finished must not leave the
+        // thread training for nobody.
+        self.finish(drain: false, abortIf: { false })
+    }
+
+    /// Adds what the receiver will decode for the frame whose original had `originalPTS`.
+    func addDecoded(_ frame: Frame, originalPTS: Int64) {
+        let low = LumaImage(frame: frame, plane: 0)
+        if let previous = self.previousLow, previous.width == low.width, previous.height == low.height,
+           Self.meanAbsoluteDifference(previous, low) > self.settings.sceneCutThreshold {
+            // A new scene: weights tuned on the old one would be judged on the wrong content, so the next
+            // round trains on the new scene only, as soon as it has enough frames.
+            self.window.removeAll()
+            self.sceneResets += 1
+            self.lastRound = nil
+            self.shared.state.withLock { $0.scene += 1 }
+            self.shared.wake.signal()  // a round in flight is stale: wake it from its pause to give up
+        }
+        self.previousLow = low
+        guard let high = self.originals.take(originalPTS) else { return }
+        guard high.width >= 2 * low.width, high.height >= 2 * low.height else { return }
+        let truth = high.width == 2 * low.width && high.height == 2 * low.height ? high : high.cropped(x: 0, y: 0, width: 2 * low.width, height: 2 * low.height)
+        self.window.append(TrainingPair(low: low, high: truth, degradation: "own stream"))
+        if self.window.count > self.settings.window { self.window.removeFirst(self.window.count - self.settings.window) }
+    }
+
+    /// Counts video bytes written (the update budget grows with the stream).
+    func addVideoBytes(_ bytes: Int) {
+        self.shared.state.withLock { $0.videoBytes += bytes }
+    }
+
+    /// Runs (synchronous) or hands over (background) a round when one is due at `mediaTime`; queues a
+    /// finished update, and repeats the current one when the repeat interval passed.
+    func step(mediaTime: Double) throws {
+        if self.settings.mode == .background, let ready = self.shared.state.withLock({ s -> [[UInt8]]? in defer { s.ready = nil }; return s.ready }) {
+            self.queueNew(ready, at: mediaTime)
+        }
+        if let latest = self.latest, let sent = self.lastSent, mediaTime - sent >= self.settings.repeatInterval, self.pending.isEmpty,
+           self.shared.reserve(latest.reduce(0) { $0 + $1.count }) {
+            self.pending = latest
+            self.pendingIsNew = false
+            self.lastSent = mediaTime
+        }
+        guard self.window.count >= 4, mediaTime - (self.lastRound ?? -Double.infinity) >= self.settings.interval else { return }
+        switch self.settings.mode {
+        case .synchronous:
+            guard let rounds = self.rounds else { return }
+            self.lastRound = mediaTime
+            let cpu = CPUClock.process(), wall = CPUClock.wall()
+            defer {
+                let usedCPU = CPUClock.process() - cpu, usedWall = CPUClock.wall() - wall
+                self.shared.state.withLock { s in
+                    s.counters.cpuSeconds += usedCPU
+                    s.counters.wallSeconds += usedWall
+                }
+            }
+            let shared = self.shared
+            let outcome = try rounds.run(pairs: self.window, afterStep: { true }, commit: { shared.reserve($0.reduce(0) { $0 + $1.count }) })
+            shared.record(outcome)
+            if case .accepted(let payloads, _) = outcome { self.queueNew(payloads, at: mediaTime) }
+        case .background:
+            let job = AdapterShared.Job(pairs: self.window, scene: self.shared.state.withLock { $0.scene })
+            guard self.shared.submit(job) else { return }  // still training: try again on a later frame
+            self.lastRound = mediaTime
+            self.startThread()
+        }
+    }
+
+    private func queueNew(_ payloads: [[UInt8]], at mediaTime: Double) {
+        self.pending = payloads
+        self.pendingIsNew = true
+        self.latest = payloads
+        self.lastSent = mediaTime
+    }
+
+    /// The next SEI payload to attach to the outgoing frame at `mediaTime`, if any.
+    func nextPayload(mediaTime: Double) -> [UInt8]? {
+        guard !self.pending.isEmpty else { return nil }
+        let payload = self.pending.removeFirst()
+        self.updateBytes += payload.count
+        if self.pending.isEmpty && self.pendingIsNew {
+            self.updatesSent += 1
+            self.lastUpdateSeconds = mediaTime
+            self.pendingIsNew = false
+            self.logger.info("model update \(self.updatesSent) (\(self.baseName)) lands on the frame at \(String(format: "%.3f", mediaTime)) s")
+        }
+        return payload
+    }
+
+    /// The counters as they are now.
+    func snapshot() -> AdaptationSnapshot {
+        var s = self.shared.state.withLock { $0.counters }
+        s.mode = self.settings.mode
+        s.updatesSent = self.updatesSent
+        s.updateBytes = self.updateBytes
+        s.sceneResets = self.sceneResets
+        s.lastUpdateSeconds = self.lastUpdateSeconds
+        return s
+    }
+
+    /// Ends adaptation. With `drain` (the input ended by itself) a round in flight finishes at full speed,
+    /// as nothing real-time is left to protect, so its result is counted; otherwise it is abandoned at the
+    /// next training step. Waits for the thread; `abortIf` turns a drain into an abort (a stop request
+    /// arriving meanwhile).
+    func finish(drain: Bool, abortIf: () -> Bool) {
+        self.shared.end(drain ? .drain : .abort)
+        guard self.threadStarted, !self.threadJoined else { return }
+        while self.shared.exited.wait(timeout: .now() + 0.05) == .timedOut {
+            if abortIf() { self.shared.end(.abort) }
+        }
+        self.threadJoined = true
+    }
+
+    private func startThread() {
+        guard !self.threadStarted, let rounds = self.rounds else { return }
+        self.threadStarted = true
+        self.rounds = nil  // the thread owns it from now on
+        let handoff = Handoff(value: rounds)
+        let shared = self.shared
+        let share = self.settings.cpuShare
+        let thread = Thread { AdapterThread.run(rounds: handoff, shared: shared, cpuShare: share) }
+        thread.name = "slicestream.adapter"
+        thread.start()
+    }
+
+    /// Mean absolute difference of two same-size images on every other row and column: cheap enough for
+    /// every frame, and a hard cut stands far above motion either way.
+    static func meanAbsoluteDifference(_ a: LumaImage, _ b: LumaImage) -> Double {
+        var total = 0
+        var count = 0
+        a.pixels.withUnsafeBufferPointer { pa in
+            b.pixels.withUnsafeBufferPointer { pb in
+                for y in stride(from: 0, to: a.height, by: 2) {
+                    let row = y * a.width
+                    for x in stride(from: 0, to: a.width, by: 2) {
+                        total += abs(Int(pa[row + x]) - Int(pb[row + x]))
+                        count += 1
+                    }
+                }
+            }
+        }
+        return count > 0 ? Double(total) / Double(count) : 0
+    }
+}
+
+/// The training side of adaptation: the trainer, the weights receivers hold now, and the update
+/// sequence. Used by one thread at a time: the encode stage (synchronous) or the adapter thread.
+final class AdaptationRounds {
+    /// What a round came to.
+    enum Outcome {
+        /// Abandoned part-way (scene cut or stop).
+        case aborted
+        /// The candidate did not beat the receiver's weights by the threshold.
+        case rejected(gain: Double)
+        /// It did, but the bit-rate budget had no room.
+        case deferred(gain: Double)
+        /// Accepted: the payloads carrying it.
+        case accepted([[UInt8]], gain: Double)
+    }
+
+    let settings: AdaptationSettings
+    let base: Model
+    private let trainer: SuperResolutionTrainer
+    private var receiverWeights: ParameterStore
+    private var sequence: UInt32 = 0
 
     init(settings: AdaptationSettings) throws {
         self.settings = settings
@@ -74,7 +316,8 @@ final class ContentAdapter {
         config.patch = settings.patch
         config.learningRate = settings.learningRate
         config.constantLearningRate = true
-        config.threads = ProcessInfo.processInfo.activeProcessorCount
+        // One thread in the background: the budget and the lowered priority then cover all of the work.
+        config.threads = settings.mode == .background ? 1 : (settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount)
         // The trainer needs data to exist; the first round replaces this placeholder.
         let placeholder = LumaImage(width: settings.patch + 8, height: settings.patch + 8, pixels: [UInt8](repeating: 128, count: (settings.patch + 8) * (settings.patch + 8)))
         let big = LumaImage(width: 2 * (settings.patch + 8), height: 2 * (settings.patch + 8), pixels: [UInt8](repeating: 128, count: 4 * (settings.patch + 8) * (settings.patch + 8)))
@@ -82,65 +325,127 @@ final class ContentAdapter {
                                                   validation: [], initial: base.parameters.allValues)
     }
 
-    /// Adds what the receiver will decode for the frame whose original had `originalPTS`.
-    func addDecoded(_ frame: Frame, originalPTS: Int64) {
-        guard let high = self.originals.take(originalPTS) else { return }
-        let low = LumaImage(frame: frame, plane: 0)
-        guard high.width >= 2 * low.width, high.height >= 2 * low.height else { return }
-        let truth = high.width == 2 * low.width && high.height == 2 * low.height ? high : high.cropped(x: 0, y: 0, width: 2 * low.width, height: 2 * low.height)
-        self.pairs.append(TrainingPair(low: low, high: truth, degradation: "own stream"))
-        if self.pairs.count > self.settings.window { self.pairs.removeFirst(self.pairs.count - self.settings.window) }
-    }
-
-    /// Runs a round when one is due at `mediaTime`; queues an update when it helps, and repeats the
-    /// current one when the repeat interval passed.
-    func step(mediaTime: Double) throws {
-        if let latest, let sent = self.lastSent, mediaTime - sent >= self.settings.repeatInterval, self.pending.isEmpty,
-           self.fitsBudget(latest.seiPayloads().reduce(0) { $0 + $1.count }) {
-            self.queue(latest, at: mediaTime, repeat: true)
-        }
-        guard self.pairs.count >= 4, mediaTime - (self.lastRound ?? -Double.infinity) >= self.settings.interval else { return }
-        self.lastRound = mediaTime
-        let started = Date()
-        defer { self.seconds += Date().timeIntervalSince(started) }
-        // Every 4th frame of the window is held out to judge the new weights.
-        let held = self.pairs.enumerated().filter { $0.offset % 4 == 3 }.map(\.element)
-        let train = self.pairs.enumerated().filter { $0.offset % 4 != 3 }.map(\.element)
+    /// Trains on `pairs` (every 4th held out to judge the result), calling `afterStep` after every step and
+    /// after validation (false abandons the round), and offers an accepted candidate's payloads to
+    /// `commit`, which says whether the budget took them; only then do receivers count as having them.
+    func run(pairs: [TrainingPair], afterStep: () -> Bool, commit: ([[UInt8]]) -> Bool) throws -> Outcome {
+        let held = pairs.enumerated().filter { $0.offset % 4 == 3 }.map(\.element)
+        let train = pairs.enumerated().filter { $0.offset % 4 != 3 }.map(\.element)
         self.trainer.setData(train: train, validation: held)
-        for _ in 0..<self.settings.steps { try self.trainer.trainStep() }
-        self.rounds += 1
+        for _ in 0..<self.settings.steps {
+            try self.trainer.trainStep()
+            if !afterStep() { return .aborted }
+        }
         let candidate = ModelUpdate(sequence: self.sequence + 1, base: self.base, weights: ModelUpdate.flatten(try self.trainer.currentParameters()))
         let candidateStore = try candidate.parameters(base: self.base.parameters, network: self.base.network)
         let gain = try self.trainer.validationPSNR(weights: candidateStore) - self.trainer.validationPSNR(weights: self.receiverWeights)
-        self.lastGain = gain
-        guard gain >= self.settings.threshold else { return }
-        guard self.fitsBudget(candidate.seiPayloads().reduce(0) { $0 + $1.count }) else {
-            self.deferred += 1
-            return
-        }
+        if !afterStep() { return .aborted }
+        guard gain >= self.settings.threshold else { return .rejected(gain: gain) }
+        let payloads = candidate.seiPayloads()
+        guard commit(payloads) else { return .deferred(gain: gain) }
         self.sequence += 1
         self.receiverWeights = candidateStore
-        self.latest = candidate
-        self.pending.removeAll()
-        self.queue(candidate, at: mediaTime, repeat: false)
+        return .accepted(payloads, gain: gain)
+    }
+}
+
+/// State shared by the encode stage and the adapter thread. Every access is a short critical section;
+/// nobody holds the lock while training.
+final class AdapterShared: Sendable {
+    /// A round's input: a snapshot of the window (pixel buffers are shared, not copied) and the scene it
+    /// belongs to.
+    struct Job: Sendable {
+        var pairs: [TrainingPair]
+        var scene: Int
     }
 
-    /// Whether `bytes` more of updates keep them within the share of the stream.
-    private func fitsBudget(_ bytes: Int) -> Bool {
-        Double(self.updateBytes + bytes) <= self.settings.maximumShare * Double(self.videoBytes)
+    enum Ending: Sendable {
+        case running, drain, abort
     }
 
-    private func queue(_ update: ModelUpdate, at mediaTime: Double, repeat: Bool) {
-        let payloads = update.seiPayloads()
-        self.pending += payloads
-        self.lastSent = mediaTime
-        if !`repeat` { self.updatesSent += 1 }
-        self.updateBytes += payloads.reduce(0) { $0 + $1.count }
+    struct State: Sendable {
+        /// Submitted and not yet taken (at most one: the window is handed over, never queued).
+        var job: Job? = nil
+        var busy = false
+        var scene = 0
+        var ending = Ending.running
+        /// An accepted update the encode stage has not picked up yet.
+        var ready: [[UInt8]]? = nil
+        var videoBytes = 0
+        /// Update bytes queued or sent, for the budget.
+        var committedBytes = 0
+        /// Most of the video bytes updates may take.
+        var maximumShare: Double
+        var counters = AdaptationSnapshot(mode: .synchronous)
     }
 
-    /// The next SEI payload to attach to an outgoing frame, if any.
-    func nextPayload() -> [UInt8]? {
-        self.pending.isEmpty ? nil : self.pending.removeFirst()
+    let state: Mutex<State>
+    /// Wakes the thread: a job was submitted or adaptation is ending.
+    let wake = DispatchSemaphore(value: 0)
+    /// Signalled once when the thread exits.
+    let exited = DispatchSemaphore(value: 0)
+
+    init(maximumShare: Double) {
+        self.state = Mutex(State(maximumShare: maximumShare))
+    }
+
+    /// Reserves `bytes` of update budget if they keep updates within their share of the stream.
+    func reserve(_ bytes: Int) -> Bool {
+        self.state.withLock { s in
+            guard Double(s.committedBytes + bytes) <= s.maximumShare * Double(s.videoBytes) else { return false }
+            s.committedBytes += bytes
+            return true
+        }
+    }
+
+    /// Background mode: reserves budget for an accepted update and leaves it for the encode stage to
+    /// pick up (replacing one it has not picked up yet: updates carry whole weights, the newest wins).
+    func publish(_ payloads: [[UInt8]]) -> Bool {
+        let bytes = payloads.reduce(0) { $0 + $1.count }
+        return self.state.withLock { s in
+            guard s.ending != .abort, Double(s.committedBytes + bytes) <= s.maximumShare * Double(s.videoBytes) else { return false }
+            s.committedBytes += bytes
+            s.ready = payloads
+            return true
+        }
+    }
+
+    /// Hands a job to the thread unless it is busy, one is waiting, or adaptation is ending.
+    func submit(_ job: Job) -> Bool {
+        let taken = self.state.withLock { s -> Bool in
+            guard !s.busy, s.job == nil, s.ending == .running, s.counters.error == nil else { return false }
+            s.job = job
+            return true
+        }
+        if taken { self.wake.signal() }
+        return taken
+    }
+
+    func end(_ how: Ending) {
+        self.state.withLock { s in
+            if s.ending == .running || how == .abort { s.ending = how }
+        }
+        self.wake.signal()
+    }
+
+    /// Counts a round's outcome.
+    func record(_ outcome: AdaptationRounds.Outcome) {
+        self.state.withLock { s in
+            switch outcome {
+            case .aborted:
+                s.counters.roundsAborted += 1
+            case .rejected(let gain):
+                s.counters.rounds += 1
+                s.counters.lastGain = gain
+            case .deferred(let gain):
+                s.counters.rounds += 1
+                s.counters.deferred += 1
+                s.counters.lastGain = gain
+            case .accepted(_, let gain):
+                s.counters.rounds += 1
+                s.counters.lastGain = gain
+            }
+        }
     }
 }
 

@@ -97,6 +97,11 @@ public struct ModelUpdate: Equatable, Sendable {
         return try ParameterStore(network: network, values: values)
     }
 
+    /// Whether an SEI payload is a chunk of a SliceStream model update (for counting in-band bytes).
+    public static func isUpdatePayload(_ payload: [UInt8]) -> Bool {
+        payload.count > 17 && payload[16] == Self.messageType && Array(payload.prefix(16)) == StreamTag.uuid
+    }
+
     /// Flattens a parameter store in parameter order.
     public static func flatten(_ store: ParameterStore) -> [Float] {
         store.specs.flatMap { store.values($0.name) ?? [] }

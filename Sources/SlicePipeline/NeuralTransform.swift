@@ -6,7 +6,7 @@ import SliceModels
 /// A learned 2x transform in the pipeline's transform slot: luma through a model on all cores (the
 /// slicing encoder on the sender, an upsampler on the receiver), chroma through swscale (area down,
 /// lanczos up). Output bytes are identical on every CPU and SIMD level.
-public final class NeuralTransform: FrameTransform {
+public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     /// The model in use.
     public let model: Model
     public let outputSize: Size
@@ -18,7 +18,7 @@ public final class NeuralTransform: FrameTransform {
 
     private let engine: InferenceEngine
     private var assembler = ModelUpdateAssembler()
-    /// In-band model updates: generation in use (0 = the model as loaded), received and rejected.
+    /// In-band model updates: generation in use (0 = the model as loaded), received, applied and rejected.
     public private(set) var updateCounters = UpdateCounters()
     private let chroma: PlaneScaler
     private let inputSize: Size
@@ -42,16 +42,22 @@ public final class NeuralTransform: FrameTransform {
         for payload in frame.userDataSEI {
             let rejectedBefore = self.assembler.rejected
             if let update = self.assembler.feed(payload) {
+                self.updateCounters.received += 1
                 if update.baseModel == self.model.name, update.baseHash == self.model.shortHash, update.architecture == self.model.architecture,
                    let store = try? update.parameters(base: self.model.parameters, network: self.model.network),
                    (try? self.engine.replaceParameters(store)) != nil {
                     self.updateCounters.generation += 1
+                    self.updateCounters.applied += 1
                 } else {
                     self.updateCounters.rejected += 1
                 }
             }
             self.updateCounters.rejected += self.assembler.rejected - rejectedBefore
         }
+    }
+
+    public func absorbUpdates(from frame: Frame) {
+        self.applyUpdates(in: frame)
     }
 
     /// Bytes of working memory the engine holds for this stream.
@@ -83,8 +89,29 @@ public final class NeuralTransform: FrameTransform {
 
 /// Receiver-side counters of in-band model updates.
 public struct UpdateCounters: Sendable, Equatable {
-    /// Updates applied; the generation of the weights in use.
+    /// Updates applied to the model in use; the generation of its weights (0: as loaded).
     public var generation = 0
+    /// Updates received whole and intact (applied or not).
+    public var received = 0
+    /// Updates applied (over every model the stream used).
+    public var applied = 0
     /// Updates or chunks rejected (corrupt, truncated, for another model).
     public var rejected = 0
+
+    /// Creates counters.
+    public init(generation: Int = 0, received: Int = 0, applied: Int = 0, rejected: Int = 0) {
+        self.generation = generation
+        self.received = received
+        self.applied = applied
+        self.rejected = rejected
+    }
+}
+
+/// A transform that applies in-band model updates (a learned upsampler, or one that picks one).
+public protocol ModelUpdateReceiving: AnyObject {
+    /// The update counters so far.
+    var updateCounters: UpdateCounters { get }
+    /// Takes in the updates carried by a frame this transform does not process (the overload policy sent
+    /// it through a cheaper kernel), so an update is never missed because of load.
+    func absorbUpdates(from frame: Frame)
 }

@@ -121,17 +121,49 @@ public struct PipelineReport: Sendable, Codable {
     public var adaptationSeconds: Double = 0
     /// Sender: PSNR-Y gain of the last candidate over the receiver's weights on held-out patches.
     public var lastAdaptationGain: Double?
-    /// Receiver: model updates applied (the model generation in use).
+    /// Receiver: the generation of the model weights in use (updates applied to it; 0: as loaded).
     public var modelGeneration: Int = 0
     /// Receiver: updates rejected (corrupt, foreign, stale).
     public var updatesRejected: Int = 0
     /// Per-stage counters.
     public var stages: [StageSnapshot]
+    /// Sender: where adaptation rounds run (`synchronous`, `background`); nil without adaptation.
+    public var adaptationMode: String? = nil
+    /// Sender: adaptation rounds completed.
+    public var adaptationRounds: Int = 0
+    /// Sender: rounds abandoned (scene cut, stop).
+    public var adaptationRoundsAborted: Int = 0
+    /// Sender: updates that helped but waited for bit-rate budget.
+    public var adaptationDeferred: Int = 0
+    /// Sender: CPU seconds spent adapting.
+    public var adaptationCPUSeconds: Double = 0
+    /// Sender: scene cuts that emptied the adaptation window.
+    public var sceneResets: Int = 0
+    /// Sender: nice value of the background adapter thread, as the kernel reports it.
+    public var adapterNice: Int? = nil
+    /// Sender: media time of the frame the last update landed on.
+    public var lastUpdateSeconds: Double? = nil
+    /// Sender: why adaptation stopped, if it failed (background mode; the stream goes on).
+    public var adaptationError: String? = nil
+    /// Receiver: updates received whole and intact.
+    public var updatesReceived: Int = 0
+    /// Receiver: updates applied (over every model used).
+    public var updatesApplied: Int = 0
+    /// Receiver: bytes of update SEI in the input (repeats included).
+    public var receivedUpdateBytes: Int = 0
 
     /// Frames per second of wall time.
     public var framesPerSecond: Double { self.elapsedSeconds > 0 ? Double(self.framesEncoded) / self.elapsedSeconds : 0 }
     /// Video bit rate in bit/s over the media time.
     public var videoBitRate: Double { self.mediaSeconds > 0 ? Double(self.videoBytes) * 8 / self.mediaSeconds : 0 }
+    /// Sender: bit rate of the update SEI (part of the video bit rate), bit/s over the media time.
+    public var updateBitRate: Double { self.mediaSeconds > 0 ? Double(self.updateBytes) * 8 / self.mediaSeconds : 0 }
+    /// Sender: share of the video bytes taken by updates.
+    public var updateShare: Double { self.videoBytes > 0 ? Double(self.updateBytes) / Double(self.videoBytes) : 0 }
+    /// Sender: adapter CPU time as a fraction of one core over the run's wall time.
+    public var adaptationCPUShare: Double { self.elapsedSeconds > 0 ? self.adaptationCPUSeconds / self.elapsedSeconds : 0 }
+    /// Receiver: bit rate of the update SEI in the input, bit/s over the media time.
+    public var receivedUpdateBitRate: Double { self.mediaSeconds > 0 ? Double(self.receivedUpdateBytes) * 8 / self.mediaSeconds : 0 }
 }
 
 /// Moves a non-Sendable object to the one stage that owns it from then on. The creating thread must not
@@ -198,12 +230,11 @@ public final class Pipeline: Sendable {
         var inputBytes: Int64 = 0
         var outputReconnects = 0
         var lastOutputError: String? = nil
-        var updatesSent = 0
-        var updateBytes = 0
-        var adaptationSeconds = 0.0
-        var lastAdaptationGain: Double? = nil
-        var modelGeneration = 0
-        var updatesRejected = 0
+        var adaptation: AdaptationSnapshot? = nil
+        var updates = UpdateCounters()
+        /// Counters of transforms replaced live, so received/applied/rejected keep counting up.
+        var retiredUpdates = UpdateCounters()
+        var receivedUpdateBytes = 0
         var pendingBitRate: Int64? = nil
         var pendingCRF: Double? = nil
         var pendingTransform: TransformSpec? = nil
@@ -280,12 +311,19 @@ public final class Pipeline: Sendable {
             let inputTag = StreamTag(metadata: demuxer.metadata) ?? StreamTag(metadata: info.metadata)
             let transform = try configuration.transform.makeTransform(inputSize: working, inputTag: inputTag)
             let outSize = transform.outputSize
+            let adapter = try configuration.adaptation.map { try ContentAdapter(settings: $0) }
             if var tag = configuration.streamTag {
                 // The sender's tag names the exact model and the source size, known only now.
                 if tag.sourceSize == nil { tag.sourceSize = working.description }
                 if let hash = transform.tags["slicestream_model_hash"] {
                     tag.downscaler = transform.name
                     tag.downscalerHash = hash
+                }
+                if let adapter {
+                    // Receivers must run the very model the updates are deltas from: name it by its catalogue
+                    // name (not the path it was loaded from) and pin its hash.
+                    tag.upsampler = adapter.baseName
+                    tag.upsamplerHash = adapter.baseHash
                 }
                 configuration.streamTag = tag
             }
@@ -337,8 +375,8 @@ public final class Pipeline: Sendable {
                 demuxer: demuxer, videoStream: videoIndex, decoder: decoder, converter: converter, transform: transform,
                 encoder: encoder, muxer: muxer, videoOutStream: videoOut, copyMap: copyMap,
                 inputTimeBase: info.timeBase, frameDuration: frameDuration, inputTag: inputTag, recipe: recipe))
-            if let adaptation = configuration.adaptation {
-                self.resources.value.adapter = try ContentAdapter(settings: adaptation)
+            if let adapter {
+                self.resources.value.adapter = adapter
                 self.resources.value.ownDecoder = try Decoder(parameters: recipe.video, threads: 1)
             }
         } catch let error as MediaError {
@@ -354,6 +392,10 @@ public final class Pipeline: Sendable {
         self.muxQueue = BoundedQueue(capacity: capacity * 8, producers: 2)  // encoder + copied streams
         self.stages = ["demux", "decode", "convert", "transform", "encode", "mux"].map(StageStatistics.init(name:))
         if let tag = self.resources.value.inputTag { self.counters.withLock { $0.inputTag = tag } }
+        if let adapter = self.resources.value.adapter {
+            let snapshot = adapter.snapshot()
+            self.counters.withLock { $0.adaptation = snapshot }
+        }
     }
 
     // MARK: - Control
@@ -445,8 +487,16 @@ public final class Pipeline: Sendable {
             inputTag: c.inputTag, framesDropped: c.framesDropped, framesDegraded: c.framesDegraded,
             reconnects: c.reconnects, loops: c.loops, lastInputError: c.lastInputError, inputBytes: c.inputBytes,
             outputReconnects: c.outputReconnects, lastOutputError: c.lastOutputError,
-            updatesSent: c.updatesSent, updateBytes: c.updateBytes, adaptationSeconds: c.adaptationSeconds,
-            lastAdaptationGain: c.lastAdaptationGain, modelGeneration: c.modelGeneration, updatesRejected: c.updatesRejected, stages: self.stages.map { $0.snapshot() })
+            updatesSent: c.adaptation?.updatesSent ?? 0, updateBytes: c.adaptation?.updateBytes ?? 0,
+            adaptationSeconds: c.adaptation?.wallSeconds ?? 0, lastAdaptationGain: c.adaptation?.lastGain,
+            modelGeneration: c.updates.generation, updatesRejected: c.retiredUpdates.rejected + c.updates.rejected,
+            stages: self.stages.map { $0.snapshot() },
+            adaptationMode: c.adaptation?.mode.rawValue, adaptationRounds: c.adaptation?.rounds ?? 0,
+            adaptationRoundsAborted: c.adaptation?.roundsAborted ?? 0, adaptationDeferred: c.adaptation?.deferred ?? 0,
+            adaptationCPUSeconds: c.adaptation?.cpuSeconds ?? 0, sceneResets: c.adaptation?.sceneResets ?? 0,
+            adapterNice: c.adaptation?.threadNice, lastUpdateSeconds: c.adaptation?.lastUpdateSeconds,
+            adaptationError: c.adaptation?.error, updatesReceived: c.retiredUpdates.received + c.updates.received,
+            updatesApplied: c.retiredUpdates.applied + c.updates.applied, receivedUpdateBytes: c.receivedUpdateBytes)
     }
 
     private func fail(_ error: PipelineError) {
@@ -714,13 +764,28 @@ public final class Pipeline: Sendable {
         while let frame = self.transformQueue.pop() {
             stats.countIn()
             if let spec = self.counters.withLock({ c -> TransformSpec? in defer { c.pendingTransform = nil }; return c.pendingTransform }) {
+                let old = (transform as? any ModelUpdateReceiving)?.updateCounters
                 transform = try spec.makeTransform(inputSize: self.workingSize, inputTag: r.inputTag)
+                if let old {
+                    self.counters.withLock { c in
+                        c.retiredUpdates.received += old.received
+                        c.retiredUpdates.applied += old.applied
+                        c.retiredUpdates.rejected += old.rejected
+                        c.updates = UpdateCounters()
+                    }
+                }
             }
+            let updateBytes = frame.userDataSEI.reduce(0) { $0 + (ModelUpdate.isUpdatePayload($1) ? $1.count : 0) }
+            if updateBytes > 0 { self.counters.withLock { $0.receivedUpdateBytes += updateBytes } }
+            let receiver = transform as? any ModelUpdateReceiving
             if case .degrade(let algorithm) = self.configuration.overload, self.transformQueue.depth * 2 > self.transformQueue.capacity {
-                // Behind a live input: keep up with a classical kernel until the queue drains.
+                // Behind a live input: keep up with a classical kernel until the queue drains. Updates on
+                // this frame still reach the learned model, so none is lost to load.
                 if cheap == nil { cheap = try ScaleTransform(algorithm: algorithm, outputSize: self.outputSize) }
+                if updateBytes > 0 { receiver?.absorbUpdates(from: frame) }
                 let output = try stats.time { try cheap!.process(frame) }
                 self.counters.withLock { $0.framesDegraded += 1 }
+                if let counters = receiver?.updateCounters { self.counters.withLock { $0.updates = counters } }
                 if self.encodeQueue.push(output) { stats.countOut() }
                 continue
             }
@@ -729,9 +794,7 @@ public final class Pipeline: Sendable {
             }
             let output = try stats.time { try transform.process(frame) }
             let name = transform.name
-            if let counters = (transform as? NeuralTransform)?.updateCounters ?? (transform as? AutomaticUpsampler)?.updateCounters {
-                self.counters.withLock { $0.modelGeneration = counters.generation; $0.updatesRejected = counters.rejected }
-            }
+            if let counters = receiver?.updateCounters { self.counters.withLock { $0.updates = counters } }
             self.counters.withLock { if $0.transformName != name { $0.transformName = name } }
             if self.encodeQueue.push(output) { stats.countOut() }
         }
@@ -740,6 +803,8 @@ public final class Pipeline: Sendable {
     private func runEncode(_ r: Resources) throws {
         let stats = self.stages[4]
         defer { self.muxQueue.finish() }
+        // On any early exit the adapter thread is told to stop; it never outlives the encode stage.
+        defer { r.adapter?.finish(drain: false, abortIf: { false }) }
         var lastPTS: Int64? = nil
         var encodedCount = 0
         var ownPTS: [Int64: Int64] = [:]   // encoder pts -> input pts, for content adaptation
@@ -780,7 +845,7 @@ public final class Pipeline: Sendable {
             }
             if let adapter = r.adapter {
                 if let originalPTS { ownPTS[pts] = originalPTS }
-                if let payload = adapter.nextPayload() { try frame.addUserDataSEI(payload) }
+                if let payload = adapter.nextPayload(mediaTime: Double(pts) * encoderTimeBase.doubleValue) { try frame.addUserDataSEI(payload) }
             }
             encodedCount += 1
             frame.pointer.pointee.time_base = encoderTimeBase.avRational
@@ -799,14 +864,10 @@ public final class Pipeline: Sendable {
                     }
                 }
                 if ownPTS.count > 256 { ownPTS.removeAll() }  // bounded even if the decoder lags or drops
-                adapter.videoBytes += packets.reduce(0) { $0 + $1.size }
+                adapter.addVideoBytes(packets.reduce(0) { $0 + $1.size })
                 try adapter.step(mediaTime: seconds)
-                self.counters.withLock { c in
-                    c.updatesSent = adapter.updatesSent
-                    c.updateBytes = adapter.updateBytes
-                    c.adaptationSeconds = adapter.seconds
-                    c.lastAdaptationGain = adapter.lastGain
-                }
+                let snapshot = adapter.snapshot()
+                self.counters.withLock { $0.adaptation = snapshot }
             }
             self.counters.withLock { c in
                 c.framesEncoded += 1
@@ -814,6 +875,14 @@ public final class Pipeline: Sendable {
                 if c.firstPTS == nil { c.firstPTS = seconds }
             }
             handOn()
+        }
+        if let adapter = r.adapter {
+            // The input ended by itself: a round in flight may finish (its result is counted). Stopped or
+            // failed: it is abandoned at its next step.
+            let natural = self.counters.withLock { $0.error == nil && !$0.stopRequested }
+            adapter.finish(drain: natural, abortIf: { self.isStopping })
+            let snapshot = adapter.snapshot()
+            self.counters.withLock { $0.adaptation = snapshot }
         }
         if self.counters.withLock({ $0.error == nil }) {
             try stats.time { try r.encoder.encode(nil) { packets.append($0) } }

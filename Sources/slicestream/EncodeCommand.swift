@@ -27,9 +27,26 @@ struct EncodeCommand: ParsableCommand {
     @Option(name: .customLong("adapt-interval"), help: "Media seconds between adaptation rounds.") var adaptInterval: Double = 2
     @Option(name: .customLong("adapt-steps"), help: "Optimiser steps per round.") var adaptSteps: Int = 150
     @Option(name: .customLong("adapt-max-share"), help: "Largest share of the stream's bit rate updates may take.") var adaptMaxShare: Double = 0.02
+    @Option(name: .customLong("adapt-window"), help: "Recent frames the adapter trains on.") var adaptWindow: Int = 48
+    @Option(name: .customLong("adapt-threshold"), help: "Minimum PSNR-Y gain (dB) on held-out frames for an update to be sent.") var adaptThreshold: Double = 0.02
+    @Option(name: .customLong("adapt-repeat-interval"), help: "Media seconds between repeats of the current update, for late joiners.") var adaptRepeatInterval: Double = 8
+    @Option(name: .customLong("adapt-scene-cut"), help: "Mean absolute luma difference between frames that counts as a scene cut and restarts the window.") var adaptSceneCut: Double = 40
+    @Option(name: .customLong("adapt-mode"), help: "synchronous (reproducible: rounds run in line) or background (a low-priority thread that never holds up encoding).") var adaptMode: String = "synchronous"
+    @Option(name: .customLong("adapt-cpu-share"), help: "Background mode: most of one core the adapter may use.") var adaptCPUShare: Double = 0.5
+    @Option(name: .customLong("adapt-threads"), help: "Synchronous mode: training threads (0: one per core; fix it for the same stream on any machine).") var adaptThreads: Int = 0
 
     func validate() throws {
         if self.model != nil && self.downscaler != .slice { throw ValidationError("--model goes with --downscaler slice") }
+        if AdaptationMode(rawValue: self.adaptMode) == nil { throw ValidationError("--adapt-mode is synchronous or background") }
+        if !(self.adaptInterval > 0 && self.adaptInterval <= 3600) { throw ValidationError("--adapt-interval must be between 0 and 3600 seconds") }
+        if !(1...100_000).contains(self.adaptSteps) { throw ValidationError("--adapt-steps must be between 1 and 100000") }
+        if !(4...1000).contains(self.adaptWindow) { throw ValidationError("--adapt-window must be between 4 and 1000 frames") }
+        if !(self.adaptThreshold >= -100 && self.adaptThreshold <= 100) { throw ValidationError("--adapt-threshold must be between -100 and 100 dB") }
+        if !(self.adaptMaxShare > 0 && self.adaptMaxShare <= 1) { throw ValidationError("--adapt-max-share must be above 0 and at most 1") }
+        if !(self.adaptRepeatInterval > 0 && self.adaptRepeatInterval <= 86400) { throw ValidationError("--adapt-repeat-interval must be between 0 and 86400 seconds") }
+        if !(self.adaptSceneCut > 0 && self.adaptSceneCut <= 255) { throw ValidationError("--adapt-scene-cut must be above 0 and at most 255") }
+        if !(self.adaptCPUShare > 0 && self.adaptCPUShare <= 1) { throw ValidationError("--adapt-cpu-share must be above 0 and at most 1") }
+        if !(0...256).contains(self.adaptThreads) { throw ValidationError("--adapt-threads must be between 0 and 256") }
     }
 
     func run() throws {
@@ -50,6 +67,13 @@ struct EncodeCommand: ParsableCommand {
             a.interval = self.adaptInterval
             a.steps = self.adaptSteps
             a.maximumShare = self.adaptMaxShare
+            a.window = self.adaptWindow
+            a.threshold = self.adaptThreshold
+            a.repeatInterval = self.adaptRepeatInterval
+            a.sceneCutThreshold = self.adaptSceneCut
+            a.mode = AdaptationMode(rawValue: self.adaptMode) ?? .synchronous  // validate() checked it
+            a.cpuShare = self.adaptCPUShare
+            a.threads = self.adaptThreads
             adaptation = a
         }
         try self.options.run(transform: transform, tags: ["slicestream_role": "sender"], streamTag: tag, adaptation: adaptation)

@@ -78,13 +78,17 @@ func printSummary(_ r: PipelineReport) {
     if r.corruptPackets > 0 { print("  skipped \(r.corruptPackets) damaged packets") }
     if r.resizedFrames > 0 { print("  rescaled \(r.resizedFrames) frames whose size changed mid-stream") }
     if r.timestampRepairs > 0 { print("  repaired \(r.timestampRepairs) timestamps") }
-    if r.updatesSent > 0 || r.adaptationSeconds > 0 {
-        print(String(format: "  content adaptation: %d updates, %.1f kB in-band (%.1f kbit/s), %.1f s adapting, last gain %+.3f dB",
-                     r.updatesSent, Double(r.updateBytes) / 1000, r.mediaSeconds > 0 ? Double(r.updateBytes) * 8 / r.mediaSeconds / 1000 : 0,
-                     r.adaptationSeconds, r.lastAdaptationGain ?? 0))
+    if let mode = r.adaptationMode {
+        print(String(format: "  content adaptation (%@): %d updates, %.1f kB in-band (%.2f kbit/s, %.2f %% of video), last gain %+.3f dB",
+                     mode, r.updatesSent, Double(r.updateBytes) / 1000, r.updateBitRate / 1000, 100 * r.updateShare, r.lastAdaptationGain ?? 0))
+        print(String(format: "    %d rounds (%d abandoned, %d deferred), %d scene resets, CPU %.1f s (%.0f %% of a core)",
+                     r.adaptationRounds, r.adaptationRoundsAborted, r.adaptationDeferred, r.sceneResets, r.adaptationCPUSeconds,
+                     100 * r.adaptationCPUShare) + (r.adapterNice.map { ", thread nice \($0)" } ?? ""))
+        if let e = r.adaptationError { print("    adaptation stopped: \(e)") }
     }
-    if r.modelGeneration > 0 || r.updatesRejected > 0 {
-        print("  model updates applied: \(r.modelGeneration), rejected: \(r.updatesRejected)")
+    if r.updatesReceived > 0 || r.updatesRejected > 0 || r.receivedUpdateBytes > 0 {
+        print(String(format: "  model updates: generation %d in use, %d received, %d applied, %d rejected, %.2f kbit/s in-band",
+                     r.modelGeneration, r.updatesReceived, r.updatesApplied, r.updatesRejected, r.receivedUpdateBitRate / 1000))
     }
     print("  stage         in     out  drop   mean ms    p99 ms   busy s")
     for s in r.stages {
