@@ -200,6 +200,87 @@ public struct StreamStats: Codable, Sendable {
     public var lastError: String?
     /// Damaged packets skipped.
     public var corruptPackets: Int
+    /// Senders with `adapt:`: content adaptation counters.
+    public var adaptation: AdaptationStats? = nil
+    /// Receivers: in-band model updates.
+    public var modelUpdates: ModelUpdateStats? = nil
+}
+
+/// A sender's content adaptation (`stats`, `streams`, `watch`, `metrics`).
+public struct AdaptationStats: Codable, Sendable, Equatable {
+    /// `background` or `synchronous`.
+    public var mode: String
+    /// Updates sent (first sendings; repeats for late joiners not counted).
+    public var updatesSent: Int
+    /// Bytes of update SEI sent, repeats included.
+    public var updateBytes: Int
+    /// Update SEI bit rate, bit/s over the media time (part of the output bit rate).
+    public var updateBitRate: Double
+    /// Share of the video bytes taken by updates.
+    public var updateShare: Double
+    /// Training rounds completed.
+    public var rounds: Int
+    /// Rounds abandoned (scene cut, stop).
+    public var roundsAborted: Int
+    /// Updates that helped but waited for bit-rate budget.
+    public var deferred: Int
+    /// PSNR-Y gain (dB) of the last candidate over the receivers' weights on held-out frames.
+    public var lastGain: Double?
+    /// CPU seconds the adapter used in this run.
+    public var cpuSeconds: Double
+    /// Adapter CPU as a fraction of one core over the run.
+    public var cpuShare: Double
+    /// Scene cuts that restarted the adaptation window.
+    public var sceneResets: Int
+    /// Nice value of the adapter thread (background mode).
+    public var threadNice: Int?
+    /// Why adaptation stopped, if it failed.
+    public var error: String?
+
+    /// Creates the stats from a pipeline report (nil when the stream does not adapt).
+    public init?(report: PipelineReport) {
+        guard let mode = report.adaptationMode else { return nil }
+        self.mode = mode
+        self.updatesSent = report.updatesSent
+        self.updateBytes = report.updateBytes
+        self.updateBitRate = report.updateBitRate
+        self.updateShare = report.updateShare
+        self.rounds = report.adaptationRounds
+        self.roundsAborted = report.adaptationRoundsAborted
+        self.deferred = report.adaptationDeferred
+        self.lastGain = report.lastAdaptationGain
+        self.cpuSeconds = report.adaptationCPUSeconds
+        self.cpuShare = report.adaptationCPUShare
+        self.sceneResets = report.sceneResets
+        self.threadNice = report.adapterNice
+        self.error = report.adaptationError
+    }
+}
+
+/// A receiver's in-band model updates (`stats`, `streams`, `watch`, `metrics`).
+public struct ModelUpdateStats: Codable, Sendable, Equatable {
+    /// Generation of the model weights in use (updates applied to it; 0: as loaded).
+    public var generation: Int
+    /// Updates received whole and intact.
+    public var received: Int
+    /// Updates applied.
+    public var applied: Int
+    /// Updates or chunks rejected (corrupt, for another model or version).
+    public var rejected: Int
+    /// Bytes of update SEI in the input, repeats included.
+    public var updateBytes: Int
+    /// Update SEI bit rate in the input, bit/s over the media time.
+    public var updateBitRate: Double
+
+    /// Creates the stats from a pipeline report.
+    public init(report: PipelineReport) {
+        self.generation = report.modelGeneration
+        self.received = report.updatesReceived
+        self.applied = report.updatesApplied
+        self.rejected = report.updatesRejected
+        self.updateBytes = report.receivedUpdateBytes
+        self.updateBitRate = report.receivedUpdateBitRate
+    }
 }
 
 /// `start`, `stop`, `restart`, `add`, `remove`, `set`.

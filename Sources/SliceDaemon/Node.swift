@@ -280,6 +280,28 @@ public final class Node: Sendable {
         family("reconnects_total", "counter", "Input reconnects in the current run.", stats.map { (label($0), Double($0.reconnects)) })
         family("restarts_total", "counter", "Pipeline restarts by the supervisor.", stats.map { (label($0), Double($0.restarts)) })
         family("corrupt_packets_total", "counter", "Damaged packets skipped.", stats.map { (label($0), Double($0.corruptPackets)) })
+        // Content adaptation: senders with `adapt:` and every receiver (families only when some stream has them).
+        let adapting = stats.compactMap { s in s.adaptation.map { (label(s), $0) } }
+        if !adapting.isEmpty {
+            family("adapt_updates_sent_total", "counter", "Model updates sent in-band (repeats not counted).", adapting.map { ($0.0, Double($0.1.updatesSent)) })
+            family("adapt_update_bytes_total", "counter", "Bytes of model-update SEI sent, repeats included.", adapting.map { ($0.0, Double($0.1.updateBytes)) })
+            family("adapt_update_bitrate_bps", "gauge", "Bit rate of model-update SEI (part of the output bit rate).", adapting.map { ($0.0, $0.1.updateBitRate) })
+            family("adapt_rounds_total", "counter", "Adaptation rounds completed.", adapting.map { ($0.0, Double($0.1.rounds)) })
+            family("adapt_rounds_aborted_total", "counter", "Adaptation rounds abandoned (scene cut, stop).", adapting.map { ($0.0, Double($0.1.roundsAborted)) })
+            family("adapt_deferred_total", "counter", "Updates that waited for bit-rate budget.", adapting.map { ($0.0, Double($0.1.deferred)) })
+            family("adapt_scene_resets_total", "counter", "Scene cuts that restarted the adaptation window.", adapting.map { ($0.0, Double($0.1.sceneResets)) })
+            family("adapt_cpu_seconds_total", "counter", "CPU seconds used by the adapter.", adapting.map { ($0.0, $0.1.cpuSeconds) })
+            family("adapt_cpu_share", "gauge", "Adapter CPU as a fraction of one core.", adapting.map { ($0.0, $0.1.cpuShare) })
+            family("adapt_last_gain_db", "gauge", "PSNR-Y gain of the last candidate on held-out frames.", adapting.compactMap { a in a.1.lastGain.map { (a.0, $0) } })
+        }
+        let receiving = stats.compactMap { s in s.modelUpdates.map { (label(s), $0) } }
+        if !receiving.isEmpty {
+            family("model_generation", "gauge", "Generation of the upsampler weights in use (0: as loaded).", receiving.map { ($0.0, Double($0.1.generation)) })
+            family("model_updates_received_total", "counter", "Model updates received intact.", receiving.map { ($0.0, Double($0.1.received)) })
+            family("model_updates_applied_total", "counter", "Model updates applied.", receiving.map { ($0.0, Double($0.1.applied)) })
+            family("model_updates_rejected_total", "counter", "Model updates or chunks rejected.", receiving.map { ($0.0, Double($0.1.rejected)) })
+            family("model_update_bitrate_bps", "gauge", "Bit rate of model-update SEI in the input.", receiving.map { ($0.0, $0.1.updateBitRate) })
+        }
         var latency: [(String, Double)] = []
         var p99: [(String, Double)] = []
         for s in stats {

@@ -65,6 +65,12 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
                 if let r = s["reconnect"]?.mapping {
                     try checkKeys(r, allowed: ["initial_delay", "max_delay", "max_attempts"], path: "streams[\(i)].reconnect", file: file)
                 }
+                if let a = s["adapt"], a.null == nil {
+                    guard let m = a.mapping else {
+                        throw ConfigError(file: file, key: "streams[\(i)].adapt", message: "must be a mapping of adaptation settings ({} takes the defaults)")
+                    }
+                    try checkKeys(m, allowed: StreamDefinition.AdaptKeys.allCases.map(\.rawValue), path: "streams[\(i)].adapt", file: file)
+                }
             }
         }
         let config: NodeConfiguration

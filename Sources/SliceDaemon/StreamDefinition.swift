@@ -63,12 +63,29 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
     public var queue: Int
     /// Start with the node.
     public var autostart: Bool
+    /// Sender: content adaptation (tune the receiver's upsampler on this stream and send updates in-band);
+    /// nil: off. In the daemon rounds run in the background unless `mode: synchronous` is given.
+    public var adapt: AdaptationSettings?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, role, input, output, model, codec, crf, bitrate, preset, gop, threads, overload, queue, autostart
         case inputFormat = "input_format", inputOptions = "input_options", realtime, loop
         case openTimeout = "open_timeout", readTimeout = "read_timeout", reconnect, downscaler, upsampler
-        case outputFormat = "output_format"
+        case outputFormat = "output_format", adapt
+    }
+
+    /// Keys of the `adapt:` mapping.
+    enum AdaptKeys: String, CodingKey, CaseIterable {
+        case model, interval, steps, window, threshold, mode
+        case repeatInterval = "repeat_interval", maxShare = "max_share", cpuShare = "cpu_share", sceneCutThreshold = "scene_cut_threshold"
+    }
+
+    /// Adaptation settings for the daemon: as offline, but rounds run in the background by default, so
+    /// training never holds up a live stream.
+    public static var daemonAdaptationDefaults: AdaptationSettings {
+        var a = AdaptationSettings()
+        a.mode = .background
+        return a
     }
 
     /// Creates a definition with defaults for everything but the essentials.
@@ -97,6 +114,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         self.overload = "drop"
         self.queue = 8
         self.autostart = true
+        self.adapt = nil
     }
 
     public init(from decoder: any Swift.Decoder) throws {
@@ -132,6 +150,26 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         self.overload = try c.decodeIfPresent(String.self, forKey: .overload) ?? "drop"
         self.queue = try c.decodeIfPresent(Int.self, forKey: .queue) ?? 8
         self.autostart = try c.decodeIfPresent(Bool.self, forKey: .autostart) ?? true
+        if c.contains(.adapt), try !c.decodeNil(forKey: .adapt) {
+            let a = try c.nestedContainer(keyedBy: AdaptKeys.self, forKey: .adapt)
+            var settings = StreamDefinition.daemonAdaptationDefaults
+            settings.model = try a.decodeIfPresent(String.self, forKey: .model) ?? settings.model
+            settings.interval = try a.decodeIfPresent(Double.self, forKey: .interval) ?? settings.interval
+            settings.steps = try a.decodeIfPresent(Int.self, forKey: .steps) ?? settings.steps
+            settings.window = try a.decodeIfPresent(Int.self, forKey: .window) ?? settings.window
+            settings.threshold = try a.decodeIfPresent(Double.self, forKey: .threshold) ?? settings.threshold
+            settings.repeatInterval = try a.decodeIfPresent(Double.self, forKey: .repeatInterval) ?? settings.repeatInterval
+            settings.maximumShare = try a.decodeIfPresent(Double.self, forKey: .maxShare) ?? settings.maximumShare
+            settings.cpuShare = try a.decodeIfPresent(Double.self, forKey: .cpuShare) ?? settings.cpuShare
+            settings.sceneCutThreshold = try a.decodeIfPresent(Double.self, forKey: .sceneCutThreshold) ?? settings.sceneCutThreshold
+            if let mode = try a.decodeIfPresent(String.self, forKey: .mode) {
+                guard let m = AdaptationMode(rawValue: mode) else {
+                    throw DecodingError.dataCorruptedError(forKey: .mode, in: a, debugDescription: "'\(mode)' is not one of background, synchronous")
+                }
+                settings.mode = m
+            }
+            self.adapt = settings
+        }
     }
 
     enum ReconnectKeys: String, CodingKey {
@@ -169,6 +207,19 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         try c.encode(self.overload, forKey: .overload)
         try c.encode(self.queue, forKey: .queue)
         try c.encode(self.autostart, forKey: .autostart)
+        if let a = self.adapt {
+            var n = c.nestedContainer(keyedBy: AdaptKeys.self, forKey: .adapt)
+            try n.encode(a.model, forKey: .model)
+            try n.encode(a.interval, forKey: .interval)
+            try n.encode(a.steps, forKey: .steps)
+            try n.encode(a.window, forKey: .window)
+            try n.encode(a.threshold, forKey: .threshold)
+            try n.encode(a.repeatInterval, forKey: .repeatInterval)
+            try n.encode(a.maximumShare, forKey: .maxShare)
+            try n.encode(a.cpuShare, forKey: .cpuShare)
+            try n.encode(a.sceneCutThreshold, forKey: .sceneCutThreshold)
+            try n.encode(a.mode.rawValue, forKey: .mode)
+        }
     }
 
     /// Whether a URL is a network input (reconnect by default).
@@ -211,6 +262,30 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
             let learned = (self.role == .sender && self.downscaler == "slice") || (self.role == .receiver && ["subpixel", "transposed"].contains(self.upsampler))
             guard learned else { throw fail("model", "a model needs downscaler 'slice' (sender) or upsampler 'subpixel'/'transposed' (receiver)") }
         }
+        if let a = self.adapt {
+            guard self.role == .sender else { throw fail("adapt", "only sender streams adapt (this one is a \(self.role.rawValue))") }
+            try Self.validate(adapt: a) { fail("adapt.\($0)", $1) }
+        }
+    }
+
+    /// Checks an `adapt:` mapping: the ranges keep every value usable (no zero intervals, no budgets above
+    /// the stream, no NaN).
+    static func validate(adapt a: AdaptationSettings, fail: (String, String) -> ConfigError) throws {
+        let model = a.model
+        guard !model.isEmpty, model.utf8.count <= 4096 else { throw fail("model", "must be a model name or path") }
+        if let entry = ModelRegistry.catalogue.first(where: { $0.name == model || "untrained:\($0.name)" == model }), entry.architecture.isEncoder {
+            throw fail("model", "'\(model)' is an encoder; adaptation tunes the receiver's upsampler (e.g. sr2x)")
+        }
+        for (key, value, low, high) in [("interval", a.interval, 0.1, 3600.0), ("repeat_interval", a.repeatInterval, 0.1, 86400),
+                                        ("threshold", a.threshold, -100, 100)] where !(value >= low && value <= high) {
+            throw fail(key, "must be between \(low) and \(high)")
+        }
+        for (key, value, high) in [("max_share", a.maximumShare, 1.0), ("cpu_share", a.cpuShare, 1), ("scene_cut_threshold", a.sceneCutThreshold, 255)]
+        where !(value > 0 && value <= high) {
+            throw fail(key, "must be above 0 and at most \(high)")
+        }
+        guard (1...100_000).contains(a.steps) else { throw fail("steps", "must be between 1 and 100000") }
+        guard (4...1000).contains(a.window) else { throw fail("window", "must be between 4 and 1000 frames (a round needs 4)") }
     }
 
     /// The pipeline this stream runs.
@@ -222,7 +297,8 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
             transform = .passthrough
         case .sender:
             transform = TransformSpec.sender(self.downscaler, model: self.model) ?? .downscale2x(.area)
-            tag = StreamTag(downscaler: self.downscaler == "slice" ? (self.model ?? "slice2x") : self.downscaler, upsampler: "sr2x")
+            // With adaptation the pipeline names the tuned model (and its hash) in the tag.
+            tag = StreamTag(downscaler: self.downscaler == "slice" ? (self.model ?? "slice2x") : self.downscaler, upsampler: self.adapt?.model ?? "sr2x")
         case .receiver:
             transform = TransformSpec.receiver(self.upsampler, model: self.model) ?? .automaticUpsampler(fallback: .lanczos)
         }
@@ -240,6 +316,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         config.realtime = self.realtime
         config.loop = self.loop
         config.reconnect = self.reconnect
+        config.adaptation = self.role == .sender ? self.adapt : nil
         switch self.overload {
         case "block": config.overload = .block
         case "degrade": config.overload = .degrade(self.role == .sender ? .area : .bicubic)

@@ -224,7 +224,7 @@ public final class StreamSupervisor: Sendable {
         }
         let uptime = s.state == .running ? (s.runStarted.map { Date().timeIntervalSince($0) } ?? 0) : 0
         let stages = report?.stages ?? []
-        return StreamStats(
+        var stats = StreamStats(
             name: self.name, role: s.definition.role.rawValue, state: s.state.rawValue, uptimeSeconds: uptime,
             input: s.definition.input, output: s.definition.output, transform: report?.transform ?? "-",
             framesIn: report?.framesDecoded ?? 0, framesOut: report?.framesEncoded ?? 0, framesDropped: report?.framesDropped ?? 0,
@@ -234,5 +234,12 @@ public final class StreamSupervisor: Sendable {
             pipelineLatencyMilliseconds: stages.reduce(0) { $0 + $1.meanMilliseconds },
             reconnects: report?.reconnects ?? 0, restarts: s.restarts,
             lastError: s.lastError ?? report?.lastInputError, corruptPackets: report?.corruptPackets ?? 0)
+        if s.definition.role == .sender, s.definition.adapt != nil {
+            stats.adaptation = report.flatMap(AdaptationStats.init(report:))
+        }
+        if s.definition.role == .receiver {
+            stats.modelUpdates = report.map(ModelUpdateStats.init(report:))
+        }
+        return stats
     }
 }

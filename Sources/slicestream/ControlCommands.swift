@@ -35,17 +35,25 @@ struct ControlOptions: ParsableArguments {
 }
 
 func formatRate(_ bps: Double) -> String {
-    bps >= 1e6 ? String(format: "%.2f Mb/s", bps / 1e6) : String(format: "%.0f kb/s", bps / 1e3)
+    bps >= 1e6 ? String(format: "%.2f Mb/s", bps / 1e6) : bps >= 1e4 || bps == 0 ? String(format: "%.0f kb/s", bps / 1e3) : String(format: "%.2f kb/s", bps / 1e3)
 }
 
 func printStreamTable(_ streams: [StreamStats]) {
-    print("NAME                 ROLE         STATE      UPTIME     FPS   IN       OUT      DROP  TRANSFORM")
+    print("NAME                 ROLE         STATE      UPTIME     FPS   IN       OUT      DROP  UPDATES     TRANSFORM")
     for s in streams {
         print(s.name.padding(toLength: 20, withPad: " ", startingAt: 0) + " "
               + s.role.padding(toLength: 12, withPad: " ", startingAt: 0) + " "
               + s.state.padding(toLength: 10, withPad: " ", startingAt: 0)
-              + String(format: " %7.0fs %6.1f %8d %8d %5d  ", s.uptimeSeconds, s.fps, s.framesIn, s.framesOut, s.framesDropped) + s.transform)
+              + String(format: " %7.0fs %6.1f %8d %8d %5d  ", s.uptimeSeconds, s.fps, s.framesIn, s.framesOut, s.framesDropped)
+              + updateColumn(s).padding(toLength: 10, withPad: " ", startingAt: 0) + "  " + s.transform)
     }
+}
+
+/// The table's UPDATES column: updates sent by an adapting sender, the model generation of a receiver.
+func updateColumn(_ s: StreamStats) -> String {
+    if let a = s.adaptation { return "\(a.updatesSent) sent" }
+    if let u = s.modelUpdates { return "gen \(u.generation)" }
+    return "-"
 }
 
 func printStreamStats(_ s: StreamStats) {
@@ -54,6 +62,16 @@ func printStreamStats(_ s: StreamStats) {
     print(String(format: "  frames in %d, out %d, dropped %d, degraded %d, %.1f fps", s.framesIn, s.framesOut, s.framesDropped, s.framesDegraded, s.fps))
     print("  input \(formatRate(s.inputBitRate)), output \(formatRate(s.outputBitRate)), pipeline latency \(String(format: "%.1f", s.pipelineLatencyMilliseconds)) ms")
     print("  reconnects \(s.reconnects), restarts \(s.restarts), corrupt packets \(s.corruptPackets)")
+    if let a = s.adaptation {
+        print("  adaptation (\(a.mode)): \(a.updatesSent) updates sent, " + String(format: "%.1f kB, %@ (%.2f %% of video), last gain ", Double(a.updateBytes) / 1000, formatRate(a.updateBitRate), 100 * a.updateShare)
+              + (a.lastGain.map { String(format: "%+.3f dB", $0) } ?? "-"))
+        print("    rounds \(a.rounds) (\(a.roundsAborted) abandoned), deferred \(a.deferred), scene resets \(a.sceneResets), "
+              + String(format: "CPU %.1f s (%.0f %% of a core)", a.cpuSeconds, 100 * a.cpuShare) + (a.threadNice.map { ", nice \($0)" } ?? ""))
+        if let e = a.error { print("    adaptation stopped: \(e)") }
+    }
+    if let u = s.modelUpdates {
+        print("  model updates: generation \(u.generation) in use, received \(u.received), applied \(u.applied), rejected \(u.rejected), in-band \(formatRate(u.updateBitRate))")
+    }
     if let e = s.lastError { print("  last error: \(e)") }
     if !s.stages.isEmpty {
         print("  stage         in     out  drop   mean ms    p99 ms")

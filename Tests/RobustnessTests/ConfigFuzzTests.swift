@@ -30,7 +30,9 @@ final class ConfigFuzzTests: XCTestCase {
                        "shutdown_grace_seconds", "stats_interval_seconds", "max_clients", "stall_seconds", "name", "role", "input",
                        "input_format", "input_options", "realtime", "loop", "open_timeout", "read_timeout", "reconnect", "initial_delay",
                        "max_delay", "max_attempts", "downscaler", "upsampler", "model", "codec", "crf", "bitrate", "preset", "gop",
-                       "threads", "output", "output_format", "overload", "queue", "autostart", "<<", "bitrat", "", "\"quoted key\""]
+                       "threads", "output", "output_format", "overload", "queue", "autostart", "adapt", "interval", "steps", "window",
+                       "threshold", "repeat_interval", "max_share", "cpu_share", "scene_cut_threshold", "mode", "<<", "bitrat", "",
+                       "\"quoted key\""]
 
     static let punctuation = [":", "-", "[", "]", "{", "}", ",", "&", "*", "!", "|", ">", "%", "@", "`", "#", "\"", "'", "?",
                               "\t", "\u{0}", "\u{FEFF}", "\u{FFFD}", "\\", "\n", "\r", "\r\n", "  ", "---", "...", "%YAML 1.1", "%TAG ! tag:x,2000:"]

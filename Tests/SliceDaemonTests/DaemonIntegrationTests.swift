@@ -191,6 +191,81 @@ final class DaemonIntegrationTests: XCTestCase {
         XCTAssertTrue(frames.allSatisfy { $0.size == Size(width: 640, height: 272) })
     }
 
+    /// A live sender adapts in the background and its receiver applies the updates; both report it through
+    /// `stats`, `streams` and `metrics`, and SIGTERM still drains promptly with a round in flight.
+    func testAdaptingSenderAndReceiverReportUpdates() throws {
+        let media = try TestMedia()
+        let socket = media.path("control.sock")
+        let configPath = media.path("node.yaml")
+        let config = """
+            node:
+              control_socket: \(socket)
+              shutdown_grace_seconds: 5
+            streams:
+              - name: viewer
+                role: receiver
+                input: "udp://127.0.0.1:39941"
+                input_format: mpegts
+                read_timeout: 2
+                reconnect: {initial_delay: 0.2, max_delay: 1}
+                upsampler: auto
+                preset: ultrafast
+                output: \(media.path("received.ts"))
+              - name: camera
+                role: sender
+                input: \(TestMedia.testVector("bikes-3s.mp4"))
+                realtime: true
+                loop: true
+                preset: ultrafast
+                bitrate: 300k
+                gop: 25
+                output: "udp://127.0.0.1:39941?pkt_size=1316"
+                output_format: mpegts
+                adapt: {steps: 20, interval: 1, threshold: -100, max_share: 0.2, cpu_share: 0.5}
+            """
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let daemon = try self.startDaemon(config: configPath)
+        defer { if daemon.isRunning { daemon.terminate() } }
+        let client = try self.waitForSocket(socket)
+
+        // Liveness only: the first update needs a round (20 steps at half a core) and a frame to land on.
+        XCTAssertTrue(try self.waitUntil(60) {
+            let sent = try self.stats(client, "camera").adaptation?.updatesSent ?? 0
+            let applied = try self.stats(client, "viewer").modelUpdates?.applied ?? 0
+            return sent >= 1 && applied >= 1
+        }, "an update was sent and applied")
+        let camera = try XCTUnwrap(try self.stats(client, "camera").adaptation)
+        XCTAssertEqual(camera.mode, "background")
+        XCTAssertGreaterThanOrEqual(camera.rounds, 1)
+        XCTAssertGreaterThan(camera.updateBytes, 0)
+        XCTAssertGreaterThan(camera.updateBitRate, 0)
+        XCTAssertNil(camera.error)
+        XCTAssertEqual(camera.threadNice, 19)
+        // The thread sleeps after every step in proportion to its CPU, so its share never exceeds the budget.
+        XCTAssertLessThanOrEqual(camera.cpuShare, 0.5 + 0.02)
+        let viewer = try XCTUnwrap(try self.stats(client, "viewer").modelUpdates)
+        XCTAssertEqual(viewer.generation, viewer.applied, "one model all along, so every update raised its generation")
+        XCTAssertGreaterThanOrEqual(viewer.received, viewer.applied)
+        XCTAssertEqual(viewer.rejected, 0)
+        XCTAssertGreaterThan(viewer.updateBitRate, 0)
+
+        let (_, table, _) = try self.cli(["streams", "--socket", socket])
+        XCTAssertTrue(table.contains("UPDATES") && table.contains(" sent") && table.contains("gen "), table)
+        let (_, cameraText, _) = try self.cli(["stats", "camera", "--socket", socket])
+        XCTAssertTrue(cameraText.contains("adaptation (background):") && cameraText.contains("nice 19"), cameraText)
+        let (_, viewerText, _) = try self.cli(["stats", "viewer", "--socket", socket])
+        XCTAssertTrue(viewerText.contains("model updates: generation"), viewerText)
+        let metrics = try client.call(ControlRequest(command: "metrics"), as: MetricsText.self).text
+        XCTAssertTrue(metrics.contains("slicestream_adapt_updates_sent_total{stream=\"camera\",role=\"sender\"}"), metrics)
+        XCTAssertTrue(metrics.contains("slicestream_adapt_cpu_share{stream=\"camera\",role=\"sender\"}"), metrics)
+        XCTAssertTrue(metrics.contains("slicestream_model_generation{stream=\"viewer\",role=\"receiver\"}"), metrics)
+        XCTAssertFalse(metrics.contains("slicestream_adapt_updates_sent_total{stream=\"viewer\""), "receivers do not adapt")
+
+        daemon.terminate()
+        daemon.waitUntilExit()
+        XCTAssertEqual(daemon.terminationStatus, 0)
+    }
+
     func testCLIReportsADaemonThatIsNotRunning() throws {
         let (code, _, err) = try self.cli(["status", "--socket", "/tmp/nonexistent-slicestream.sock"])
         XCTAssertEqual(code, 3)

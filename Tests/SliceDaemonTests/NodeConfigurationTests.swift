@@ -1,5 +1,6 @@
 import Foundation
 import SliceDaemon
+import SlicePipeline
 import SliceTestSupport
 import XCTest
 
@@ -36,6 +37,78 @@ final class NodeConfigurationTests: XCTestCase {
         self.expectError("streams:\n\(self.stream), model: sr2x}\n", key: "streams[0].model", containing: "slice")
         self.expectError("streams: [\n", key: "", containing: "YAML")
         self.expectError("- 1\n- 2\n", key: "", containing: "mapping")
+    }
+
+    func testAdaptMappingParsesWithBackgroundDefaultsAndRoundTrips() throws {
+        let full = "streams:\n\(self.stream), adapt: {model: sr2x, interval: 3, steps: 40, window: 24, threshold: 0.05, repeat_interval: 10, "
+            + "max_share: 0.03, cpu_share: 0.25, scene_cut_threshold: 50, mode: synchronous}}\n"
+        let a = try XCTUnwrap(try NodeConfiguration.parse(full, file: "x").streams[0].adapt)
+        XCTAssertEqual(a.model, "sr2x")
+        XCTAssertEqual(a.interval, 3)
+        XCTAssertEqual(a.steps, 40)
+        XCTAssertEqual(a.window, 24)
+        XCTAssertEqual(a.threshold, 0.05)
+        XCTAssertEqual(a.repeatInterval, 10)
+        XCTAssertEqual(a.maximumShare, 0.03)
+        XCTAssertEqual(a.cpuShare, 0.25)
+        XCTAssertEqual(a.sceneCutThreshold, 50)
+        XCTAssertEqual(a.mode, .synchronous)
+
+        // `{}` takes the defaults, and the daemon's default is the background thread.
+        let defaults = try NodeConfiguration.parse("streams:\n\(self.stream), adapt: {}}\n", file: "x").streams[0]
+        var expected = AdaptationSettings()
+        expected.mode = .background
+        XCTAssertEqual(defaults.adapt, expected)
+        XCTAssertEqual(defaults.pipelineConfiguration().adaptation, expected)
+        XCTAssertEqual(defaults.pipelineConfiguration().streamTag?.upsampler, "sr2x")
+        XCTAssertNil(try NodeConfiguration.parse("streams:\n\(self.stream)}\n", file: "x").streams[0].adapt, "off unless asked for")
+        XCTAssertNil(try NodeConfiguration.parse("streams:\n\(self.stream), adapt: ~}\n", file: "x").streams[0].adapt)
+
+        // `add` sends definitions as JSON: the mapping survives the trip, so reloads compare equal.
+        let def = try NodeConfiguration.parse(full, file: "x").streams[0]
+        let back = try JSONDecoder().decode(StreamDefinition.self, from: JSONEncoder().encode(def))
+        XCTAssertEqual(back, def)
+    }
+
+    func testBadAdaptValuesNameTheKey() {
+        let s = "streams:\n\(self.stream), adapt: "
+        self.expectError(s + "{stepz: 3}}\n", key: "streams[0].adapt.stepz", containing: "did you mean 'steps'")
+        self.expectError(s + "{steps: many}}\n", key: "streams[0].adapt.steps", containing: "whole number")
+        self.expectError(s + "{steps: 0}}\n", key: "streams[0].adapt.steps", containing: "between 1 and 100000")
+        self.expectError(s + "{window: 2}}\n", key: "streams[0].adapt.window", containing: "between 4 and 1000")
+        self.expectError(s + "{interval: 0}}\n", key: "streams[0].adapt.interval", containing: "between 0.1 and 3600")
+        self.expectError(s + "{interval: .nan}}\n", key: "streams[0].adapt.interval", containing: "between")
+        self.expectError(s + "{repeat_interval: -1}}\n", key: "streams[0].adapt.repeat_interval", containing: "between")
+        self.expectError(s + "{threshold: .inf}}\n", key: "streams[0].adapt.threshold", containing: "between -100.0 and 100.0")
+        self.expectError(s + "{max_share: 0}}\n", key: "streams[0].adapt.max_share", containing: "above 0 and at most 1")
+        self.expectError(s + "{cpu_share: 1.5}}\n", key: "streams[0].adapt.cpu_share", containing: "above 0 and at most 1")
+        self.expectError(s + "{cpu_share: -0.1}}\n", key: "streams[0].adapt.cpu_share", containing: "above 0")
+        self.expectError(s + "{scene_cut_threshold: 300}}\n", key: "streams[0].adapt.scene_cut_threshold", containing: "at most 255")
+        self.expectError(s + "{mode: fast}}\n", key: "streams[0].adapt.mode", containing: "'fast' is not one of background, synchronous")
+        self.expectError(s + "{model: slice2x}}\n", key: "streams[0].adapt.model", containing: "encoder")
+        self.expectError(s + "yes}\n", key: "streams[0].adapt", containing: "must be a mapping")
+        self.expectError("streams:\n  - {name: a, role: receiver, input: in.ts, output: out.ts, adapt: {}}\n",
+                         key: "streams[0].adapt", containing: "only sender streams adapt")
+    }
+
+    /// A reload with a bad `adapt:` is refused as a whole; the node keeps the configuration it runs.
+    func testReloadWithABadAdaptKeepsTheRunningConfig() throws {
+        let media = try TestMedia()
+        let path = media.path("node.yaml")
+        let good = "node: {control_socket: \(media.path("c.sock"))}\nstreams:\n\(self.stream), autostart: false, adapt: {steps: 10}}\n"
+        try good.write(toFile: path, atomically: true, encoding: .utf8)
+        let node = Node(configuration: try NodeConfiguration.load(path: path), configPath: path)
+        try good.replacingOccurrences(of: "steps: 10", with: "steps: 10, cpu_share: 2").write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try node.reload()) { error in
+            XCTAssertEqual((error as? ControlFailure)?.code, "invalid-config")
+            XCTAssertTrue("\(error)".contains("streams[0].adapt.cpu_share"), "\(error)")
+        }
+        XCTAssertEqual(node.configuration.streams[0].adapt?.steps, 10)
+        XCTAssertEqual(node.configuration.streams[0].adapt?.cpuShare, 0.5)
+        // The stats of an adapting sender carry the adaptation block even before it runs.
+        let stats = try XCTUnwrap(node.handle(ControlRequest(command: "stats", name: "a")) as? StreamStats)
+        XCTAssertNil(stats.adaptation, "no run yet, nothing to report")
+        XCTAssertEqual(stats.state, "stopped")
     }
 
     func testDefaultsAndLiveInputsReconnect() throws {

@@ -1,0 +1,120 @@
+import Foundation
+import SliceMedia
+import SlicePipeline
+import SliceTestSupport
+import XCTest
+
+/// Content adaptation on the sender: background rounds, scene-cut resets, and what receivers count.
+final class ContentAdapterTests: XCTestCase {
+    private func sender(input: String, inputFormat: String? = nil, output: String, settings: AdaptationSettings) -> PipelineConfiguration {
+        var config = PipelineConfiguration(input: input, inputOptions: InputOptions(format: inputFormat), output: output,
+                                           encoder: EncoderSettings(crf: 26, preset: "ultrafast", threads: 1), transform: .downscale2x(.area))
+        config.adaptation = settings
+        config.streamTag = StreamTag(downscaler: "area", upsampler: "sr2x")
+        return config
+    }
+
+    /// A background adapter trains on its own thread, at nice 19, and the stream completes with every
+    /// frame. The input ends by itself, so the round in flight finishes and is counted: at least one round
+    /// whatever the timing (the first is handed over as soon as the window holds 4 frames).
+    func testBackgroundAdaptationRunsRoundsOnALowPriorityThreadAndTheStreamCompletes() throws {
+        let media = try TestMedia()
+        var settings = AdaptationSettings()
+        settings.mode = .background
+        settings.steps = 8
+        settings.interval = 0.2
+        settings.cpuShare = 0.5
+        let graph = TestMedia.lavfiGraph(size: Size(width: 320, height: 240), seconds: 2, audio: false)
+        let report = try Pipeline(configuration: self.sender(input: graph, inputFormat: "lavfi", output: media.path("sent.ts"), settings: settings)).run()
+        XCTAssertEqual(report.framesEncoded, 50, "adaptation never costs frames")
+        XCTAssertEqual(report.adaptationMode, "background")
+        XCTAssertGreaterThanOrEqual(report.adaptationRounds, 1)
+        XCTAssertGreaterThan(report.adaptationCPUSeconds, 0)
+        XCTAssertNil(report.adaptationError)
+        XCTAssertEqual(report.sceneResets, 0, "a synthetic pattern in motion has no cut")
+        XCTAssertNotNil(report.lastAdaptationGain, "a finished round measured its candidate")
+        #if os(Linux)
+        XCTAssertEqual(report.adapterNice, 19, "the adapter thread runs at the lowest priority")
+        #endif
+        XCTAssertEqual(try TestMedia.videoFrames(of: media.path("sent.ts")).count, 50)
+    }
+
+    /// A stop ends the stream promptly even while a long round is in flight: the round is abandoned at its
+    /// next step, not finished. (`maximumFrames` stops the pipeline the way `stop()` does.)
+    func testStopAbandonsARoundInFlight() throws {
+        let media = try TestMedia()
+        var settings = AdaptationSettings()
+        settings.mode = .background
+        settings.steps = 100_000  // a round that would take hours
+        settings.cpuShare = 0.1
+        let graph = TestMedia.lavfiGraph(size: Size(width: 320, height: 240), seconds: 4, audio: false)
+        var config = self.sender(input: graph, inputFormat: "lavfi", output: media.path("sent.ts"), settings: settings)
+        config.maximumFrames = 40
+        let report = try Pipeline(configuration: config).run()
+        XCTAssertEqual(report.framesEncoded, 40)
+        XCTAssertEqual(report.adaptationRounds, 0, "the endless round did not finish")
+        XCTAssertEqual(report.adaptationRoundsAborted, 1, "it was handed over once and abandoned")
+    }
+
+    /// `inputs/scene-cut.mp4` cuts once, between frames 9 and 10: exactly one reset, and none on the
+    /// first second of bikes (fast motion, no cut). Synchronous mode, so the count cannot depend on timing.
+    func testASceneCutEmptiesTheWindowOnce() throws {
+        let media = try TestMedia()
+        var settings = AdaptationSettings()
+        settings.steps = 2
+        settings.interval = 0.2
+        let cut = try Pipeline(configuration: self.sender(input: TestMedia.testVector("inputs/scene-cut.mp4"), output: media.path("cut.ts"), settings: settings)).run()
+        XCTAssertEqual(cut.framesEncoded, 20)
+        XCTAssertEqual(cut.sceneResets, 1)
+        XCTAssertGreaterThanOrEqual(cut.adaptationRounds, 2, "rounds before and after the cut")
+        var config = self.sender(input: TestMedia.testVector("bikes-3s.mp4"), output: media.path("bikes.ts"), settings: settings)
+        config.maximumFrames = 25
+        let calm = try Pipeline(configuration: config).run()
+        XCTAssertEqual(calm.sceneResets, 0)
+        // A threshold above any difference turns detection off.
+        settings.sceneCutThreshold = 255
+        let off = try Pipeline(configuration: self.sender(input: TestMedia.testVector("inputs/scene-cut.mp4"), output: media.path("off.ts"), settings: settings)).run()
+        XCTAssertEqual(off.sceneResets, 0)
+    }
+
+    /// Receivers count what arrives: a matching model applies every update, another model rejects each one,
+    /// and a classical kernel still counts the in-band bytes.
+    func testReceiversCountUpdatesReceivedAppliedAndRejected() throws {
+        let media = try TestMedia()
+        var settings = AdaptationSettings()
+        settings.interval = 0.8
+        settings.steps = 10
+        settings.threshold = -100  // always send, so every round gives an update
+        settings.maximumShare = 10
+        let sent = try Pipeline(configuration: self.sender(input: TestMedia.testVector("bikes-3s.mp4"), output: media.path("sent.ts"), settings: settings)).run()
+        XCTAssertGreaterThanOrEqual(sent.updatesSent, 2)
+        XCTAssertEqual(sent.adaptationMode, "synchronous")
+        XCTAssertGreaterThan(sent.updateBitRate, 0)
+        XCTAssertLessThan(sent.updateShare, 1)
+        XCTAssertNotNil(sent.lastUpdateSeconds)
+
+        func receive(_ transform: TransformSpec) throws -> PipelineReport {
+            let config = PipelineConfiguration(input: media.path("sent.ts"), output: media.path("out.framemd5"), outputOptions: OutputOptions(format: "framemd5"),
+                                               encoder: EncoderSettings(codec: "rawvideo"), transform: transform, copyOtherStreams: false, decoderThreads: 1)
+            return try Pipeline(configuration: config).run()
+        }
+        let auto = try receive(.automaticUpsampler(fallback: .lanczos))
+        XCTAssertEqual(auto.transform, "sr2x")
+        XCTAssertEqual(auto.updatesReceived, sent.updatesSent)
+        XCTAssertEqual(auto.updatesApplied, sent.updatesSent)
+        XCTAssertEqual(auto.modelGeneration, sent.updatesSent)
+        XCTAssertEqual(auto.updatesRejected, 0)
+        XCTAssertEqual(auto.receivedUpdateBytes, sent.updateBytes, "every update byte sent (repeats included) arrives")
+        XCTAssertEqual(auto.receivedUpdateBitRate, sent.updateBitRate, accuracy: sent.updateBitRate * 0.05)
+
+        let foreign = try receive(.learned("untrained:sr2x"))  // same architecture, another name and hash
+        XCTAssertEqual(foreign.updatesReceived, sent.updatesSent)
+        XCTAssertEqual(foreign.updatesApplied, 0)
+        XCTAssertEqual(foreign.modelGeneration, 0)
+        XCTAssertEqual(foreign.updatesRejected, sent.updatesSent)
+
+        let classical = try receive(.upscale2x(.lanczos))
+        XCTAssertEqual(classical.updatesReceived, 0)
+        XCTAssertEqual(classical.receivedUpdateBytes, sent.updateBytes)
+    }
+}
