@@ -61,7 +61,13 @@ enum AdapterThread {
     private static func takeJob(_ shared: AdapterShared) -> AdapterShared.Job? {
         while true {
             let (job, stop) = shared.state.withLock { s -> (AdapterShared.Job?, Bool) in
-                if s.ending == .abort { return (nil, true) }
+                if s.ending == .abort {
+                    if s.job != nil {
+                        s.job = nil  // handed over but never started: abandoned too
+                        s.counters.roundsAborted += 1
+                    }
+                    return (nil, true)
+                }
                 if let j = s.job {
                     s.job = nil
                     s.busy = true

@@ -91,6 +91,35 @@ public struct AdaptationSnapshot: Sendable, Equatable {
     public var lastUpdateSeconds: Double? = nil
     /// Why adaptation stopped, if it failed (background mode stops adapting; the stream goes on).
     public var error: String? = nil
+    /// The last update SEI messages attached to frames (at most ``SentUpdateChunk/logLimit``), oldest first.
+    public var chunks: [SentUpdateChunk] = []
+}
+
+/// One update SEI message a sender attached to a frame: which frame, which update, which chunk.
+public struct SentUpdateChunk: Sendable, Codable, Equatable, CustomStringConvertible {
+    /// How many a report keeps (the most recent).
+    public static let logLimit = 256
+    /// Index of the frame in encode order.
+    public var frame: Int
+    /// Media time of the frame, seconds.
+    public var seconds: Double
+    /// The update's sequence number.
+    public var sequence: UInt32
+    /// Chunk index and count.
+    public var chunk: Int
+    public var chunks: Int
+    /// Payload bytes (UUID and header included).
+    public var bytes: Int
+    /// CRC-32 of the whole payload, to pin its content.
+    public var crc: UInt32
+    /// A repeat for late joiners, not a new update.
+    public var isRepeat: Bool
+
+    /// One line: `frame 12 pts 0.480 seq 1 chunk 1/1 bytes 1789 crc32 0123abcd new`.
+    public var description: String {
+        String(format: "frame %d pts %.3f seq %u chunk %d/%d bytes %d crc32 %08x %@", self.frame, self.seconds, self.sequence,
+               self.chunk + 1, self.chunks, self.bytes, self.crc, self.isRepeat ? "repeat" : "new")
+    }
 }
 
 /// The sender's side of content adaptation: it pairs what the receiver will decode (the encoder's own
@@ -127,6 +156,8 @@ final class ContentAdapter {
     private var updateBytes = 0
     private var sceneResets = 0
     private var lastUpdateSeconds: Double? = nil
+    private var chunkLog: [SentUpdateChunk] = []
+    private var framesSeen = 0
     private let logger = Logger(label: "slicestream.adapter")
 
     init(settings: AdaptationSettings) throws {
@@ -214,11 +245,17 @@ final class ContentAdapter {
         self.lastSent = mediaTime
     }
 
-    /// The next SEI payload to attach to the outgoing frame at `mediaTime`, if any.
+    /// The next SEI payload to attach to the outgoing frame at `mediaTime`, if any. Called once per frame.
     func nextPayload(mediaTime: Double) -> [UInt8]? {
+        defer { self.framesSeen += 1 }
         guard !self.pending.isEmpty else { return nil }
         let payload = self.pending.removeFirst()
         self.updateBytes += payload.count
+        if let header = ModelUpdate.chunkHeader(payload) {
+            self.chunkLog.append(SentUpdateChunk(frame: self.framesSeen, seconds: mediaTime, sequence: header.sequence, chunk: header.index,
+                                                 chunks: header.count, bytes: payload.count, crc: CRC32.checksum(payload), isRepeat: !self.pendingIsNew))
+            if self.chunkLog.count > SentUpdateChunk.logLimit { self.chunkLog.removeFirst(self.chunkLog.count - SentUpdateChunk.logLimit) }
+        }
         if self.pending.isEmpty && self.pendingIsNew {
             self.updatesSent += 1
             self.lastUpdateSeconds = mediaTime
@@ -236,6 +273,7 @@ final class ContentAdapter {
         s.updateBytes = self.updateBytes
         s.sceneResets = self.sceneResets
         s.lastUpdateSeconds = self.lastUpdateSeconds
+        s.chunks = self.chunkLog
         return s
     }
 

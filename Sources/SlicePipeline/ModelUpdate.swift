@@ -102,6 +102,13 @@ public struct ModelUpdate: Equatable, Sendable {
         payload.count > 17 && payload[16] == Self.messageType && Array(payload.prefix(16)) == StreamTag.uuid
     }
 
+    /// Sequence, chunk index and chunk count of an update payload (nil if it is not one).
+    static func chunkHeader(_ payload: [UInt8]) -> (sequence: UInt32, index: Int, count: Int)? {
+        guard Self.isUpdatePayload(payload), payload.count >= 17 + 9 else { return nil }
+        let body = payload[17...]
+        return (read32(body, 1), Int(read16(body, 5)), Int(read16(body, 7)))
+    }
+
     /// Flattens a parameter store in parameter order.
     public static func flatten(_ store: ParameterStore) -> [Float] {
         store.specs.flatMap { store.values($0.name) ?? [] }

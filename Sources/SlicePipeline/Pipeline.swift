@@ -151,6 +151,8 @@ public struct PipelineReport: Sendable, Codable {
     public var updatesApplied: Int = 0
     /// Receiver: bytes of update SEI in the input (repeats included).
     public var receivedUpdateBytes: Int = 0
+    /// Sender: the last update SEI messages attached to frames, oldest first (QA pins them).
+    public var updateChunks: [SentUpdateChunk] = []
 
     /// Frames per second of wall time.
     public var framesPerSecond: Double { self.elapsedSeconds > 0 ? Double(self.framesEncoded) / self.elapsedSeconds : 0 }
@@ -496,7 +498,8 @@ public final class Pipeline: Sendable {
             adaptationCPUSeconds: c.adaptation?.cpuSeconds ?? 0, sceneResets: c.adaptation?.sceneResets ?? 0,
             adapterNice: c.adaptation?.threadNice, lastUpdateSeconds: c.adaptation?.lastUpdateSeconds,
             adaptationError: c.adaptation?.error, updatesReceived: c.retiredUpdates.received + c.updates.received,
-            updatesApplied: c.retiredUpdates.applied + c.updates.applied, receivedUpdateBytes: c.receivedUpdateBytes)
+            updatesApplied: c.retiredUpdates.applied + c.updates.applied, receivedUpdateBytes: c.receivedUpdateBytes,
+            updateChunks: c.adaptation?.chunks ?? [])
     }
 
     private func fail(_ error: PipelineError) {

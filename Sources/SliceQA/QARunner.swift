@@ -20,8 +20,10 @@ public struct VectorResult: Codable, Sendable {
     public var firstMismatchPlanes: [String]?
     /// PSNR-Y against the source of the mismatching frames: (frame, got, expected).
     public var mismatchPSNR: [MismatchPSNR]
-    /// Set when the vector could not run at all.
+    /// Set when the vector could not run at all, or its update messages differ.
     public var error: String?
+    /// Model updates sent (encode) or applied (decode), for vectors that pin a count.
+    public var updates: Int?
     /// Seconds it took.
     public var seconds: Double
 
@@ -63,9 +65,31 @@ public struct QARunner: Sendable {
         do {
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
             let md5Path = scratch.appendingPathComponent("out.framemd5").path
-            try self.render(vector, to: md5Path, format: "framemd5")
+            let report = try self.render(vector, to: md5Path, format: "framemd5")
             let got = try FrameMD5.load(path: md5Path)
             result.frames = got.entries.count
+            if let want = vector.updates {
+                let have = vector.operation == "encode" ? report.updatesSent : report.updatesApplied
+                result.updates = have
+                if have != want {
+                    throw QAError("\(vector.operation == "encode" ? "sent" : "applied") \(have) model updates, the vector expects \(want)")
+                }
+            }
+            if let file = vector.expectedUpdates {
+                // The update messages, one line each: which frame, which update and chunk, and a CRC of the bytes.
+                let text = report.updateChunks.map(\.description).joined(separator: "\n") + "\n"
+                let path = self.directory.appendingPathComponent(file).path
+                if update {
+                    try text.write(toFile: path, atomically: true, encoding: .utf8)
+                } else {
+                    let want = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+                    if text != want {
+                        let a = text.split(separator: "\n"), b = want.split(separator: "\n")
+                        let first = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
+                        result.error = "update messages differ from \(file) at line \(first + 1): got '\(first < a.count ? String(a[first]) : "nothing")', expected '\(first < b.count ? String(b[first]) : "nothing")'"
+                    }
+                }
+            }
             let expectedPath = self.directory.appendingPathComponent(vector.expected).path
             if update {
                 try FileManager.default.createDirectory(at: URL(fileURLWithPath: expectedPath).deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -89,8 +113,8 @@ public struct QARunner: Sendable {
                 result.firstMismatch = mismatches.first
                 // The writer's version lines differ between FFmpeg builds; the stream description must not.
                 let stable: (String) -> Bool = { !$0.hasPrefix("version") && !$0.hasPrefix("software") }
-                result.passed = mismatches.isEmpty && got.header.filter(stable) == expected.header.filter(stable)
-                if !result.passed && mismatches.isEmpty { result.error = "framemd5 headers differ (time base, size or format)" }
+                result.passed = mismatches.isEmpty && got.header.filter(stable) == expected.header.filter(stable) && result.error == nil
+                if !result.passed && mismatches.isEmpty && result.error == nil { result.error = "framemd5 headers differ (time base, size or format)" }
                 if !mismatches.isEmpty, vector.source != nil {
                     let psnr = try self.framePSNR(vector, scratch: scratch)
                     result.mismatchPSNR = mismatches.prefix(20).compactMap { i in
@@ -111,7 +135,8 @@ public struct QARunner: Sendable {
 
     /// Runs the vector's pipeline into `output`, with the vector's extra model folders on the search path
     /// (tag-driven selection finds its models there).
-    private func render(_ vector: TestVector, to output: String, format: String) throws {
+    @discardableResult
+    private func render(_ vector: TestVector, to output: String, format: String) throws -> PipelineReport {
         let previous = ProcessInfo.processInfo.environment["SLICESTREAM_MODEL_PATH"]
         if let extra = vector.modelPath {
             setenv("SLICESTREAM_MODEL_PATH", self.directory.appendingPathComponent(extra).path + (previous.map { ":\($0)" } ?? ""), 1)
@@ -121,7 +146,7 @@ public struct QARunner: Sendable {
                 if let previous { setenv("SLICESTREAM_MODEL_PATH", previous, 1) } else { unsetenv("SLICESTREAM_MODEL_PATH") }
             }
         }
-        try Pipeline(configuration: vector.pipelineConfiguration(directory: self.directory, output: output, outputFormat: format)).run()
+        return try Pipeline(configuration: vector.pipelineConfiguration(directory: self.directory, output: output, outputFormat: format)).run()
     }
 
     /// Renders the vector's output as y4m and returns each frame's PSNR-Y against the source.

@@ -30,11 +30,39 @@ public struct TestVector: Codable, Sendable, Equatable {
     public var source: String?
     /// Expected PSNR-Y of each output frame against `source` (written by `--update`).
     public var psnr: [Double]?
+    /// Encode vectors: content adaptation, synchronous on one training thread (the same updates on every
+    /// machine). The update SEI messages the sender attaches are pinned in `<expected>.updates`.
+    public var adapt: AdaptVector?
+    /// Model updates the vector must produce: sent (encode with `adapt`) or applied (decode). Kept by hand,
+    /// never rewritten by `--update`, so a reference regenerated over rejected updates fails loudly.
+    public var updates: Int?
+
+    /// The adaptation settings of an encode vector (the subset a vector needs; the rest are defaults).
+    public struct AdaptVector: Codable, Sendable, Equatable {
+        /// Model to tune (path relative to the vector directory, or a name).
+        public var model: String
+        /// Media seconds between rounds.
+        public var interval: Double?
+        /// Optimiser steps per round.
+        public var steps: Int?
+        /// Minimum gain (dB) for an update.
+        public var threshold: Double?
+        /// Largest share of the stream updates may take.
+        public var maxShare: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case model, interval, steps, threshold
+            case maxShare = "max_share"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case name, description, input, operation, downscaler, upsampler, model, frames, expected, source, psnr
+        case name, description, input, operation, downscaler, upsampler, model, frames, expected, source, psnr, adapt, updates
         case modelPath = "model_path"
     }
+
+    /// The companion file pinning the update messages of an adapting encode vector.
+    public var expectedUpdates: String? { self.adapt == nil ? nil : self.expected + ".updates" }
 
     /// The pipeline that produces the vector's output. QA decodes on one thread so error concealment of
     /// damaged streams cannot depend on thread timing.
@@ -59,9 +87,28 @@ public struct TestVector: Codable, Sendable, Equatable {
             throw QAError("\(self.name): unknown operation '\(self.operation)'")
         }
         let codec = outputFormat == "yuv4mpegpipe" ? "wrapped_avframe" : "rawvideo"
-        return PipelineConfiguration(input: path(self.input), output: output, outputOptions: OutputOptions(format: outputFormat),
-                                     encoder: EncoderSettings(codec: codec), transform: transform, copyOtherStreams: false,
-                                     decoderThreads: 1, maximumFrames: self.frames)
+        var config = PipelineConfiguration(input: path(self.input), output: output, outputOptions: OutputOptions(format: outputFormat),
+                                           encoder: EncoderSettings(codec: codec), transform: transform, copyOtherStreams: false,
+                                           decoderThreads: 1, maximumFrames: self.frames)
+        if let adapt = self.adapt {
+            guard self.operation == "encode" else { throw QAError("\(self.name): only encode vectors adapt") }
+            // The sender decodes its own raw output, so it trains on exact frames: the updates depend on
+            // SliceStream's arithmetic only, not on an encoder build.
+            var a = AdaptationSettings()
+            a.model = adapt.model.contains("/") || adapt.model.hasSuffix(".safetensors") ? path(adapt.model) : adapt.model
+            a.mode = .synchronous
+            a.threads = 1
+            if let v = adapt.interval { a.interval = v }
+            if let v = adapt.steps { a.steps = v }
+            if let v = adapt.threshold { a.threshold = v }
+            if let v = adapt.maxShare { a.maximumShare = v }
+            config.adaptation = a
+            // A round runs once the window holds enough decoded frames, and its update goes out on the next
+            // frame; FFmpeg's frame-threaded encoders (rawvideo with threads) hand packets back after a
+            // varying delay, which would move both. One encoder thread keeps the delay fixed.
+            config.encoder.threads = 1
+        }
+        return config
     }
 }
 

@@ -23,9 +23,41 @@ final class QACommandTests: XCTestCase {
         for cpu in ["auto", "reference"] {
             let (status, text) = try self.qa([], cpu: cpu)
             XCTAssertEqual(status, 0, "\(cpu):\n\(text)")
-            XCTAssertTrue(text.contains("qa: 15 passed, 0 failed"), text)
+            XCTAssertTrue(text.contains("qa: 17 passed, 0 failed"), text)
             XCTAssertTrue(text.contains("CPU level \(cpu == "auto" ? "" : "reference")"), text)
         }
+    }
+
+    /// The adaptation vectors pin what they must: a wrong update count or a changed update message fails.
+    func testAdaptationVectorsPinUpdateCountsAndMessages() throws {
+        let media = try TestMedia()
+        let copy = media.directory.appendingPathComponent("vectors")
+        try FileManager.default.copyItem(at: TestMedia.repositoryRoot.appendingPathComponent("testvectors"), to: copy)
+        let manifest = copy.appendingPathComponent("manifest.yaml")
+        let text = try String(contentsOf: manifest, encoding: .utf8)
+        // The receiver vector's count: 4 updates applied; claim 5.
+        let marker = "  updates: 4\n  model_path: models\n"
+        XCTAssertTrue(text.contains(marker), "the receiver vector pins 4 updates")
+        try text.replacingOccurrences(of: marker, with: "  updates: 5\n  model_path: models\n").write(to: manifest, atomically: true, encoding: .utf8)
+        // The sender vector's messages: change the frame the second update lands on.
+        let log = copy.appendingPathComponent("expected/bikes-sender-adapted.framemd5.updates")
+        let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 4)
+        try ([lines[0], lines[1].replacingOccurrences(of: "frame 14 ", with: "frame 15 ")] + lines.dropFirst(2)).joined(separator: "\n")
+            .appending("\n").write(to: log, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = Binaries.cli
+        p.arguments = ["qa", copy.path, "--vector", "bikes-receiver-adapted", "--vector", "bikes-sender-adapted"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let report = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 1)
+        XCTAssertTrue(report.contains("applied 4 model updates, the vector expects 5"), report)
+        XCTAssertTrue(report.contains("update messages differ from expected/bikes-sender-adapted.framemd5.updates at line 2"), report)
+        XCTAssertTrue(report.contains("qa: 0 passed, 2 failed"), report)
     }
 
     func testAMismatchIsReportedFrameByFrame() throws {
