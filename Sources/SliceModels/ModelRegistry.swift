@@ -17,8 +17,14 @@ public enum ModelRegistry {
     /// The models SliceStream knows by name. Trained weights for them ship as package resources once
     /// trained; until then a name resolves only if its weights file is bundled.
     public static let catalogue: [Entry] = [
-        Entry(name: "slice2x", architecture: ModelArchitecture(kind: .sliceEncoder, channels: 8, blocks: 2),
-              summary: "sender: slicing encoder, 2x down"),
+        Entry(name: "slice2x", architecture: ModelArchitecture(kind: .sliceEncoder, channels: 16, blocks: 3),
+              summary: "sender: slicing encoder, 2x down (pairs with slice2x-up)"),
+        Entry(name: "slice2x-up", architecture: ModelArchitecture(kind: .subPixel, channels: 16, blocks: 3),
+              summary: "receiver: sub-pixel upsampler trained jointly with slice2x"),
+        Entry(name: "slice2x-tconv", architecture: ModelArchitecture(kind: .sliceEncoder, channels: 16, blocks: 3),
+              summary: "sender: slicing encoder, 2x down (pairs with slice2x-tconv-up)"),
+        Entry(name: "slice2x-tconv-up", architecture: ModelArchitecture(kind: .transposed, channels: 16, blocks: 3),
+              summary: "receiver: transposed-convolution upsampler trained jointly with slice2x-tconv"),
         Entry(name: "sr2x", architecture: ModelArchitecture(kind: .subPixel, channels: 16, blocks: 3),
               summary: "receiver: sub-pixel upsampler, fast default"),
         Entry(name: "sr2x-hq", architecture: ModelArchitecture(kind: .subPixel, channels: 32, blocks: 4),

@@ -58,6 +58,11 @@ public struct LumaImage: Sendable {
 
     /// The image after one trip through a real encoder and decoder (intra, `crf`), as a receiver sees it.
     public func throughCodec(codec: String = "libx264", crf: Double, preset: String = "veryfast") throws -> LumaImage {
+        try self.throughCodecCounting(codec: codec, crf: crf, preset: preset).decoded
+    }
+
+    /// ``throughCodec(codec:crf:preset:)``, also returning the bytes the encoder spent.
+    public func throughCodecCounting(codec: String = "libx264", crf: Double, preset: String = "veryfast") throws -> (decoded: LumaImage, bytes: Int) {
         let size = Size(width: self.width, height: self.height)
         let encoder = try Encoder(settings: EncoderSettings(codec: codec, crf: crf, preset: preset, gop: 1, threads: 1,
                                                             options: codec == "libx264" ? ["x264-params": "keyint=1:log=-1"] : [:]),
@@ -74,6 +79,6 @@ public struct LumaImage: Sendable {
         for p in packets { try decoder.decode(p) { decoded = decoded ?? $0 } }
         try decoder.decode(nil) { decoded = decoded ?? $0 }
         guard let out = decoded else { throw MediaError(.decode, call: "", message: "codec round trip produced no frame") }
-        return LumaImage(frame: out, plane: 0, width: self.width, height: self.height)
+        return (LumaImage(frame: out, plane: 0, width: self.width, height: self.height), packets.reduce(0) { $0 + $1.size })
     }
 }

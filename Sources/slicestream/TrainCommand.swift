@@ -10,7 +10,16 @@ import SliceTraining
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Train a 2x upsampler with the codec in the loop.")
 
-    @Option(help: "Catalogue architecture: sr2x, sr2x-hq, sr2x-tconv.") var architecture: String = "sr2x"
+    @Option(help: "Catalogue architecture: an upsampler (sr2x, sr2x-hq, sr2x-tconv), or a slicing encoder (slice2x, slice2x-tconv) trained jointly with its upsampler.") var architecture: String = "sr2x"
+    @Option(help: "Encoder only: the upsampler trained with it (default: the catalogue's NAME-up).") var upsampler: String?
+    @Option(help: "Encoder only: where to write the upsampler.") var upsamplerOutput: String?
+    @Option(help: "Encoder only: start the upsampler from this model (name or path), e.g. sr2x.") var initUpsampler: String?
+    @Option(help: "Encoder only: step from which libx264 is in the loop (default: a third of the steps).") var codecFrom: Int?
+    @Option(help: "Encoder only: steps between re-encoding the training images with the current encoder.") var refreshInterval: Int = 1000
+    @Option(help: "Encoder only: weight of the penalty keeping the encoder near area downscaling.") var anchor: Float = 0
+    @Option(help: "Encoder only: weight of the bit-rate proxy (mean absolute differences of the encoder's picture).") var rateWeight: Float = 0
+    @Option(help: "Override the catalogue's channel count (experiments).") var channels: Int?
+    @Option(help: "Override the catalogue's block count (experiments).") var blocks: Int?
     @Option(help: "Name written into the model.") var name: String?
     @Option(help: "Folders of training photos (repeatable).") var data: [String] = ["data/photos"]
     @Option(help: "Optimiser steps.") var steps: Int = 20000
@@ -34,9 +43,12 @@ struct TrainCommand: ParsableCommand {
     }
 
     private func train() throws {
-        guard let entry = ModelRegistry.catalogue.first(where: { $0.name == self.architecture }), !entry.architecture.isEncoder else {
-            throw EngineError(.unsupported, "'\(self.architecture)' is not an upsampler in the catalogue")
+        guard var entry = ModelRegistry.catalogue.first(where: { $0.name == self.architecture }) else {
+            throw EngineError(.unsupported, "'\(self.architecture)' is not in the catalogue")
         }
+        if let c = self.channels { entry.architecture.channels = c }
+        if let b = self.blocks { entry.architecture.blocks = b }
+        if entry.architecture.isEncoder { return try self.trainJointly(encoder: entry.architecture) }
         let files = SuperResolutionData.imageFiles(in: self.data)
         guard files.count >= 2 else { throw EngineError(.unsupported, "need at least 2 photos under \(self.data); run scripts/fetch-training-data") }
         let crfs = self.crfs.split(separator: ",").compactMap { Double($0) }
@@ -103,5 +115,121 @@ struct TrainCommand: ParsableCommand {
         })
         try trainer.currentModel(metadata: provenance(trainer, gain: lastGain)).write(to: URL(fileURLWithPath: self.output))
         print("wrote \(self.output)")
+    }
+
+    /// Loads the truth images, split into training and held-out ones.
+    private func truths() throws -> (files: [String], train: [LumaImage], validation: [LumaImage]) {
+        let files = SuperResolutionData.imageFiles(in: self.data)
+        guard files.count >= 2 else { throw EngineError(.unsupported, "need at least 2 photos under \(self.data); run scripts/fetch-training-data") }
+        var train: [LumaImage] = [], validation: [LumaImage] = []
+        for (i, file) in files.enumerated() {
+            let truth = try SuperResolutionData.truth(file, maximumWidth: self.maxWidth)
+            if i % self.holdout == self.holdout - 1 { validation.append(truth) } else { train.append(truth) }
+        }
+        return (files, train, validation)
+    }
+
+    /// Trains a slicing encoder and its upsampler end to end: clean with 8-bit rounding first, then with
+    /// libx264 in the loop (see ``JointTrainer``).
+    private func trainJointly(encoder: ModelArchitecture) throws {
+        let upName = self.upsampler ?? self.architecture + "-up"
+        guard var upEntry = ModelRegistry.catalogue.first(where: { $0.name == upName }), !upEntry.architecture.isEncoder else {
+            throw EngineError(.unsupported, "'\(upName)' is not an upsampler in the catalogue")
+        }
+        let initial = try self.initUpsampler.map { try ModelRegistry.resolve($0) }
+        if let initial { upEntry.architecture = initial.architecture }
+        guard let upOutput = self.upsamplerOutput else { throw EngineError(.unsupported, "--upsampler-output is required when training an encoder") }
+        let started = Date()
+        let (files, train, validation) = try self.truths()
+        try? FileHandle.standardError.write(contentsOf: Data("train: \(files.count) photos -> \(train.count) training, \(validation.count) held out (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)\n".utf8))
+        let crfs = self.crfs.split(separator: ",").compactMap { Double($0) }
+        var config = JointTrainingConfiguration(encoder: encoder, upsampler: upEntry.architecture, encoderName: self.name ?? self.architecture,
+                                                upsamplerName: upName, steps: self.steps, codecFrom: self.codecFrom ?? self.steps / 3)
+        config.batch = self.batch
+        config.patch = self.patch
+        config.learningRate = self.learningRate
+        config.seed = self.seed
+        config.validationInterval = self.validateEvery
+        config.crfs = crfs
+        config.refreshInterval = self.refreshInterval
+        config.anchorWeight = self.anchor
+        config.rateWeight = self.rateWeight
+        let encURL = URL(fileURLWithPath: self.checkpoint + ".safetensors")
+        let upURL = URL(fileURLWithPath: self.checkpoint + ".up.safetensors")
+        let stateURL = URL(fileURLWithPath: self.checkpoint + ".state.safetensors")
+        try FileManager.default.createDirectory(at: encURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var encWeights: [String: [Float]]? = nil, upWeights = initial?.parameters.allValues
+        var resume: (moments: [String: [Float]], step: Int, seconds: Double)? = nil
+        if [encURL, upURL, stateURL].allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) {
+            let e = try Model.load(contentsOf: encURL), u = try Model.load(contentsOf: upURL)
+            guard e.architecture == config.encoder, u.architecture == config.upsampler else {
+                throw EngineError(.modelMismatch, "checkpoint is \(e.architecture) + \(u.architecture)")
+            }
+            encWeights = e.parameters.allValues
+            upWeights = u.parameters.allValues
+            let state = try SafeTensors.decode(try Data(contentsOf: stateURL), context: stateURL.path)
+            resume = (state.tensors.mapValues(\.values), Int(state.metadata["step"] ?? "0") ?? 0, Double(state.metadata["wall_seconds"] ?? "0") ?? 0)
+            try? FileHandle.standardError.write(contentsOf: Data("train: resuming from step \(resume!.step)\n".utf8))
+        }
+        let trainer = try JointTrainer(configuration: config, train: train, validation: validation, encoderWeights: encWeights, upsamplerWeights: upWeights)
+        if let resume { trainer.restore(moments: resume.moments, step: resume.step) }
+        let wallStart = Date()
+        let startStep = trainer.step
+        var last: (pair: PairValidation, lanczos: PairValidation, area: Double)? = nil
+        func wall() -> Int { Int((resume?.seconds ?? 0) + Date().timeIntervalSince(wallStart)) }
+        func metadata(role: String, partner: String) -> [String: String] {
+            var m: [String: String] = [
+                "provenance": "trained by slicestream train (joint encoder + upsampler)",
+                "role": role, role == "sender" ? "receiver" : "sender": partner,
+                "training_data": "\(files.count) natural photos (lomiri-wallpapers-16.04, mate-backgrounds, scikit-image); every \(self.holdout)th held out",
+                "degradation": "learned 2x down, 8-bit rounding (straight-through); libx264 intra veryfast CRF \(self.crfs) in the loop from step \(config.codecFrom) (straight-through, errors refreshed every \(config.refreshInterval) steps)",
+                "steps": String(trainer.step), "batch": String(self.batch), "patch": String(self.patch), "seed": String(self.seed),
+                "learning_rate": String(self.learningRate), "anchor": String(self.anchor), "rate_weight": String(self.rateWeight), "wall_seconds": String(wall()),
+            ]
+            if let initial { m["upsampler_start"] = "\(initial.name) \(initial.shortHash)" }
+            if let last {
+                m["validation_clean_db"] = String(format: "%.3f", last.pair.clean)
+                m["validation_crf28_db"] = String(format: "%.3f", last.pair.coded)
+                m["validation_crf28_bytes"] = String(last.pair.codedBytes)
+                m["validation_lanczos_pair_clean_db"] = String(format: "%.3f", last.lanczos.clean)
+                m["validation_lanczos_pair_crf28_db"] = String(format: "%.3f", last.lanczos.coded)
+                m["validation_lanczos_pair_crf28_bytes"] = String(last.lanczos.codedBytes)
+                if let g = last.pair.gainAtEqualRate { m["validation_crf28_gain_at_equal_rate_db"] = String(format: "%.3f", g) }
+            }
+            return m
+        }
+        func save(encoderTo e: URL, upsamplerTo u: URL) throws {
+            let models = try trainer.currentModels(encoderMetadata: metadata(role: "sender", partner: upName),
+                                                   upsamplerMetadata: metadata(role: "receiver", partner: config.encoderName))
+            try models.encoder.write(to: e)
+            try models.upsampler.write(to: u)
+        }
+        var lossSum = 0.0, count = 0
+        let interval = max(1, self.validateEvery)
+        while trainer.step < self.steps {
+            lossSum += try trainer.trainStep()
+            count += 1
+            guard trainer.step % max(1, interval / 5) == 0 || trainer.step == self.steps else { continue }
+            let elapsed = Date().timeIntervalSince(wallStart)
+            let eta = elapsed / Double(trainer.step - startStep) * Double(self.steps - trainer.step)
+            var line = String(format: "step %6d/%d  loss %.5f  lr %.2e  %@  %.0f s  ETA %.0f s", trainer.step, self.steps, lossSum / Double(count),
+                              trainer.learningRate(at: trainer.step), trainer.codecInLoop ? "codec" : "clean", elapsed, eta)
+            if trainer.step % interval == 0 || trainer.step == self.steps {
+                let v = try trainer.validate()
+                last = (v.pair, v.lanczos, v.areaLanczosCoded)
+                line += String(format: "  val clean %.3f dB (%+.3f vs lanczos pair)  crf28 %.3f dB %d B (lanczos pair %.3f dB %d B, area+lanczos %.3f dB; equal-rate gain %@)",
+                               v.pair.clean, v.pair.clean - v.lanczos.clean, v.pair.coded, v.pair.codedBytes, v.lanczos.coded, v.lanczos.codedBytes, v.areaLanczosCoded,
+                               v.pair.gainAtEqualRate.map { String(format: "%+.3f dB", $0) } ?? "n/a")
+                try save(encoderTo: encURL, upsamplerTo: upURL)
+                let state = SafeTensors.File(tensors: trainer.moments().mapValues { SafeTensors.Entry(shape: [$0.count], values: $0) },
+                                             metadata: ["step": String(trainer.step), "wall_seconds": String(wall())])
+                try SafeTensors.encode(state).write(to: stateURL, options: .atomic)
+            }
+            try? FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
+            lossSum = 0
+            count = 0
+        }
+        try save(encoderTo: URL(fileURLWithPath: self.output), upsamplerTo: URL(fileURLWithPath: upOutput))
+        print("wrote \(self.output) and \(upOutput)")
     }
 }
