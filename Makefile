@@ -33,6 +33,18 @@ bench: release
 checkasm:
 	scripts/checkasm/run.sh
 
+# Quality per bit on natural clips no model was trained on (MODELS.md): classical pairs, the generic
+# upsamplers and the jointly trained slicing pairs, libx264 veryfast CRF 18-38 (FRAMES=N, default 100).
+FRAMES ?= 100
+EVAL_PAIRS ?= area+lanczos,lanczos+lanczos,area+sr2x,area+sr2x-hq,slice2x+slice2x-up,slice2x-tconv+slice2x-tconv-up
+.PHONY: eval train-data
+train-data:
+	scripts/fetch-training-data
+
+eval: release train-data
+	.build/release/slicestream eval data/videos/balle-jbart.mp4 data/videos/bikes.mp4 data/videos/carphone_pristine.mp4 \
+	  --frames $(FRAMES) --pairs $(EVAL_PAIRS)
+
 clean:
 	rm -rf .build out
 

@@ -13,13 +13,28 @@ public struct Evaluation: Sendable {
         public var down: String
         /// Receiver transform (`lanczos`, `bicubic`, or a model name).
         public var up: String
+        /// The sender tunes the receiver's model (`up`) on the content and sends the weights in-band
+        /// (content adaptation, synchronous so the run is reproducible). The update bits are in the video
+        /// stream, so the measured rate counts them.
+        public var adapt: Bool
 
         /// Creates a pair.
-        public init(name: String, down: String, up: String) {
+        public init(name: String, down: String, up: String, adapt: Bool = false) {
             self.name = name
             self.down = down
             self.up = up
+            self.adapt = adapt
         }
+
+        /// Parses `DOWN+UP` or `DOWN+UP+adapt`.
+        public init?(_ text: String) {
+            let parts = text.split(separator: "+").map(String.init)
+            guard parts.count == 2 || (parts.count == 3 && parts[2] == "adapt"), !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+            self.init(name: text, down: parts[0], up: parts[1], adapt: parts.count == 3)
+        }
+
+        /// Which sender stream the pair needs: pairs with the same key share it.
+        var senderKey: String { self.adapt ? "\(self.down)@adapt:\(self.up)" : self.down }
     }
 
     /// One clip's results.
@@ -62,13 +77,20 @@ public struct Evaluation: Sendable {
         self.preset = preset
     }
 
+    /// A pair or model name usable inside a file name (pairs may name model files by path).
+    static func fileSafe(_ name: String) -> String {
+        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "+" || $0 == "." ? $0 : "_" })
+    }
+
     /// A kernel name, or else a model name (`area`, `slice2x`, `lanczos`, `sr2x-hq`, ...).
     private func transform(down: String) -> TransformSpec { TransformSpec.sender(down) ?? .learned(down) }
     private func transform(up: String) -> TransformSpec { TransformSpec.receiver(up) ?? .learned(up) }
 
-    private func run(_ input: String, _ output: String, _ transform: TransformSpec, _ encoder: EncoderSettings, size: Size? = nil) throws -> PipelineReport {
+    private func run(_ input: String, _ output: String, _ transform: TransformSpec, _ encoder: EncoderSettings, size: Size? = nil,
+                     adaptation: AdaptationSettings? = nil) throws -> PipelineReport {
         var config = PipelineConfiguration(input: input, output: output, encoder: encoder, transform: transform, copyOtherStreams: false)
         config.maximumFrames = self.frames
+        config.adaptation = adaptation
         if let size { config.transform = .scale(.lanczos, size) }
         return try Pipeline(configuration: config).run()
     }
@@ -88,25 +110,37 @@ public struct Evaluation: Sendable {
         }
         var half: [String: [RDPoint]] = [:]
         var noCodec: [String: Double] = [:]
-        let downs = Array(Set(self.pairs.map(\.down))).sorted()
-        for down in downs {
-            // Lossless half-resolution frames for the no-codec round trip.
-            let lossless = scratch.appendingPathComponent("down-\(down)-lossless.mkv").path
-            _ = try self.run(clip, lossless, self.transform(down: down), EncoderSettings(codec: "ffv1"))
-            for pair in self.pairs where pair.down == down {
-                let back = scratch.appendingPathComponent("nc-\(pair.name).mkv").path
-                _ = try self.run(lossless, back, self.transform(up: pair.up), EncoderSettings(codec: "ffv1"))
-                noCodec[pair.name] = try VideoComparison.compare(reference: clip, distorted: back, maximumFrames: self.frames).psnrY
+        let senders = Array(Set(self.pairs.map(\.senderKey))).sorted()
+        for key in senders {
+            let group = self.pairs.filter { $0.senderKey == key }
+            let down = group[0].down
+            var adaptation: AdaptationSettings? = nil
+            if group[0].adapt {
+                var a = AdaptationSettings()
+                a.model = group[0].up
+                adaptation = a
+            } else {
+                // Lossless half-resolution frames for the no-codec round trip (adaptation needs a codec).
+                let lossless = scratch.appendingPathComponent("down-\(Self.fileSafe(down))-lossless.mkv").path
+                _ = try self.run(clip, lossless, self.transform(down: down), EncoderSettings(codec: "ffv1"))
+                for pair in group {
+                    let back = scratch.appendingPathComponent("nc-\(Self.fileSafe(pair.name)).mkv").path
+                    _ = try self.run(lossless, back, self.transform(up: pair.up), EncoderSettings(codec: "ffv1"))
+                    noCodec[pair.name] = try VideoComparison.compare(reference: clip, distorted: back, maximumFrames: self.frames).psnrY
+                }
             }
             for crf in self.crfs {
-                let sent = scratch.appendingPathComponent("sent-\(down)-\(Int(crf)).mkv").path
-                let r = try self.run(clip, sent, self.transform(down: down), x264(crf))
-                for pair in self.pairs where pair.down == down {
-                    let back = scratch.appendingPathComponent("back-\(pair.name)-\(Int(crf)).mkv").path
+                let sent = scratch.appendingPathComponent("sent-\(Self.fileSafe(key))-\(Int(crf)).mkv").path
+                let r = try self.run(clip, sent, self.transform(down: down), x264(crf), adaptation: adaptation)
+                for pair in group {
+                    let back = scratch.appendingPathComponent("back-\(Self.fileSafe(pair.name))-\(Int(crf)).mkv").path
                     _ = try self.run(sent, back, self.transform(up: pair.up), EncoderSettings(codec: "ffv1"))
                     let q = try VideoComparison.compare(reference: clip, distorted: back, maximumFrames: self.frames)
-                    half[pair.name, default: []].append(RDPoint(bitRate: r.videoBitRate, psnr: q.psnrY, ssim: q.ssimY, crf: crf))
-                    log(String(format: "  %@ crf %2.0f: %7.1f kbit/s  PSNR-Y %.3f", pair.name, crf, r.videoBitRate / 1000, q.psnrY))
+                    var point = RDPoint(bitRate: r.videoBitRate, psnr: q.psnrY, ssim: q.ssimY, crf: crf)
+                    if pair.adapt { point.updateBitRate = r.updateBitRate }
+                    half[pair.name, default: []].append(point)
+                    log(String(format: "  %@ crf %2.0f: %7.1f kbit/s  PSNR-Y %.3f", pair.name, crf, r.videoBitRate / 1000, q.psnrY)
+                        + (pair.adapt ? String(format: "  (updates %.2f kbit/s, %d sent)", r.updateBitRate / 1000, r.updatesSent) : ""))
                 }
             }
         }

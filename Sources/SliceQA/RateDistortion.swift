@@ -10,6 +10,8 @@ public struct RDPoint: Codable, Sendable, Equatable {
     public var ssim: Double
     /// The CRF that produced it.
     public var crf: Double
+    /// Part of `bitRate` spent on in-band model updates (content adaptation), bit/s.
+    public var updateBitRate: Double? = nil
 
     /// Creates a point.
     public init(bitRate: Double, psnr: Double, ssim: Double, crf: Double) {

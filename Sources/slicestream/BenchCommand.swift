@@ -88,7 +88,14 @@ struct BenchCommand: ParsableCommand {
         let areaMs = try self.measure { _ = try area.process(highFrame) }
         rows.append(Row(name: "swscale area", direction: "1920x1080 -> 960x540", millisecondsPerFrame: areaMs, framesPerSecond: 1000 / areaMs, ratioToLanczos: areaMs / downBase))
 
+        var benched: [String: Int] = [:]
         for entry in ModelRegistry.catalogue {
+            // Same architecture, same speed: name the alias on the row measured first.
+            if let row = benched[entry.architecture.description] {
+                rows[row].name += " = \(entry.name)"
+                continue
+            }
+            benched[entry.architecture.description] = rows.count
             // Speed does not depend on the weights; random ones keep every layer live.
             let network = try entry.architecture.network()
             var rng = SplitMix64(seed: 1)

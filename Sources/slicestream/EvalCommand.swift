@@ -8,7 +8,7 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "eval", abstract: "Rate-distortion evaluation against full resolution and classical scaling.")
 
     @Argument(help: "Natural clips (not used in training).") var clips: [String]
-    @Option(help: "Half-resolution pairs DOWN+UP, comma-separated; the first is the classical reference.")
+    @Option(help: "Half-resolution pairs DOWN+UP (or DOWN+UP+adapt: the sender tunes UP on the content, update bits counted in the rate), comma-separated; the first is the classical reference.")
     var pairs: String = "area+lanczos,lanczos+lanczos,area+sr2x,area+sr2x-hq"
     @Option(help: "CRF sweep.") var crfs: String = "18,23,28,33,38"
     @Option(help: "Frames per clip.") var frames: Int = 100
@@ -18,8 +18,8 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         var pairs: [Evaluation.Pair] = []
         for text in self.pairs.split(separator: ",") {
-            let parts = text.split(separator: "+").map(String.init)
-            if parts.count == 2 { pairs.append(Evaluation.Pair(name: String(text), down: parts[0], up: parts[1])) }
+            guard let pair = Evaluation.Pair(String(text)) else { throw ValidationError("'\(text)' is not DOWN+UP or DOWN+UP+adapt") }
+            pairs.append(pair)
         }
         guard !pairs.isEmpty else { throw ValidationError("--pairs needs DOWN+UP entries") }
         let eval = Evaluation(clips: self.clips, pairs: pairs, crfs: self.crfs.split(separator: ",").compactMap { Double($0) },
