@@ -76,8 +76,9 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
 
     /// Keys of the `adapt:` mapping.
     enum AdaptKeys: String, CodingKey, CaseIterable {
-        case model, interval, steps, window, threshold, mode
+        case model, interval, steps, window, threshold, mode, scope
         case repeatInterval = "repeat_interval", maxShare = "max_share", cpuShare = "cpu_share", sceneCutThreshold = "scene_cut_threshold"
+        case budgetHorizon = "budget_horizon"
     }
 
     /// Adaptation settings for the daemon: as offline, but rounds run in the background by default, so
@@ -162,6 +163,13 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
             settings.maximumShare = try a.decodeIfPresent(Double.self, forKey: .maxShare) ?? settings.maximumShare
             settings.cpuShare = try a.decodeIfPresent(Double.self, forKey: .cpuShare) ?? settings.cpuShare
             settings.sceneCutThreshold = try a.decodeIfPresent(Double.self, forKey: .sceneCutThreshold) ?? settings.sceneCutThreshold
+            settings.budgetHorizon = try a.decodeIfPresent(Double.self, forKey: .budgetHorizon) ?? settings.budgetHorizon
+            if let scope = try a.decodeIfPresent(String.self, forKey: .scope) {
+                guard let v = AdaptationScope(rawValue: scope) else {
+                    throw DecodingError.dataCorruptedError(forKey: .scope, in: a, debugDescription: "'\(scope)' is not one of all, light")
+                }
+                settings.scope = v
+            }
             if let mode = try a.decodeIfPresent(String.self, forKey: .mode) {
                 guard let m = AdaptationMode(rawValue: mode) else {
                     throw DecodingError.dataCorruptedError(forKey: .mode, in: a, debugDescription: "'\(mode)' is not one of background, synchronous")
@@ -219,6 +227,8 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
             try n.encode(a.cpuShare, forKey: .cpuShare)
             try n.encode(a.sceneCutThreshold, forKey: .sceneCutThreshold)
             try n.encode(a.mode.rawValue, forKey: .mode)
+            try n.encode(a.scope.rawValue, forKey: .scope)
+            try n.encode(a.budgetHorizon, forKey: .budgetHorizon)
         }
     }
 
@@ -277,7 +287,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
             throw fail("model", "'\(model)' is an encoder; adaptation tunes the receiver's upsampler (e.g. sr2x)")
         }
         for (key, value, low, high) in [("interval", a.interval, 0.1, 3600.0), ("repeat_interval", a.repeatInterval, 0.1, 86400),
-                                        ("threshold", a.threshold, -100, 100)] where !(value >= low && value <= high) {
+                                        ("threshold", a.threshold, -100, 100), ("budget_horizon", a.budgetHorizon, 0, 3600)] where !(value >= low && value <= high) {
             throw fail(key, "must be between \(low) and \(high)")
         }
         for (key, value, high) in [("max_share", a.maximumShare, 1.0), ("cpu_share", a.cpuShare, 1), ("scene_cut_threshold", a.sceneCutThreshold, 255)]

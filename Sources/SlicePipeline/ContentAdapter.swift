@@ -21,6 +21,24 @@ public enum AdaptationMode: String, Sendable, Equatable, CaseIterable, Codable {
     case background
 }
 
+/// Which of the receiver model's parameters content adaptation tunes.
+public enum AdaptationScope: String, Sendable, Equatable, CaseIterable, Codable {
+    /// Every parameter: the largest gain per round, about 1.7 kB per sr2x update.
+    case all
+    /// The output layer, every bias and every PReLU slope (about 15 % of sr2x's parameters): updates of
+    /// about 300 bytes, which fit the bit-rate budget seconds earlier at low bit rates.
+    case light
+
+    /// The parameter names this scope tunes in `network`.
+    public func parameters(of network: Network) -> Set<String> {
+        let names = network.parameters.map(\.name)
+        switch self {
+        case .all: return Set(names)
+        case .light: return Set(names.filter { $0.hasPrefix("tail.") || $0.hasSuffix(".bias") || $0.hasSuffix(".slope") })
+        }
+    }
+}
+
 /// How a sender adapts the receiver's upsampler to its content.
 public struct AdaptationSettings: Sendable, Equatable {
     /// The receiver model to tune (its name and hash go into every update).
@@ -53,6 +71,12 @@ public struct AdaptationSettings: Sendable, Equatable {
     /// which a scene cut is assumed and the window is emptied. Ordinary motion stays well below 25; a hard
     /// cut in natural video is typically 60 or more.
     public var sceneCutThreshold: Double = 40
+    /// Which parameters are tuned (and sent).
+    public var scope: AdaptationScope = .all
+    /// Seconds of expected video the update budget may borrow against: at the start of a stream the
+    /// bytes sent so far are few, so without borrowing the first update would wait many seconds. The
+    /// budget is `maximumShare` of the video sent so far plus this many seconds at its rate so far.
+    public var budgetHorizon: Double = 8
     /// Training threads in synchronous mode (0: one per core). Background mode always trains on one.
     /// Training results depend on the thread count (gradient sums are added per worker), so a fixed count
     /// makes synchronous output the same on machines with different core counts.
@@ -158,11 +182,12 @@ final class ContentAdapter {
     private var lastUpdateSeconds: Double? = nil
     private var chunkLog: [SentUpdateChunk] = []
     private var framesSeen = 0
+    private var firstMediaTime: Double? = nil
     private let logger = Logger(label: "slicestream.adapter")
 
     init(settings: AdaptationSettings) throws {
         self.settings = settings
-        self.shared = AdapterShared(maximumShare: settings.maximumShare)
+        self.shared = AdapterShared(maximumShare: settings.maximumShare, budgetHorizon: settings.budgetHorizon)
         let rounds = try AdaptationRounds(settings: settings)
         self.baseName = rounds.base.name
         self.baseHash = rounds.base.shortHash
@@ -204,6 +229,9 @@ final class ContentAdapter {
     /// Runs (synchronous) or hands over (background) a round when one is due at `mediaTime`; queues a
     /// finished update, and repeats the current one when the repeat interval passed.
     func step(mediaTime: Double) throws {
+        let start = self.firstMediaTime ?? mediaTime
+        self.firstMediaTime = start
+        self.shared.state.withLock { $0.mediaSeconds = max(0, mediaTime - start) }
         if self.settings.mode == .background, let ready = self.shared.state.withLock({ s -> [[UInt8]]? in defer { s.ready = nil }; return s.ready }) {
             self.queueNew(ready, at: mediaTime)
         }
@@ -354,6 +382,7 @@ final class AdaptationRounds {
         config.patch = settings.patch
         config.learningRate = settings.learningRate
         config.constantLearningRate = true
+        config.trainableParameters = settings.scope == .all ? nil : settings.scope.parameters(of: base.network)
         // One thread in the background: the budget and the lowered priority then cover all of the work.
         config.threads = settings.mode == .background ? 1 : (settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount)
         // The trainer needs data to exist; the first round replaces this placeholder.
@@ -414,6 +443,10 @@ final class AdapterShared: Sendable {
         var committedBytes = 0
         /// Most of the video bytes updates may take.
         var maximumShare: Double
+        /// Media seconds of video sent so far.
+        var mediaSeconds = 0.0
+        /// Seconds of expected video the budget borrows against.
+        var budgetHorizon = 0.0
         var counters = AdaptationSnapshot(mode: .synchronous)
     }
 
@@ -423,14 +456,23 @@ final class AdapterShared: Sendable {
     /// Signalled once when the thread exits.
     let exited = DispatchSemaphore(value: 0)
 
-    init(maximumShare: Double) {
-        self.state = Mutex(State(maximumShare: maximumShare))
+    init(maximumShare: Double, budgetHorizon: Double) {
+        var state = State(maximumShare: maximumShare)
+        state.budgetHorizon = budgetHorizon
+        self.state = Mutex(state)
+    }
+
+    /// The update bytes allowed so far: the share of the video sent, plus the share of `budgetHorizon`
+    /// more seconds at the rate so far (borrowed, so the first update need not wait many seconds).
+    static func budget(_ s: State) -> Double {
+        let rate = Double(s.videoBytes) / max(1, s.mediaSeconds)
+        return s.maximumShare * (Double(s.videoBytes) + rate * s.budgetHorizon)
     }
 
     /// Reserves `bytes` of update budget if they keep updates within their share of the stream.
     func reserve(_ bytes: Int) -> Bool {
         self.state.withLock { s in
-            guard Double(s.committedBytes + bytes) <= s.maximumShare * Double(s.videoBytes) else { return false }
+            guard Double(s.committedBytes + bytes) <= Self.budget(s) else { return false }
             s.committedBytes += bytes
             return true
         }
@@ -441,7 +483,7 @@ final class AdapterShared: Sendable {
     func publish(_ payloads: [[UInt8]]) -> Bool {
         let bytes = payloads.reduce(0) { $0 + $1.count }
         return self.state.withLock { s in
-            guard s.ending != .abort, Double(s.committedBytes + bytes) <= s.maximumShare * Double(s.videoBytes) else { return false }
+            guard s.ending != .abort, Double(s.committedBytes + bytes) <= Self.budget(s) else { return false }
             s.committedBytes += bytes
             s.ready = payloads
             return true

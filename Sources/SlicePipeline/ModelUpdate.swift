@@ -11,16 +11,20 @@ import SliceModels
 /// sides, so sender and receiver hold bit-identical weights. An sr2x update is about 1.7 kB.
 ///
 /// Wire format, in user-data-unregistered SEI messages (the same UUID as ``StreamTag``), one chunk per
-/// message: type byte 2, format version 2, sequence (u32), chunk index and count (u16 each), blob length
-/// and CRC-32 of the whole blob (u32 each, little-endian), then the chunk's bytes. The blob is a u16
-/// header length, a JSON header (base model name and hash, architecture), the scales (f16 each) and the
-/// deltas (i8 each) in the architecture's parameter order. An update applies from the frame that
+/// message: type byte 2, format version 3, sequence (u32), chunk index and count (u16 each), blob length
+/// and CRC-32 of the whole blob (u32 each, little-endian), then the chunk's bytes. The blob (version 3)
+/// is compact, because at low bit rates every byte delays the first update: the base model's short hash
+/// (8 bytes), its name (u8 length + UTF-8), the architecture (6 bytes: kind, channels, blocks, kernel,
+/// activation, transposed kernel), the tensor count (u16) and a bitmask of the tensors that changed,
+/// then one f16 scale and the i8 deltas of each changed tensor, in the architecture's parameter order.
+/// Unchanged tensors cost one bit, so an update that tunes only a few small tensors (``AdaptationScope``)
+/// is a few hundred bytes. (Version 2 carried the architecture as JSON and every tensor: 1.8 kB for sr2x.) An update applies from the frame that
 /// completes it, so every receiver switches at the same frame and output stays frame-exact.
 public struct ModelUpdate: Equatable, Sendable {
     /// Message type byte after the UUID.
     static let messageType: UInt8 = 2
     /// Format version byte.
-    static let formatVersion: UInt8 = 2
+    static let formatVersion: UInt8 = 3
     /// Largest chunk carried by one SEI message.
     public static let chunkBytes = 2400
 
@@ -36,12 +40,6 @@ public struct ModelUpdate: Equatable, Sendable {
     public var scales: [Float]
     /// One delta per weight.
     public var deltas: [Int8]
-
-    struct Header: Codable {
-        var base: String
-        var hash: String
-        var architecture: ModelArchitecture
-    }
 
     /// Quantises `weights` (parameter order) against `base`.
     public init(sequence: UInt32, base: Model, weights: [Float]) {
@@ -116,15 +114,7 @@ public struct ModelUpdate: Equatable, Sendable {
 
     /// The SEI payloads carrying this update.
     public func seiPayloads() -> [[UInt8]] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let header = (try? encoder.encode(Header(base: self.baseModel, hash: self.baseHash, architecture: self.architecture))) ?? Data()
-        var blob: [UInt8] = [UInt8(header.count & 0xff), UInt8(header.count >> 8)] + Array(header)
-        for s in self.scales {
-            let bits = Float16(s).bitPattern
-            blob += [UInt8(bits & 0xff), UInt8(bits >> 8)]
-        }
-        blob += self.deltas.map { UInt8(bitPattern: $0) }
+        let blob = self.encodedBlob()
         let crc = CRC32.checksum(blob)
         let count = (blob.count + Self.chunkBytes - 1) / Self.chunkBytes
         return (0..<count).map { i in
@@ -133,6 +123,112 @@ public struct ModelUpdate: Equatable, Sendable {
             p += blob[(i * Self.chunkBytes)..<min(blob.count, (i + 1) * Self.chunkBytes)]
             return p
         }
+    }
+
+    /// Tensors the update changes (a zero scale means every delta is zero).
+    public var changedTensors: Int { self.scales.filter { $0 != 0 }.count }
+
+    /// The version 3 blob.
+    func encodedBlob() -> [UInt8] {
+        var blob = Self.hashBytes(self.baseHash)
+        let name = Array(self.baseModel.utf8.prefix(255))
+        blob += [UInt8(name.count)] + name
+        blob += Self.architectureBytes(self.architecture)
+        blob += le16(UInt16(self.scales.count))
+        var mask = [UInt8](repeating: 0, count: (self.scales.count + 7) / 8)
+        for (t, s) in self.scales.enumerated() where s != 0 { mask[t / 8] |= 1 << UInt8(t % 8) }
+        blob += mask
+        let counts = (try? self.architecture.network().parameters.map(\.count)) ?? []
+        var offset = 0
+        var deltas: [UInt8] = []
+        for (t, s) in self.scales.enumerated() {
+            let n = t < counts.count ? counts[t] : 0
+            defer { offset += n }
+            guard s != 0 else { continue }
+            let bits = Float16(s).bitPattern
+            blob += [UInt8(bits & 0xff), UInt8(bits >> 8)]
+            deltas += self.deltas[offset..<min(self.deltas.count, offset + n)].map { UInt8(bitPattern: $0) }
+        }
+        return blob + deltas
+    }
+
+    /// 8 bytes from a 16-digit hex short hash (zeros where it is not hex).
+    static func hashBytes(_ hex: String) -> [UInt8] {
+        let digits = Array(hex.utf8.prefix(16))
+        return (0..<8).map { i in
+            func v(_ c: UInt8?) -> UInt8 {
+                guard let c else { return 0 }
+                switch c {
+                case 48...57: return c - 48
+                case 97...102: return c - 87
+                case 65...70: return c - 55
+                default: return 0
+                }
+            }
+            return v(2 * i < digits.count ? digits[2 * i] : nil) << 4 | v(2 * i + 1 < digits.count ? digits[2 * i + 1] : nil)
+        }
+    }
+
+    static func architectureBytes(_ a: ModelArchitecture) -> [UInt8] {
+        let kind: UInt8 = a.kind == .sliceEncoder ? 0 : (a.kind == .subPixel ? 1 : 2)
+        let act: UInt8 = a.activation == .none ? 0 : (a.activation == .relu ? 1 : (a.activation == .prelu ? 2 : 3))
+        return [kind, UInt8(clamping: a.channels), UInt8(clamping: a.blocks), UInt8(clamping: a.kernel), act, UInt8(clamping: a.transposedKernel)]
+    }
+
+    static func architecture(_ b: ArraySlice<UInt8>) -> ModelArchitecture? {
+        guard b.count == 6 else { return nil }
+        let v = Array(b)
+        let kinds: [ModelArchitecture.Kind] = [.sliceEncoder, .subPixel, .transposed]
+        let acts: [Activation] = [.none, .relu, .prelu, .leakyRelu]
+        guard Int(v[0]) < kinds.count, Int(v[4]) < acts.count else { return nil }
+        return ModelArchitecture(kind: kinds[Int(v[0])], channels: Int(v[1]), blocks: Int(v[2]), kernel: Int(v[3]), activation: acts[Int(v[4])],
+                                 transposedKernel: Int(v[5]))
+    }
+
+    /// Decodes a version 3 blob (nil when it is malformed).
+    static func decode(blob: [UInt8], sequence: UInt32) -> ModelUpdate? {
+        var i = 8
+        guard blob.count >= 8 + 1 else { return nil }
+        let hash = blob[0..<8].map { String(format: "%02x", $0) }.joined()
+        let nameLength = Int(blob[i])
+        i += 1
+        guard i + nameLength + 6 + 2 <= blob.count, let name = String(bytes: blob[i..<(i + nameLength)], encoding: .utf8) else { return nil }
+        i += nameLength
+        guard let architecture = Self.architecture(blob[i..<(i + 6)]), let network = try? architecture.network() else { return nil }
+        i += 6
+        let specs = network.parameters
+        let tensors = Int(blob[i]) | Int(blob[i + 1]) << 8
+        i += 2
+        guard tensors == specs.count, i + (tensors + 7) / 8 <= blob.count else { return nil }
+        let mask = Array(blob[i..<(i + (tensors + 7) / 8)])
+        i += mask.count
+        let present = (0..<tensors).map { mask[$0 / 8] & (1 << UInt8($0 % 8)) != 0 }
+        let scaleBytes = 2 * present.filter { $0 }.count
+        guard i + scaleBytes <= blob.count else { return nil }
+        var scales: [Float] = []
+        for p in present {
+            if p {
+                let s = Float(Float16(bitPattern: UInt16(blob[i]) | UInt16(blob[i + 1]) << 8))
+                guard s.isFinite, s != 0 else { return nil }
+                scales.append(s)
+                i += 2
+            } else {
+                scales.append(0)
+            }
+        }
+        let deltaCount = zip(specs, present).reduce(0) { $0 + ($1.1 ? $1.0.count : 0) }
+        guard blob.count == i + deltaCount else { return nil }
+        var deltas: [Int8] = []
+        deltas.reserveCapacity(specs.reduce(0) { $0 + $1.count })
+        for (spec, p) in zip(specs, present) {
+            if p {
+                deltas += blob[i..<(i + spec.count)].map { Int8(bitPattern: $0) }
+                i += spec.count
+            } else {
+                deltas += [Int8](repeating: 0, count: spec.count)
+            }
+        }
+        return ModelUpdate(sequence: sequence, baseModel: name, baseHash: hash, architecture: architecture, scales: scales, deltas: deltas)
     }
 }
 
@@ -199,29 +295,12 @@ public struct ModelUpdateAssembler: Sendable {
             self.rejected += 1
             return nil
         }
-        let headerLength = Int(blob[0]) | Int(blob[1]) << 8
-        guard 2 + headerLength <= blob.count,
-              let header = try? JSONDecoder().decode(ModelUpdate.Header.self, from: Data(blob[2..<(2 + headerLength)])),
-              let network = try? header.architecture.network() else {
+        guard let update = ModelUpdate.decode(blob: blob, sequence: sequence) else {
             self.rejected += 1
             return nil
         }
-        let specs = network.parameters
-        let scalesEnd = 2 + headerLength + 2 * specs.count
-        guard blob.count == scalesEnd + specs.reduce(0, { $0 + $1.count }) else {
-            self.rejected += 1
-            return nil
-        }
-        var scales: [Float] = []
-        var i = 2 + headerLength
-        while i < scalesEnd {
-            scales.append(Float(Float16(bitPattern: UInt16(blob[i]) | UInt16(blob[i + 1]) << 8)))
-            i += 2
-        }
-        let deltas = blob[scalesEnd...].map { Int8(bitPattern: $0) }
         self.received += 1
         self.lastSequence = sequence
-        return ModelUpdate(sequence: sequence, baseModel: header.base, baseHash: header.hash, architecture: header.architecture,
-                           scales: scales, deltas: deltas)
+        return update
     }
 }

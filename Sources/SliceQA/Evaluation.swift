@@ -17,24 +17,28 @@ public struct Evaluation: Sendable {
         /// (content adaptation, synchronous so the run is reproducible). The update bits are in the video
         /// stream, so the measured rate counts them.
         public var adapt: Bool
+        /// Which parameters adaptation tunes.
+        public var scope: AdaptationScope
 
         /// Creates a pair.
-        public init(name: String, down: String, up: String, adapt: Bool = false) {
+        public init(name: String, down: String, up: String, adapt: Bool = false, scope: AdaptationScope = .all) {
             self.name = name
             self.down = down
             self.up = up
             self.adapt = adapt
+            self.scope = scope
         }
 
-        /// Parses `DOWN+UP` or `DOWN+UP+adapt`.
+        /// Parses `DOWN+UP`, `DOWN+UP+adapt` (every parameter tuned) or `DOWN+UP+adapt-light`.
         public init?(_ text: String) {
             let parts = text.split(separator: "+").map(String.init)
-            guard parts.count == 2 || (parts.count == 3 && parts[2] == "adapt"), !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
-            self.init(name: text, down: parts[0], up: parts[1], adapt: parts.count == 3)
+            let scopes: [String: AdaptationScope] = ["adapt": .all, "adapt-all": .all, "adapt-light": .light]
+            guard parts.count == 2 || (parts.count == 3 && scopes[parts[2]] != nil), !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+            self.init(name: text, down: parts[0], up: parts[1], adapt: parts.count == 3, scope: parts.count == 3 ? scopes[parts[2]]! : .all)
         }
 
         /// Which sender stream the pair needs: pairs with the same key share it.
-        var senderKey: String { self.adapt ? "\(self.down)@adapt:\(self.up)" : self.down }
+        var senderKey: String { self.adapt ? "\(self.down)@adapt-\(self.scope.rawValue):\(self.up)" : self.down }
     }
 
     /// One clip's results.
@@ -118,6 +122,7 @@ public struct Evaluation: Sendable {
             if group[0].adapt {
                 var a = AdaptationSettings()
                 a.model = group[0].up
+                a.scope = group[0].scope
                 adaptation = a
             } else {
                 // Lossless half-resolution frames for the no-codec round trip (adaptation needs a codec).

@@ -30,6 +30,9 @@ public struct TrainingConfiguration: Sendable {
     public var threads: Int = 2
     /// Keep the learning rate constant (content adaptation runs open-ended).
     public var constantLearningRate = false
+    /// Parameters the optimiser may change (nil: all). Content adaptation tunes a few small tensors so its
+    /// updates stay small enough to send early.
+    public var trainableParameters: Set<String>? = nil
 
     /// Creates a configuration.
     public init(architecture: ModelArchitecture, name: String, steps: Int) {
@@ -220,6 +223,12 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
         }
         if let error = failure.withLock({ $0 }) { throw error }
         for g in grads.dropFirst() { grads[0].add(g) }
+        if let trainable = c.trainableParameters {
+            // Frozen tensors get no gradient, so Adam (zero moments, no weight decay) leaves them exactly.
+            for spec in grads[0].specs where !trainable.contains(spec.name) {
+                if let p = grads[0].pointer(spec.name) { p.update(repeating: 0, count: spec.count) }
+            }
+        }
         let norm = grads[0].norm
         if norm > c.clip { grads[0].scale(by: Float(c.clip / norm)) }
         var cfg = sk_adam_config(lr: self.learningRate(at: step), beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0, decoupled: 1)

@@ -31,6 +31,8 @@ struct EncodeCommand: ParsableCommand {
     @Option(name: .customLong("adapt-threshold"), help: "Minimum PSNR-Y gain (dB) on held-out frames for an update to be sent.") var adaptThreshold: Double = 0.02
     @Option(name: .customLong("adapt-repeat-interval"), help: "Media seconds between repeats of the current update, for late joiners.") var adaptRepeatInterval: Double = 8
     @Option(name: .customLong("adapt-scene-cut"), help: "Mean absolute luma difference between frames that counts as a scene cut and restarts the window.") var adaptSceneCut: Double = 40
+    @Option(name: .customLong("adapt-scope"), help: "Parameters tuned and sent: all (about 1.7 kB per sr2x update) or light (output layer, biases, slopes: about 300 bytes).") var adaptScope: String = "all"
+    @Option(name: .customLong("adapt-budget-horizon"), help: "Seconds of expected video the update budget may borrow against, so the first update need not wait.") var adaptBudgetHorizon: Double = 8
     @Option(name: .customLong("adapt-mode"), help: "synchronous (reproducible: rounds run in line) or background (a low-priority thread that never holds up encoding).") var adaptMode: String = "synchronous"
     @Option(name: .customLong("adapt-cpu-share"), help: "Background mode: most of one core the adapter may use.") var adaptCPUShare: Double = 0.5
     @Option(name: .customLong("adapt-threads"), help: "Synchronous mode: training threads (0: one per core; fix it for the same stream on any machine).") var adaptThreads: Int = 0
@@ -38,6 +40,8 @@ struct EncodeCommand: ParsableCommand {
     func validate() throws {
         if self.model != nil && self.downscaler != .slice { throw ValidationError("--model goes with --downscaler slice") }
         if AdaptationMode(rawValue: self.adaptMode) == nil { throw ValidationError("--adapt-mode is synchronous or background") }
+        if AdaptationScope(rawValue: self.adaptScope) == nil { throw ValidationError("--adapt-scope is all or light") }
+        if !(self.adaptBudgetHorizon >= 0 && self.adaptBudgetHorizon <= 3600) { throw ValidationError("--adapt-budget-horizon must be between 0 and 3600 seconds") }
         if !(self.adaptInterval > 0 && self.adaptInterval <= 3600) { throw ValidationError("--adapt-interval must be between 0 and 3600 seconds") }
         if !(1...100_000).contains(self.adaptSteps) { throw ValidationError("--adapt-steps must be between 1 and 100000") }
         if !(4...1000).contains(self.adaptWindow) { throw ValidationError("--adapt-window must be between 4 and 1000 frames") }
@@ -72,6 +76,8 @@ struct EncodeCommand: ParsableCommand {
             a.repeatInterval = self.adaptRepeatInterval
             a.sceneCutThreshold = self.adaptSceneCut
             a.mode = AdaptationMode(rawValue: self.adaptMode) ?? .synchronous  // validate() checked it
+            a.scope = AdaptationScope(rawValue: self.adaptScope) ?? .all
+            a.budgetHorizon = self.adaptBudgetHorizon
             a.cpuShare = self.adaptCPUShare
             a.threads = self.adaptThreads
             adaptation = a

@@ -43,7 +43,9 @@ struct EvalCommand: ParsableCommand {
 
     static func summarise(_ r: Evaluation.ClipResult, pairs: [Evaluation.Pair]) {
         print("  no codec (2x round trip, PSNR-Y):")
-        for p in pairs { print(String(format: "    %-22@ %.3f dB", p.name, r.noCodec[p.name] ?? .nan)) }
+        for p in pairs {
+            if let v = r.noCodec[p.name] { print(String(format: "    %-22@ %.3f dB", p.name, v)) } else { print("    \(p.name) n/a (adaptation needs the codec)") }
+        }
         print("  BD-rate vs \(pairs[0].name) (negative = fewer bits for the same PSNR-Y), crossover with full resolution:")
         for p in pairs {
             let bd = r.bdRateVsClassical[p.name].map { String(format: "%+.1f %%", $0) } ?? (p.name == pairs[0].name ? "reference" : "n/a")

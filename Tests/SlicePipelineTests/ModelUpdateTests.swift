@@ -2,7 +2,7 @@ import Foundation
 import SliceEngine
 import SliceMedia
 import SliceModels
-import SlicePipeline
+@testable import SlicePipeline
 import SliceTestSupport
 import XCTest
 
@@ -40,6 +40,56 @@ final class ModelUpdateTests: XCTestCase {
         var b = ModelUpdateAssembler()
         for p in chunks.reversed().dropLast() { XCTAssertNil(b.feed(p)) }
         XCTAssertEqual(b.feed(chunks[0]), big)
+    }
+
+    func testALightUpdateCarriesOnlyTheTensorsItChanges() throws {
+        let model = try ModelRegistry.resolve("sr2x")
+        let tuned = AdaptationScope.light.parameters(of: model.network)
+        XCTAssertTrue(tuned.contains("tail.weight") && tuned.contains("head.bias") && !tuned.contains("head.weight"))
+        var rng = SplitMix64(seed: 9)
+        var weights: [Float] = []
+        for spec in model.parameters.specs {
+            let base = model.parameters.values(spec.name)!
+            weights += tuned.contains(spec.name) ? base.map { $0 + Float(rng.nextUnit() - 0.5) * 0.02 } : base
+        }
+        let u = ModelUpdate(sequence: 1, base: model, weights: weights)
+        XCTAssertEqual(u.changedTensors, tuned.count)
+        let payloads = u.seiPayloads()
+        let tunedCount = model.parameters.specs.filter { tuned.contains($0.name) }.reduce(0) { $0 + $1.count }
+        // Header (hash, name, architecture, mask) + 2 bytes per changed tensor + 1 per tuned weight.
+        XCTAssertEqual(u.encodedBlob().count, 8 + 1 + 4 + 6 + 2 + (model.parameters.specs.count + 7) / 8 + 2 * tuned.count + tunedCount)
+        XCTAssertLessThan(payloads.reduce(0) { $0 + $1.count }, 400, "a light sr2x update is a few hundred bytes")
+        var a = ModelUpdateAssembler()
+        let received = try XCTUnwrap(payloads.map { a.feed($0) }.last ?? nil)
+        XCTAssertEqual(received, u)
+        let rebuilt = try received.parameters(base: model.parameters, network: model.network)
+        for spec in model.parameters.specs where !tuned.contains(spec.name) {
+            XCTAssertEqual(rebuilt.values(spec.name), model.parameters.values(spec.name), "\(spec.name) is untouched, bit for bit")
+        }
+    }
+
+    func testMalformedBlobsWithAGoodChecksumAreRejected() throws {
+        let u = try self.update()
+        let blob = u.encodedBlob()
+        func payload(_ b: [UInt8]) -> [UInt8] {
+            var p = StreamTag.uuid + [2, 3]
+            p += [9, 0, 0, 0] + [0, 0, 1, 0]
+            let n = UInt32(b.count), crc = CRC32.checksum(b)
+            p += (0..<4).map { UInt8((n >> (8 * $0)) & 0xff) } + (0..<4).map { UInt8((crc >> (8 * $0)) & 0xff) }
+            return p + b
+        }
+        var a = ModelUpdateAssembler()
+        XCTAssertEqual(a.feed(payload(blob))?.deltas, u.deltas, "the hand-built message is valid as is")
+        var cases: [[UInt8]] = []
+        cases.append(Array(blob.dropLast()))                        // one delta short
+        var wrongKind = blob; wrongKind[8 + 1 + 4] = 9; cases.append(wrongKind)        // unknown architecture kind
+        var wrongCount = blob; wrongCount[8 + 1 + 4 + 6] &+= 1; cases.append(wrongCount)  // tensor count off
+        var longName = blob; longName[8] = 200; cases.append(longName)                  // name runs past the end
+        for (i, bad) in cases.enumerated() {
+            var b = ModelUpdateAssembler()
+            XCTAssertNil(b.feed(payload(bad)), "case \(i)")
+            XCTAssertEqual(b.rejected, 1, "case \(i)")
+        }
     }
 
     func testCorruptTruncatedAndForeignUpdatesAreRejectedNotFatal() throws {
