@@ -24,6 +24,8 @@ public final class InferenceEngine: @unchecked Sendable {
     private let plan: [Slot]
     private let nodeSlot: [Int]
     private let workspaces: Mutex<[Workspace]>
+    /// Scratch size of one workspace (for the temporary ones of concurrent callers).
+    private let scratchFloats: Int
     private let halo: Int
 
     /// A reusable buffer shared by nodes whose lifetimes do not overlap.
@@ -100,6 +102,7 @@ public final class InferenceEngine: @unchecked Sendable {
         self.plan = slots
         self.nodeSlot = nodeSlot
         let scratch = Int(sk_upscale2x_scratch_floats(Int32(maxRegionCols * 2)))
+        self.scratchFloats = scratch
         self.workspaces = Mutex((0..<self.threads).map { _ in Workspace(slots: slots, scratchFloats: scratch) })
         sk_init()
     }
@@ -147,8 +150,11 @@ public final class InferenceEngine: @unchecked Sendable {
         let workers = min(self.threads, tileList.count)
         // Workers pull tiles from a shared counter, so a slow core never holds a fixed share of the frame.
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            guard let workspace = self.workspaces.withLock({ $0.popLast() }) else { return }
-            defer { self.workspaces.withLock { $0.append(workspace) } }
+            // Callers running the engine at the same time share the fixed workspaces; one that finds none
+            // free works in a temporary one rather than skipping its tiles.
+            let pooled = self.workspaces.withLock { $0.popLast() }
+            let workspace = pooled ?? Workspace(slots: self.plan, scratchFloats: self.scratchFloats)
+            defer { if let pooled { self.workspaces.withLock { $0.append(pooled) } } }
             while true {
                 let i = next.add(1, ordering: .relaxed).oldValue
                 if i >= tileList.count || failure.withLock({ $0 != nil }) { break }

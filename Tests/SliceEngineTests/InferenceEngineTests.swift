@@ -1,5 +1,6 @@
 import Foundation
 import SliceEngine
+import Synchronization
 import XCTest
 
 /// Whole networks: results must not depend on SIMD level, tile size or thread count.
@@ -51,7 +52,7 @@ final class InferenceEngineTests: XCTestCase {
         }
     }
 
-    private func run(_ engine: InferenceEngine, _ input: [UInt8], width: Int, height: Int) throws -> [UInt8] {
+    private static func run(_ engine: InferenceEngine, _ input: [UInt8], width: Int, height: Int) throws -> [UInt8] {
         let grid = engine.gridSize(inputWidth: width, inputHeight: height)
         let s = engine.network.outputScale
         var out = [UInt8](repeating: 7, count: grid.width * s * grid.height * s)
@@ -72,15 +73,33 @@ final class InferenceEngineTests: XCTestCase {
             let params = try Self.randomParameters(network, seed: 42)
             let input = Self.picture(width: w, height: h, seed: 9)
             CPULevel.force(.reference)
-            let reference = try self.run(try InferenceEngine(network: network, parameters: params, tileRows: 1000, tileColumns: 1000, threads: 1), input, width: w, height: h)
+            let reference = try Self.run(try InferenceEngine(network: network, parameters: params, tileRows: 1000, tileColumns: 1000, threads: 1), input, width: w, height: h)
             XCTAssertGreaterThan(Set(reference).count, 20, "output is not trivial")
             for level in CPULevel.supported {
                 CPULevel.force(level)
                 for (tr, tc, threads) in [(1000, 1000, 1), (7, 13, 2), (16, 16, 3), (1, 64, 2), (64, 5, 1)] {
                     let engine = try InferenceEngine(network: network, parameters: params, tileRows: tr, tileColumns: tc, threads: threads)
-                    XCTAssertEqual(try self.run(engine, input, width: w, height: h), reference, "\(level) tiles \(tr)x\(tc) threads \(threads) \(w)x\(h)")
+                    XCTAssertEqual(try Self.run(engine, input, width: w, height: h), reference, "\(level) tiles \(tr)x\(tc) threads \(threads) \(w)x\(h)")
                 }
             }
+        }
+    }
+
+    func testConcurrentCallersOfOneEngineAllGetTheirFullResult() throws {
+        // A one-worker engine shared by 4 threads at once: callers that find its workspace busy must still
+        // compute every tile (this once left their output untouched).
+        let network = try Self.encoder()
+        let params = try Self.randomParameters(network, seed: 5)
+        let engine = try InferenceEngine(network: network, parameters: params, tileRows: 8, tileColumns: 8, threads: 1)
+        let inputs = (0..<4).map { Self.picture(width: 96, height: 64, seed: 100 + UInt64($0)) }
+        let expected = try inputs.map { try Self.run(try InferenceEngine(network: network, parameters: params, threads: 1), $0, width: 96, height: 64) }
+        for _ in 0..<5 {
+            let results = Mutex([[UInt8]](repeating: [], count: 4))
+            DispatchQueue.concurrentPerform(iterations: 4) { i in
+                let out = try? Self.run(engine, inputs[i], width: 96, height: 64)
+                results.withLock { $0[i] = out ?? [] }
+            }
+            XCTAssertEqual(results.withLock { $0 }, expected)
         }
     }
 
@@ -97,7 +116,7 @@ final class InferenceEngineTests: XCTestCase {
             return x.isNaN || x <= 0 ? 0 : x >= 255 ? 255 : UInt8(x.rounded(.toNearestOrEven))
         }
         let engine = try InferenceEngine(network: network, parameters: params, tileRows: 9, tileColumns: 11, threads: 2)
-        XCTAssertEqual(try self.run(engine, input, width: w, height: h), expected)
+        XCTAssertEqual(try Self.run(engine, input, width: w, height: h), expected)
     }
 
     func testUntrainedUpsamplerIsItsBicubicBase() throws {
@@ -110,7 +129,7 @@ final class InferenceEngineTests: XCTestCase {
             let x = v * 255
             return x <= 0 ? 0 : x >= 255 ? 255 : UInt8(x.rounded(.toNearestOrEven))
         }
-        XCTAssertEqual(try self.run(try InferenceEngine(network: network, parameters: params), input, width: w, height: h), expected)
+        XCTAssertEqual(try Self.run(try InferenceEngine(network: network, parameters: params), input, width: w, height: h), expected)
     }
 
     func testShapeErrorsAreReported() throws {
