@@ -28,9 +28,11 @@ struct ModelCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the model catalogue and what is installed.")
         func run() throws {
+            let width = (ModelRegistry.catalogue.map(\.name.count).max() ?? 0) + 2
             for e in ModelRegistry.catalogue {
                 let where_ = ModelRegistry.installedURL(e.name)?.path ?? (ModelRegistry.bundledURL(e.name) != nil ? "bundled" : "no trained weights")
-                print(e.name.padding(toLength: 12, withPad: " ", startingAt: 0) + e.architecture.description.padding(toLength: 40, withPad: " ", startingAt: 0) + where_)
+                print(e.name.padding(toLength: width, withPad: " ", startingAt: 0) + e.architecture.description.padding(toLength: 36, withPad: " ", startingAt: 0)
+                      + where_ + "  " + e.summary)
             }
         }
     }

@@ -17,6 +17,23 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    func testBundledModelsMatchTheCatalogueAndSendersNameTheirReceivers() throws {
+        XCTAssertTrue(ModelRegistry.bundledNames.contains("sr2x"))
+        for name in ModelRegistry.bundledNames {
+            let entry = try XCTUnwrap(ModelRegistry.catalogue.first { $0.name == name })
+            let model = try ModelRegistry.resolve(name)
+            XCTAssertEqual(model.architecture, entry.architecture, name)
+            XCTAssertFalse((model.metadata["provenance"] ?? "").isEmpty, "\(name) records its provenance")
+            XCTAssertNotNil(model.metadata["steps"], "\(name) records its training steps")
+            if entry.architecture.isEncoder {
+                // A sender asks for the upsampler it was trained with; that one must ship too.
+                let receiver = try XCTUnwrap(model.metadata["receiver"], name)
+                XCTAssertTrue(ModelRegistry.bundledNames.contains(receiver), "\(name) pairs with \(receiver), which must be bundled")
+                XCTAssertFalse(try ModelRegistry.resolve(receiver).architecture.isEncoder)
+            }
+        }
+    }
+
     func testSaveLoadKeepsWeightsHashAndProvenance() throws {
         let arch = ModelArchitecture(kind: .transposed, channels: 8, blocks: 2)
         var model = try Model.untrained(arch, name: "t", seed: 7)
