@@ -36,7 +36,7 @@ checkasm:
 # Quality per bit on natural clips no model was trained on (MODELS.md): classical pairs, the generic
 # upsamplers and the jointly trained slicing pairs, libx264 veryfast CRF 18-38 (FRAMES=N, default 100).
 FRAMES ?= 100
-EVAL_PAIRS ?= area+lanczos,lanczos+lanczos,area+sr2x,area+sr2x-hq,slice2x+slice2x-up,slice2x-tconv+slice2x-tconv-up
+EVAL_PAIRS ?= area+lanczos,lanczos+lanczos,bicubic+bicubic,area+sr2x,area+sr2x-hq,slice2x+slice2x-up,slice2x-tconv+slice2x-tconv-up,slice2x-hq+slice2x-hq-up
 .PHONY: eval train-data
 train-data:
 	scripts/fetch-training-data

@@ -17,6 +17,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Encoder only: step from which libx264 is in the loop (default: a third of the steps).") var codecFrom: Int?
     @Option(help: "Encoder only: steps between re-encoding the training images with the current encoder.") var refreshInterval: Int = 1000
     @Option(help: "Encoder only: weight of the penalty keeping the encoder near area downscaling.") var anchor: Float = 0
+    @Option(help: "Encoder only: share of each batch that goes through the codec once it is in the loop (the rest keeps the no-codec quality).") var codecShare: Double = 0.75
     @Option(help: "Encoder only: weight of the bit-rate proxy (mean absolute differences of the encoder's picture).") var rateWeight: Float = 0
     @Option(help: "Override the catalogue's channel count (experiments).") var channels: Int?
     @Option(help: "Override the catalogue's block count (experiments).") var blocks: Int?
@@ -154,6 +155,7 @@ struct TrainCommand: ParsableCommand {
         config.refreshInterval = self.refreshInterval
         config.anchorWeight = self.anchor
         config.rateWeight = self.rateWeight
+        config.codecShare = self.codecShare
         let encURL = URL(fileURLWithPath: self.checkpoint + ".safetensors")
         let upURL = URL(fileURLWithPath: self.checkpoint + ".up.safetensors")
         let stateURL = URL(fileURLWithPath: self.checkpoint + ".state.safetensors")
@@ -184,7 +186,7 @@ struct TrainCommand: ParsableCommand {
                 "training_data": "\(files.count) natural photos (lomiri-wallpapers-16.04, mate-backgrounds, scikit-image); every \(self.holdout)th held out",
                 "degradation": "learned 2x down, 8-bit rounding (straight-through); libx264 intra veryfast CRF \(self.crfs) in the loop from step \(config.codecFrom) (straight-through, errors refreshed every \(config.refreshInterval) steps)",
                 "steps": String(trainer.step), "batch": String(self.batch), "patch": String(self.patch), "seed": String(self.seed),
-                "learning_rate": String(self.learningRate), "anchor": String(self.anchor), "rate_weight": String(self.rateWeight), "wall_seconds": String(wall()),
+                "learning_rate": String(self.learningRate), "anchor": String(self.anchor), "rate_weight": String(self.rateWeight), "codec_share": String(self.codecShare), "wall_seconds": String(wall()),
             ]
             if let initial { m["upsampler_start"] = "\(initial.name) \(initial.shortHash)" }
             if let last {
