@@ -92,7 +92,7 @@ struct BenchCommand: ParsableCommand {
         for entry in ModelRegistry.catalogue {
             // Same architecture, same speed: name the alias on the row measured first.
             if let row = benched[entry.architecture.description] {
-                rows[row].name += " = \(entry.name)"
+                rows[row].name = rows[row].name.replacingOccurrences(of: " (", with: ", \(entry.name) (")
                 continue
             }
             benched[entry.architecture.description] = rows.count
@@ -142,9 +142,10 @@ struct BenchCommand: ParsableCommand {
             return
         }
         print("slicestream bench: CPU level \(report.cpuLevel), \(report.cores) cores, median of ~\(self.seconds) s each")
-        print("transform                                    direction              ms/frame      fps  x lanczos   GMAC/s  MACs/px  work MiB")
+        let width = max(44, (rows.map(\.name.count).max() ?? 0) + 1)
+        print("transform".padding(toLength: width, withPad: " ", startingAt: 0) + " direction              ms/frame      fps  x lanczos   GMAC/s  MACs/px  work MiB")
         for r in rows {
-            let name = r.name.padding(toLength: 44, withPad: " ", startingAt: 0)
+            let name = r.name.padding(toLength: width, withPad: " ", startingAt: 0)
             let dir = r.direction.padding(toLength: 21, withPad: " ", startingAt: 0)
             var line = "\(name) \(dir)" + String(format: " %9.2f %8.1f %10.2f", r.millisecondsPerFrame, r.framesPerSecond, r.ratioToLanczos)
             if let g = r.gmacPerSecond, let m = r.macsPerPixel, let w = r.workspaceMiB { line += String(format: " %8.1f %8d %9.1f", g, m, w) }
