@@ -78,7 +78,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
     enum AdaptKeys: String, CodingKey, CaseIterable {
         case model, interval, steps, window, threshold, mode, scope
         case repeatInterval = "repeat_interval", maxShare = "max_share", cpuShare = "cpu_share", sceneCutThreshold = "scene_cut_threshold"
-        case budgetHorizon = "budget_horizon"
+        case budgetHorizon = "budget_horizon", learningRate = "learning_rate", decay, batch, patch, minimumFrames = "min_frames"
     }
 
     /// Adaptation settings for the daemon: as offline, but rounds run in the background by default, so
@@ -164,9 +164,14 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
             settings.cpuShare = try a.decodeIfPresent(Double.self, forKey: .cpuShare) ?? settings.cpuShare
             settings.sceneCutThreshold = try a.decodeIfPresent(Double.self, forKey: .sceneCutThreshold) ?? settings.sceneCutThreshold
             settings.budgetHorizon = try a.decodeIfPresent(Double.self, forKey: .budgetHorizon) ?? settings.budgetHorizon
+            settings.learningRate = try a.decodeIfPresent(Float.self, forKey: .learningRate) ?? settings.learningRate
+            settings.decay = try a.decodeIfPresent(Bool.self, forKey: .decay) ?? settings.decay
+            settings.batch = try a.decodeIfPresent(Int.self, forKey: .batch) ?? settings.batch
+            settings.patch = try a.decodeIfPresent(Int.self, forKey: .patch) ?? settings.patch
+            settings.minimumFrames = try a.decodeIfPresent(Int.self, forKey: .minimumFrames) ?? settings.minimumFrames
             if let scope = try a.decodeIfPresent(String.self, forKey: .scope) {
                 guard let v = AdaptationScope(rawValue: scope) else {
-                    throw DecodingError.dataCorruptedError(forKey: .scope, in: a, debugDescription: "'\(scope)' is not one of all, light")
+                    throw DecodingError.dataCorruptedError(forKey: .scope, in: a, debugDescription: "'\(scope)' is not one of all, light, tail")
                 }
                 settings.scope = v
             }
@@ -229,6 +234,11 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
             try n.encode(a.mode.rawValue, forKey: .mode)
             try n.encode(a.scope.rawValue, forKey: .scope)
             try n.encode(a.budgetHorizon, forKey: .budgetHorizon)
+            try n.encode(a.learningRate, forKey: .learningRate)
+            try n.encode(a.decay, forKey: .decay)
+            try n.encode(a.batch, forKey: .batch)
+            try n.encode(a.patch, forKey: .patch)
+            try n.encode(a.minimumFrames, forKey: .minimumFrames)
         }
     }
 
@@ -286,16 +296,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         if let entry = ModelRegistry.catalogue.first(where: { $0.name == model || "untrained:\($0.name)" == model }), entry.architecture.isEncoder {
             throw fail("model", "'\(model)' is an encoder; adaptation tunes the receiver's upsampler (e.g. sr2x)")
         }
-        for (key, value, low, high) in [("interval", a.interval, 0.1, 3600.0), ("repeat_interval", a.repeatInterval, 0.1, 86400),
-                                        ("threshold", a.threshold, -100, 100), ("budget_horizon", a.budgetHorizon, 0, 3600)] where !(value >= low && value <= high) {
-            throw fail(key, "must be between \(low) and \(high)")
-        }
-        for (key, value, high) in [("max_share", a.maximumShare, 1.0), ("cpu_share", a.cpuShare, 1), ("scene_cut_threshold", a.sceneCutThreshold, 255)]
-        where !(value > 0 && value <= high) {
-            throw fail(key, "must be above 0 and at most \(high)")
-        }
-        guard (1...100_000).contains(a.steps) else { throw fail("steps", "must be between 1 and 100000") }
-        guard (4...1000).contains(a.window) else { throw fail("window", "must be between 4 and 1000 frames (a round needs 4)") }
+        if let (key, message) = a.problem { throw fail(key, message) }
     }
 
     /// The pipeline this stream runs.

@@ -23,11 +23,14 @@ public enum AdaptationMode: String, Sendable, Equatable, CaseIterable, Codable {
 
 /// Which of the receiver model's parameters content adaptation tunes.
 public enum AdaptationScope: String, Sendable, Equatable, CaseIterable, Codable {
-    /// Every parameter: the largest gain per round, about 1.7 kB per sr2x update.
+    /// Every parameter: the largest gain per round, about 1.7 kB per sr2x update (more than a 2 % budget
+    /// allows for many seconds below about 100 kbit/s).
     case all
     /// The output layer, every bias and every PReLU slope (about 15 % of sr2x's parameters): updates of
-    /// about 300 bytes, which fit the bit-rate budget seconds earlier at low bit rates.
+    /// about 330 bytes, which fit the bit-rate budget seconds earlier at low bit rates.
     case light
+    /// The output layer only (68 of sr2x's parameters): updates of about 130 bytes.
+    case tail
 
     /// The parameter names this scope tunes in `network`.
     public func parameters(of network: Network) -> Set<String> {
@@ -35,6 +38,7 @@ public enum AdaptationScope: String, Sendable, Equatable, CaseIterable, Codable 
         switch self {
         case .all: return Set(names)
         case .light: return Set(names.filter { $0.hasPrefix("tail.") || $0.hasSuffix(".bias") || $0.hasSuffix(".slope") })
+        case .tail: return Set(names.filter { $0.hasPrefix("tail.") })
         }
     }
 }
@@ -45,10 +49,14 @@ public struct AdaptationSettings: Sendable, Equatable {
     public var model: String = "sr2x"
     /// Media seconds between adaptation rounds.
     public var interval: Double = 2
-    /// Optimiser steps per round.
+    /// Optimiser steps per round (an sr2x step of 8 patches of 32x32 costs about 4.3 ms of CPU, so 400
+    /// every 2 s is 0.86 of a core).
     public var steps: Int = 150
     /// Recent frames sampled (the adaptation window).
     public var window: Int = 48
+    /// Frames the window must hold before a round runs (at the start and after a scene cut): a round on a
+    /// handful of frames overfits them and is judged on one held-out frame.
+    public var minimumFrames: Int = 4
     /// Minimum PSNR-Y gain (dB) of new weights over the receiver's current ones, on held-out patches,
     /// for an update to be sent.
     public var threshold: Double = 0.02
@@ -56,8 +64,12 @@ public struct AdaptationSettings: Sendable, Equatable {
     public var repeatInterval: Double = 8
     /// Most of the stream's bit rate updates may take (0.02: 2 %); an update that would exceed it waits.
     public var maximumShare: Double = 0.02
-    /// Learning rate.
+    /// Learning rate (at the start of each round, with ``decay``).
     public var learningRate: Float = 5e-4
+    /// Each round lowers the learning rate from ``learningRate`` to 2 % of it (cosine), so the weights a
+    /// round ends with have settled instead of wandering by about one step's size; the next round
+    /// starts high again. Off: constant.
+    public var decay = false
     /// Patches per step and patch side (low resolution).
     public var batch = 8
     /// Patch side.
@@ -84,6 +96,29 @@ public struct AdaptationSettings: Sendable, Equatable {
 
     /// Default settings.
     public init() {}
+
+    /// The first value out of its range, as its configuration key (`learning_rate`) and what is wrong;
+    /// nil when every value is usable. The ranges keep every value usable: no zero intervals, no budgets
+    /// above the stream, no NaN.
+    public var problem: (key: String, message: String)? {
+        for (key, value, low, high) in [("interval", self.interval, 0.1, 3600.0), ("repeat_interval", self.repeatInterval, 0.1, 86400),
+                                        ("threshold", self.threshold, -100, 100), ("budget_horizon", self.budgetHorizon, 0, 3600)]
+        where !(value >= low && value <= high) {
+            return (key, "must be between \(low) and \(high)")
+        }
+        for (key, value, high) in [("max_share", self.maximumShare, 1.0), ("cpu_share", self.cpuShare, 1), ("scene_cut_threshold", self.sceneCutThreshold, 255),
+                                   ("learning_rate", Double(self.learningRate), 0.1)]
+        where !(value > 0 && value <= high) {
+            return (key, "must be above 0 and at most \(high)")
+        }
+        if !(1...100_000).contains(self.steps) { return ("steps", "must be between 1 and 100000") }
+        if !(4...1000).contains(self.window) { return ("window", "must be between 4 and 1000 frames (a round needs 4)") }
+        if !(4...1000).contains(self.minimumFrames) { return ("min_frames", "must be between 4 and 1000 frames") }
+        if !(1...256).contains(self.batch) { return ("batch", "must be between 1 and 256 patches") }
+        if !(8...256).contains(self.patch) { return ("patch", "must be between 8 and 256 pixels") }
+        if !(0...256).contains(self.threads) { return ("threads", "must be between 0 and 256") }
+        return nil
+    }
 }
 
 /// Counters of the sender's content adaptation, for the pipeline report.
@@ -241,7 +276,7 @@ final class ContentAdapter {
             self.pendingIsNew = false
             self.lastSent = mediaTime
         }
-        guard self.window.count >= 4, mediaTime - (self.lastRound ?? -Double.infinity) >= self.settings.interval else { return }
+        guard self.window.count >= max(4, min(self.settings.minimumFrames, self.settings.window)), mediaTime - (self.lastRound ?? -Double.infinity) >= self.settings.interval else { return }
         switch self.settings.mode {
         case .synchronous:
             guard let rounds = self.rounds else { return }
@@ -367,6 +402,7 @@ final class AdaptationRounds {
 
     let settings: AdaptationSettings
     let base: Model
+    private static let logger = Logger(label: "slicestream.adapter")
     private let trainer: SuperResolutionTrainer
     private var receiverWeights: ParameterStore
     private var sequence: UInt32 = 0
@@ -399,16 +435,23 @@ final class AdaptationRounds {
         let held = pairs.enumerated().filter { $0.offset % 4 == 3 }.map(\.element)
         let train = pairs.enumerated().filter { $0.offset % 4 != 3 }.map(\.element)
         self.trainer.setData(train: train, validation: held)
-        for _ in 0..<self.settings.steps {
-            try self.trainer.trainStep()
+        let steps = self.settings.steps
+        for step in 0..<steps {
+            var rate = self.settings.learningRate
+            if self.settings.decay {
+                rate *= Float(0.02 + 0.98 * 0.5 * (1 + cos(Double.pi * Double(step) / Double(max(1, steps - 1)))))
+            }
+            try self.trainer.trainStep(learningRate: rate)
             if !afterStep() { return .aborted }
         }
         let candidate = ModelUpdate(sequence: self.sequence + 1, base: self.base, weights: ModelUpdate.flatten(try self.trainer.currentParameters()))
         let candidateStore = try candidate.parameters(base: self.base.parameters, network: self.base.network)
-        let gain = try self.trainer.validationPSNR(weights: candidateStore) - self.trainer.validationPSNR(weights: self.receiverWeights)
+        let candidatePSNR = try self.trainer.validationPSNR(weights: candidateStore)
+        let gain = candidatePSNR - (try self.trainer.validationPSNR(weights: self.receiverWeights))
         if !afterStep() { return .aborted }
-        guard gain >= self.settings.threshold else { return .rejected(gain: gain) }
         let payloads = candidate.seiPayloads()
+        Self.logger.debug("round on \(pairs.count) frames: held-out PSNR-Y \(String(format: "%.3f", candidatePSNR)) dB, \(String(format: "%+.3f", gain)) dB over the receiver's weights, \(payloads.reduce(0) { $0 + $1.count }) bytes")
+        guard gain >= self.settings.threshold else { return .rejected(gain: gain) }
         guard commit(payloads) else { return .deferred(gain: gain) }
         self.sequence += 1
         self.receiverWeights = candidateStore

@@ -17,11 +17,11 @@ public struct Evaluation: Sendable {
         /// (content adaptation, synchronous so the run is reproducible). The update bits are in the video
         /// stream, so the measured rate counts them.
         public var adapt: Bool
-        /// Which parameters adaptation tunes.
-        public var scope: AdaptationScope
+        /// Which parameters adaptation tunes (nil: the evaluation's adaptation settings say).
+        public var scope: AdaptationScope?
 
         /// Creates a pair.
-        public init(name: String, down: String, up: String, adapt: Bool = false, scope: AdaptationScope = .all) {
+        public init(name: String, down: String, up: String, adapt: Bool = false, scope: AdaptationScope? = nil) {
             self.name = name
             self.down = down
             self.up = up
@@ -29,16 +29,30 @@ public struct Evaluation: Sendable {
             self.scope = scope
         }
 
-        /// Parses `DOWN+UP`, `DOWN+UP+adapt` (every parameter tuned) or `DOWN+UP+adapt-light`.
+        /// Parses `DOWN+UP`, `DOWN+UP+adapt` (the evaluation's adaptation settings), or
+        /// `DOWN+UP+adapt-all`, `+adapt-light`, `+adapt-tail` (those settings with that scope).
         public init?(_ text: String) {
             let parts = text.split(separator: "+").map(String.init)
-            let scopes: [String: AdaptationScope] = ["adapt": .all, "adapt-all": .all, "adapt-light": .light]
+            let scopes: [String: AdaptationScope?] = ["adapt": nil, "adapt-all": .all, "adapt-light": .light, "adapt-tail": .tail]
             guard parts.count == 2 || (parts.count == 3 && scopes[parts[2]] != nil), !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
-            self.init(name: text, down: parts[0], up: parts[1], adapt: parts.count == 3, scope: parts.count == 3 ? scopes[parts[2]]! : .all)
+            self.init(name: text, down: parts[0], up: parts[1], adapt: parts.count == 3, scope: parts.count == 3 ? scopes[parts[2]]! : nil)
         }
 
-        /// Which sender stream the pair needs: pairs with the same key share it.
-        var senderKey: String { self.adapt ? "\(self.down)@adapt-\(self.scope.rawValue):\(self.up)" : self.down }
+        /// The adaptation settings the pair's sender runs with: `base` for the pair's model and scope,
+        /// synchronous so the run is reproducible; nil for a pair that does not adapt.
+        public func adaptation(base: AdaptationSettings) -> AdaptationSettings? {
+            guard self.adapt else { return nil }
+            var a = base
+            a.model = self.up
+            a.scope = self.scope ?? base.scope
+            a.mode = .synchronous
+            return a
+        }
+
+        /// Which sender stream the pair needs under `base` settings: pairs with the same key share it.
+        func senderKey(_ base: AdaptationSettings) -> String {
+            self.adapt ? "\(self.down)@adapt-\((self.scope ?? base.scope).rawValue):\(self.up)" : self.down
+        }
     }
 
     /// One clip's results.
@@ -57,6 +71,8 @@ public struct Evaluation: Sendable {
         public var noCodec: [String: Double]
         /// BD-rate of each pair against the first (classical) pair, percent.
         public var bdRateVsClassical: [String: Double]
+        /// BD-PSNR of each pair against the first (classical) pair: mean PSNR-Y difference at equal rate, dB.
+        public var bdPSNRVsClassical: [String: Double] = [:]
         /// Crossover bit rate against full resolution, bit/s, per pair.
         public var crossover: [String: Double]
     }
@@ -71,14 +87,17 @@ public struct Evaluation: Sendable {
     public var frames: Int
     /// x264 preset.
     public var preset: String
+    /// How `+adapt` pairs adapt (their model and scope come from the pair; always synchronous).
+    public var adaptation: AdaptationSettings
 
     /// Creates an evaluation.
-    public init(clips: [String], pairs: [Pair], crfs: [Double], frames: Int, preset: String) {
+    public init(clips: [String], pairs: [Pair], crfs: [Double], frames: Int, preset: String, adaptation: AdaptationSettings = AdaptationSettings()) {
         self.clips = clips
         self.pairs = pairs
         self.crfs = crfs
         self.frames = frames
         self.preset = preset
+        self.adaptation = adaptation
     }
 
     /// A pair or model name usable inside a file name (pairs may name model files by path).
@@ -114,17 +133,12 @@ public struct Evaluation: Sendable {
         }
         var half: [String: [RDPoint]] = [:]
         var noCodec: [String: Double] = [:]
-        let senders = Array(Set(self.pairs.map(\.senderKey))).sorted()
+        let senders = Array(Set(self.pairs.map { $0.senderKey(self.adaptation) })).sorted()
         for key in senders {
-            let group = self.pairs.filter { $0.senderKey == key }
+            let group = self.pairs.filter { $0.senderKey(self.adaptation) == key }
             let down = group[0].down
-            var adaptation: AdaptationSettings? = nil
-            if group[0].adapt {
-                var a = AdaptationSettings()
-                a.model = group[0].up
-                a.scope = group[0].scope
-                adaptation = a
-            } else {
+            let adaptation = group[0].adaptation(base: self.adaptation)
+            if adaptation == nil {
                 // Lossless half-resolution frames for the no-codec round trip (adaptation needs a codec).
                 let lossless = scratch.appendingPathComponent("down-\(Self.fileSafe(down))-lossless.mkv").path
                 _ = try self.run(clip, lossless, self.transform(down: down), EncoderSettings(codec: "ffv1"))
@@ -142,20 +156,31 @@ public struct Evaluation: Sendable {
                     _ = try self.run(sent, back, self.transform(up: pair.up), EncoderSettings(codec: "ffv1"))
                     let q = try VideoComparison.compare(reference: clip, distorted: back, maximumFrames: self.frames)
                     var point = RDPoint(bitRate: r.videoBitRate, psnr: q.psnrY, ssim: q.ssimY, crf: crf)
-                    if pair.adapt { point.updateBitRate = r.updateBitRate }
+                    if pair.adapt {
+                        point.updateBitRate = r.updateBitRate
+                        point.updatesSent = r.updatesSent
+                        point.adaptationCPUSeconds = r.adaptationCPUSeconds
+                    }
                     half[pair.name, default: []].append(point)
                     log(String(format: "  %@ crf %2.0f: %7.1f kbit/s  PSNR-Y %.3f", pair.name, crf, r.videoBitRate / 1000, q.psnrY)
-                        + (pair.adapt ? String(format: "  (updates %.2f kbit/s, %d sent)", r.updateBitRate / 1000, r.updatesSent) : ""))
+                        + (pair.adapt ? String(format: "  (updates %.2f kbit/s, %.1f %%, %d sent, adapter CPU %.1f s)", r.updateBitRate / 1000,
+                                                 100 * r.updateBitRate / max(1, r.videoBitRate), r.updatesSent, r.adaptationCPUSeconds) : ""))
                 }
             }
         }
         var bd: [String: Double] = [:]
+        var bdPSNR: [String: Double] = [:]
         var cross: [String: Double] = [:]
         if let reference = self.pairs.first.flatMap({ half[$0.name] }) {
-            for pair in self.pairs.dropFirst() { bd[pair.name] = half[pair.name].flatMap { Bjontegaard.deltaRate(reference: reference, test: $0) } }
+            for pair in self.pairs.dropFirst() {
+                bd[pair.name] = half[pair.name].flatMap { Bjontegaard.deltaRate(reference: reference, test: $0) }
+                bdPSNR[pair.name] = half[pair.name].flatMap { Bjontegaard.deltaPSNR(reference: reference, test: $0) }
+            }
         }
         for pair in self.pairs { cross[pair.name] = half[pair.name].flatMap { Bjontegaard.crossover(full: full, half: $0) } }
-        return ClipResult(clip: clip, size: size, frames: self.frames, full: full, half: half, noCodec: noCodec,
-                          bdRateVsClassical: bd, crossover: cross)
+        var result = ClipResult(clip: clip, size: size, frames: self.frames, full: full, half: half, noCodec: noCodec,
+                                bdRateVsClassical: bd, crossover: cross)
+        result.bdPSNRVsClassical = bdPSNR
+        return result
     }
 }

@@ -12,6 +12,9 @@ public struct RDPoint: Codable, Sendable, Equatable {
     public var crf: Double
     /// Part of `bitRate` spent on in-band model updates (content adaptation), bit/s.
     public var updateBitRate: Double? = nil
+    /// Content adaptation: updates sent (repeats not counted) and the adapter's CPU seconds.
+    public var updatesSent: Int? = nil
+    public var adaptationCPUSeconds: Double? = nil
 
     /// Creates a point.
     public init(bitRate: Double, psnr: Double, ssim: Double, crf: Double) {

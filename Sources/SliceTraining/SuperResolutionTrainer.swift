@@ -192,9 +192,10 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
         return (patch(pair.low, x0: x, y0: y, side: p), patch(pair.high, x0: 2 * x, y0: 2 * y, side: 2 * p))
     }
 
-    /// Runs one optimiser step; returns the batch's mean loss.
+    /// Runs one optimiser step (at `learningRate`, or else the configuration's schedule); returns the
+    /// batch's mean loss.
     @discardableResult
-    public func trainStep() throws -> Double {
+    public func trainStep(learningRate: Float? = nil) throws -> Double {
         let c = self.configuration
         let workers = max(1, min(c.threads, c.batch))
         let grads = (0..<workers).map { _ in ParameterBuffers(network: self.model.network) }
@@ -231,7 +232,7 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
         }
         let norm = grads[0].norm
         if norm > c.clip { grads[0].scale(by: Float(c.clip / norm)) }
-        var cfg = sk_adam_config(lr: self.learningRate(at: step), beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0, decoupled: 1)
+        var cfg = sk_adam_config(lr: learningRate ?? self.learningRate(at: step), beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0, decoupled: 1)
         for spec in self.model.weights.specs {
             _ = sk_adam_step(self.model.weights.pointer(spec.name), grads[0].pointer(spec.name), self.m.pointer(spec.name),
                              self.v.pointer(spec.name), spec.count, &cfg, Int64(step + 1))

@@ -11,12 +11,13 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "eval", abstract: "Rate-distortion evaluation against full resolution and classical scaling.")
 
     @Argument(help: "Natural clips (not used in training).") var clips: [String]
-    @Option(help: "Half-resolution pairs DOWN+UP (or DOWN+UP+adapt: the sender tunes UP on the content, update bits counted in the rate), comma-separated; the first is the classical reference.")
+    @Option(help: "Half-resolution pairs DOWN+UP (or DOWN+UP+adapt: the sender tunes UP on the content with the --adapt-* settings, update bits counted in the rate; +adapt-all, +adapt-light and +adapt-tail override --adapt-scope), comma-separated; the first is the classical reference.")
     var pairs: String = "area+lanczos,lanczos+lanczos,area+sr2x,area+sr2x-hq"
     @Option(help: "CRF sweep.") var crfs: String = "18,23,28,33,38"
     @Option(help: "Frames per clip.") var frames: Int = 100
     @Option(help: "x264 preset.") var preset: String = "veryfast"
     @Flag(help: "Print JSON.") var json = false
+    @OptionGroup(title: "Content adaptation (+adapt pairs; always synchronous)") var adaptation: AdaptationOptions
 
     func run() throws {
         #if canImport(Glibc)
@@ -36,7 +37,7 @@ struct EvalCommand: ParsableCommand {
         }
         guard !pairs.isEmpty else { throw ValidationError("--pairs needs DOWN+UP entries") }
         let eval = Evaluation(clips: self.clips, pairs: pairs, crfs: self.crfs.split(separator: ",").compactMap { Double($0) },
-                              frames: self.frames, preset: self.preset)
+                              frames: self.frames, preset: self.preset, adaptation: self.adaptation.settings(model: "sr2x"))
         var results: [Evaluation.ClipResult] = []
         for clip in self.clips {
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slicestream-eval-\(UUID().uuidString)")
@@ -59,11 +60,13 @@ struct EvalCommand: ParsableCommand {
         for p in pairs {
             if let v = r.noCodec[p.name] { print(String(format: "    %-22@ %.3f dB", p.name, v)) } else { print("    \(p.name) n/a (adaptation needs the codec)") }
         }
-        print("  BD-rate vs \(pairs[0].name) (negative = fewer bits for the same PSNR-Y), crossover with full resolution:")
+        print("  BD-rate and BD-PSNR vs \(pairs[0].name) (negative rate = fewer bits for the same PSNR-Y), crossover with full resolution:")
         for p in pairs {
             let bd = r.bdRateVsClassical[p.name].map { String(format: "%+.1f %%", $0) } ?? (p.name == pairs[0].name ? "reference" : "n/a")
+            let bdPSNR = r.bdPSNRVsClassical[p.name].map { String(format: "%+.3f dB", $0) } ?? ""
             let cross = r.crossover[p.name].map { String(format: "%.0f kbit/s", $0 / 1000) } ?? "none in range"
-            print("    " + p.name.padding(toLength: 22, withPad: " ", startingAt: 0) + " " + bd.padding(toLength: 10, withPad: " ", startingAt: 0) + " crossover " + cross)
+            print("    " + p.name.padding(toLength: 22, withPad: " ", startingAt: 0) + " " + bd.padding(toLength: 10, withPad: " ", startingAt: 0)
+                  + " " + bdPSNR.padding(toLength: 10, withPad: " ", startingAt: 0) + " crossover " + cross)
         }
     }
 }

@@ -41,7 +41,8 @@ final class NodeConfigurationTests: XCTestCase {
 
     func testAdaptMappingParsesWithBackgroundDefaultsAndRoundTrips() throws {
         let full = "streams:\n\(self.stream), adapt: {model: sr2x, interval: 3, steps: 40, window: 24, threshold: 0.05, repeat_interval: 10, "
-            + "max_share: 0.03, cpu_share: 0.25, scene_cut_threshold: 50, mode: synchronous}}\n"
+            + "max_share: 0.03, cpu_share: 0.25, scene_cut_threshold: 50, mode: synchronous, learning_rate: 0.001, decay: false, "
+            + "batch: 16, patch: 48, min_frames: 20, scope: tail, budget_horizon: 4}}\n"
         let a = try XCTUnwrap(try NodeConfiguration.parse(full, file: "x").streams[0].adapt)
         XCTAssertEqual(a.model, "sr2x")
         XCTAssertEqual(a.interval, 3)
@@ -53,6 +54,13 @@ final class NodeConfigurationTests: XCTestCase {
         XCTAssertEqual(a.cpuShare, 0.25)
         XCTAssertEqual(a.sceneCutThreshold, 50)
         XCTAssertEqual(a.mode, .synchronous)
+        XCTAssertEqual(a.learningRate, 1e-3)
+        XCTAssertFalse(a.decay)
+        XCTAssertEqual(a.batch, 16)
+        XCTAssertEqual(a.patch, 48)
+        XCTAssertEqual(a.minimumFrames, 20)
+        XCTAssertEqual(a.scope, .tail)
+        XCTAssertEqual(a.budgetHorizon, 4)
 
         // `{}` takes the defaults, and the daemon's default is the background thread.
         let defaults = try NodeConfiguration.parse("streams:\n\(self.stream), adapt: {}}\n", file: "x").streams[0]
@@ -85,6 +93,14 @@ final class NodeConfigurationTests: XCTestCase {
         self.expectError(s + "{cpu_share: -0.1}}\n", key: "streams[0].adapt.cpu_share", containing: "above 0")
         self.expectError(s + "{scene_cut_threshold: 300}}\n", key: "streams[0].adapt.scene_cut_threshold", containing: "at most 255")
         self.expectError(s + "{mode: fast}}\n", key: "streams[0].adapt.mode", containing: "'fast' is not one of background, synchronous")
+        self.expectError(s + "{scope: some}}\n", key: "streams[0].adapt.scope", containing: "'some' is not one of all, light, tail")
+        self.expectError(s + "{learning_rate: 0}}\n", key: "streams[0].adapt.learning_rate", containing: "above 0 and at most 0.1")
+        self.expectError(s + "{learning_rate: 0.5}}\n", key: "streams[0].adapt.learning_rate", containing: "at most 0.1")
+        self.expectError(s + "{learning_rate: .nan}}\n", key: "streams[0].adapt.learning_rate", containing: "above 0")
+        self.expectError(s + "{decay: sometimes}}\n", key: "streams[0].adapt.decay", containing: "expected true or false")
+        self.expectError(s + "{batch: 0}}\n", key: "streams[0].adapt.batch", containing: "between 1 and 256")
+        self.expectError(s + "{patch: 4}}\n", key: "streams[0].adapt.patch", containing: "between 8 and 256")
+        self.expectError(s + "{min_frames: 2}}\n", key: "streams[0].adapt.min_frames", containing: "between 4 and 1000")
         self.expectError(s + "{model: slice2x}}\n", key: "streams[0].adapt.model", containing: "encoder")
         self.expectError(s + "yes}\n", key: "streams[0].adapt", containing: "must be a mapping")
         self.expectError("streams:\n  - {name: a, role: receiver, input: in.ts, output: out.ts, adapt: {}}\n",

@@ -1,5 +1,6 @@
 import Foundation
 import SliceMedia
+import SliceModels
 import SlicePipeline
 import SliceTestSupport
 import XCTest
@@ -63,6 +64,7 @@ final class ContentAdapterTests: XCTestCase {
         var settings = AdaptationSettings()
         settings.steps = 2
         settings.interval = 0.2
+        settings.minimumFrames = 4  // rounds on both sides of the cut (9 and 10 frames)
         let cut = try Pipeline(configuration: self.sender(input: TestMedia.testVector("inputs/scene-cut.mp4"), output: media.path("cut.ts"), settings: settings)).run()
         XCTAssertEqual(cut.framesEncoded, 20)
         XCTAssertEqual(cut.sceneResets, 1)
@@ -75,6 +77,53 @@ final class ContentAdapterTests: XCTestCase {
         settings.sceneCutThreshold = 255
         let off = try Pipeline(configuration: self.sender(input: TestMedia.testVector("inputs/scene-cut.mp4"), output: media.path("off.ts"), settings: settings)).run()
         XCTAssertEqual(off.sceneResets, 0)
+    }
+
+    /// No round runs before the window holds `minimumFrames` frames (capped at the window): 25 frames
+    /// cannot fill a 48-frame requirement, while 12 lets rounds run.
+    func testRoundsWaitForTheMinimumFrames() throws {
+        let media = try TestMedia()
+        var settings = AdaptationSettings()
+        settings.steps = 2
+        settings.interval = 0.2
+        settings.minimumFrames = 1000  // more than the window: the window's 48 frames are needed
+        let graph = TestMedia.lavfiGraph(size: Size(width: 320, height: 240), seconds: 1, audio: false)
+        let starved = try Pipeline(configuration: self.sender(input: graph, inputFormat: "lavfi", output: media.path("a.ts"), settings: settings)).run()
+        XCTAssertEqual(starved.framesEncoded, 25)
+        XCTAssertEqual(starved.adaptationRounds, 0)
+        settings.minimumFrames = 12
+        let fed = try Pipeline(configuration: self.sender(input: graph, inputFormat: "lavfi", output: media.path("b.ts"), settings: settings)).run()
+        XCTAssertGreaterThanOrEqual(fed.adaptationRounds, 1)
+    }
+
+    /// Settings out of range are named by their configuration key; the defaults are all usable.
+    func testSettingsProblemsNameTheKey() {
+        XCTAssertNil(AdaptationSettings().problem)
+        func problem(_ change: (inout AdaptationSettings) -> Void) -> String? {
+            var s = AdaptationSettings()
+            change(&s)
+            return s.problem?.key
+        }
+        XCTAssertEqual(problem { $0.learningRate = 0 }, "learning_rate")
+        XCTAssertEqual(problem { $0.learningRate = .nan }, "learning_rate")
+        XCTAssertEqual(problem { $0.learningRate = 0.2 }, "learning_rate")
+        XCTAssertEqual(problem { $0.batch = 0 }, "batch")
+        XCTAssertEqual(problem { $0.patch = 300 }, "patch")
+        XCTAssertEqual(problem { $0.minimumFrames = 3 }, "min_frames")
+        XCTAssertEqual(problem { $0.interval = 0 }, "interval")
+        XCTAssertEqual(problem { $0.maximumShare = 1.5 }, "max_share")
+        XCTAssertEqual(problem { $0.threads = -1 }, "threads")
+        XCTAssertEqual(problem { $0.budgetHorizon = -1 }, "budget_horizon")
+    }
+
+    /// The tail scope tunes the output layer only; light adds every bias and slope; all is everything.
+    func testScopesTuneNestedParameterSets() throws {
+        let network = try ModelRegistry.resolve("sr2x").network
+        let all = AdaptationScope.all.parameters(of: network), light = AdaptationScope.light.parameters(of: network)
+        let tail = AdaptationScope.tail.parameters(of: network)
+        XCTAssertEqual(tail, ["tail.weight", "tail.bias"])
+        XCTAssertTrue(tail.isSubset(of: light) && light.isSubset(of: all))
+        XCTAssertTrue(light.contains("head.slope") && light.contains("blocks.0.dw.bias") && !light.contains("blocks.0.pw.weight"))
     }
 
     /// Receivers count what arrives: a matching model applies every update, another model rejects each one,

@@ -111,5 +111,12 @@ final class TrainableNetworkTests: XCTestCase {
         let b = try SuperResolutionTrainer(configuration: config, train: train, validation: validation)
         for _ in 0..<config.steps { try b.trainStep() }
         XCTAssertEqual(a.model.weights.values, b.model.weights.values)
+        // A step's own learning rate overrides the schedule (content adaptation decays it per round): a
+        // zero rate leaves every weight as it was.
+        let before0 = a.model.weights.values
+        try a.trainStep(learningRate: 0)
+        XCTAssertEqual(a.model.weights.values, before0)
+        try a.trainStep(learningRate: 1e-3)
+        XCTAssertNotEqual(a.model.weights.values, before0)
     }
 }

@@ -68,6 +68,23 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(usage.stderr.contains("not both"), usage.stderr)
     }
 
+    /// The `--adapt-*` options are checked before anything runs, on `encode` and on `eval` alike.
+    func testAdaptationOptionsAreValidated() throws {
+        let media = try TestMedia()
+        let src = TestMedia.testVector("bikes-3s.mp4")
+        for (args, message) in [(["encode", src, media.path("o.ts"), "--adapt", "--adapt-learning-rate", "0"], "--adapt-learning-rate must be above 0"),
+                                (["encode", src, media.path("o.ts"), "--adapt", "--adapt-min-frames", "2"], "--adapt-min-frames must be between 4"),
+                                (["encode", src, media.path("o.ts"), "--adapt", "--adapt-scene-cut", "0"], "--adapt-scene-cut must be above 0"),
+                                (["eval", src, "--adapt-scope", "most"], "--adapt-scope is all, light or tail"),
+                                (["eval", src, "--adapt-batch", "0"], "--adapt-batch must be between 1 and 256")] {
+            let r = try self.run(args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        let help = try self.run(["eval", "--help"])
+        XCTAssertTrue(help.stdout.contains("--adapt-learning-rate") && help.stdout.contains("+adapt-tail"), help.stdout)
+    }
+
     func testDaemonPlaceholderRefusesToPretend() throws {
         let process = Process()
         process.executableURL = self.binary.deletingLastPathComponent().appendingPathComponent("slicestreamd")
