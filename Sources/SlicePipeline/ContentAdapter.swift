@@ -27,7 +27,7 @@ public enum AdaptationScope: String, Sendable, Equatable, CaseIterable, Codable 
     /// allows for many seconds below about 100 kbit/s).
     case all
     /// The output layer, every bias and every PReLU slope (about 15 % of sr2x's parameters): updates of
-    /// about 330 bytes, which fit the bit-rate budget seconds earlier at low bit rates.
+    /// about 330 bytes, which fit the bit-rate budget seconds earlier at low bit rates. The default.
     case light
     /// The output layer only (68 of sr2x's parameters): updates of about 130 bytes.
     case tail
@@ -51,12 +51,12 @@ public struct AdaptationSettings: Sendable, Equatable {
     public var interval: Double = 2
     /// Optimiser steps per round (an sr2x step of 8 patches of 32x32 costs about 4.3 ms of CPU, so 400
     /// every 2 s is 0.86 of a core).
-    public var steps: Int = 150
+    public var steps: Int = 400
     /// Recent frames sampled (the adaptation window).
     public var window: Int = 48
     /// Frames the window must hold before a round runs (at the start and after a scene cut): a round on a
     /// handful of frames overfits them and is judged on one held-out frame.
-    public var minimumFrames: Int = 4
+    public var minimumFrames: Int = 12
     /// Minimum PSNR-Y gain (dB) of new weights over the receiver's current ones, on held-out patches,
     /// for an update to be sent.
     public var threshold: Double = 0.02
@@ -65,11 +65,11 @@ public struct AdaptationSettings: Sendable, Equatable {
     /// Most of the stream's bit rate updates may take (0.02: 2 %); an update that would exceed it waits.
     public var maximumShare: Double = 0.02
     /// Learning rate (at the start of each round, with ``decay``).
-    public var learningRate: Float = 5e-4
+    public var learningRate: Float = 2e-3
     /// Each round lowers the learning rate from ``learningRate`` to 2 % of it (cosine), so the weights a
     /// round ends with have settled instead of wandering by about one step's size; the next round
     /// starts high again. Off: constant.
-    public var decay = false
+    public var decay = true
     /// Patches per step and patch side (low resolution).
     public var batch = 8
     /// Patch side.
@@ -84,11 +84,13 @@ public struct AdaptationSettings: Sendable, Equatable {
     /// cut in natural video is typically 60 or more.
     public var sceneCutThreshold: Double = 40
     /// Which parameters are tuned (and sent).
-    public var scope: AdaptationScope = .all
+    public var scope: AdaptationScope = .light
     /// Seconds of expected video the update budget may borrow against: at the start of a stream the
-    /// bytes sent so far are few, so without borrowing the first update would wait many seconds. The
-    /// budget is `maximumShare` of the video sent so far plus this many seconds at its rate so far.
-    public var budgetHorizon: Double = 8
+    /// bytes sent so far are few, so without borrowing the first update waits (5.2 s for a light update
+    /// at 26 kbit/s). The budget is `maximumShare` of the video sent so far plus this many seconds at its
+    /// rate so far. Off by default: with 8 s, early updates did not pay for their bits, and updates took
+    /// up to 3 % of a 10 s clip and 7.7 % of a 4 s one.
+    public var budgetHorizon: Double = 0
     /// Training threads in synchronous mode (0: one per core). Background mode always trains on one.
     /// Training results depend on the thread count (gradient sums are added per worker), so a fixed count
     /// makes synchronous output the same on machines with different core counts.

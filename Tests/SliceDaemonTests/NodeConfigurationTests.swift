@@ -67,6 +67,14 @@ final class NodeConfigurationTests: XCTestCase {
         var expected = AdaptationSettings()
         expected.mode = .background
         XCTAssertEqual(defaults.adapt, expected)
+        // The measured defaults (README, "Content adaptation"): the light scope, 400 steps from 2e-3 decaying
+        // over each round, 12 frames before a round, no borrowing against future video.
+        XCTAssertEqual(expected.scope, .light)
+        XCTAssertEqual(expected.steps, 400)
+        XCTAssertEqual(expected.learningRate, 2e-3)
+        XCTAssertTrue(expected.decay)
+        XCTAssertEqual(expected.minimumFrames, 12)
+        XCTAssertEqual(expected.budgetHorizon, 0)
         XCTAssertEqual(defaults.pipelineConfiguration().adaptation, expected)
         XCTAssertEqual(defaults.pipelineConfiguration().streamTag?.upsampler, "sr2x")
         XCTAssertNil(try NodeConfiguration.parse("streams:\n\(self.stream)}\n", file: "x").streams[0].adapt, "off unless asked for")

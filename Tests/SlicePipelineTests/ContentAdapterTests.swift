@@ -80,7 +80,7 @@ final class ContentAdapterTests: XCTestCase {
     }
 
     /// No round runs before the window holds `minimumFrames` frames (capped at the window): 25 frames
-    /// cannot fill a 48-frame requirement, while 12 lets rounds run.
+    /// cannot fill a 48-frame requirement, while the default 12 lets rounds run.
     func testRoundsWaitForTheMinimumFrames() throws {
         let media = try TestMedia()
         var settings = AdaptationSettings()
@@ -91,7 +91,8 @@ final class ContentAdapterTests: XCTestCase {
         let starved = try Pipeline(configuration: self.sender(input: graph, inputFormat: "lavfi", output: media.path("a.ts"), settings: settings)).run()
         XCTAssertEqual(starved.framesEncoded, 25)
         XCTAssertEqual(starved.adaptationRounds, 0)
-        settings.minimumFrames = 12
+        settings.minimumFrames = AdaptationSettings().minimumFrames
+        XCTAssertEqual(settings.minimumFrames, 12)
         let fed = try Pipeline(configuration: self.sender(input: graph, inputFormat: "lavfi", output: media.path("b.ts"), settings: settings)).run()
         XCTAssertGreaterThanOrEqual(fed.adaptationRounds, 1)
     }
