@@ -309,7 +309,9 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         case .sender:
             transform = TransformSpec.sender(self.downscaler, model: self.model) ?? .downscale2x(.area)
             // With adaptation the pipeline names the tuned model (and its hash) in the tag.
-            tag = StreamTag(downscaler: self.downscaler == "slice" ? (self.model ?? "slice2x") : self.downscaler, upsampler: self.adapt?.model ?? "sr2x")
+            // A slicing encoder asks for the upsampler it was trained with (its `receiver` metadata).
+            let paired = self.downscaler == "slice" ? (try? ModelRegistry.resolve(self.model ?? "slice2x"))?.metadata["receiver"] : nil
+            tag = StreamTag(downscaler: self.downscaler == "slice" ? (self.model ?? "slice2x") : self.downscaler, upsampler: self.adapt?.model ?? paired ?? "sr2x")
         case .receiver:
             transform = TransformSpec.receiver(self.upsampler, model: self.model) ?? .automaticUpsampler(fallback: .lanczos)
         }

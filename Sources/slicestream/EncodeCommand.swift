@@ -23,7 +23,7 @@ struct EncodeCommand: ParsableCommand {
     @Option(name: .customLong("receiver-model"), help: "Upsampler the stream tag asks receivers to use (default: the encoder model's partner, or sr2x).") var receiverModel: String?
     @Flag(name: .customLong("no-tag"), help: "Do not tag the stream (in-band SEI and container metadata).") var noTag = false
     @Flag(help: "Tune the receiver's upsampler on this content and send the weights in-band.") var adapt = false
-    @Option(name: .customLong("adapt-model"), help: "Receiver model to tune.") var adaptModel: String = "sr2x"
+    @Option(name: .customLong("adapt-model"), help: "Receiver model to tune (default: the receiver the stream's tag asks for: sr2x, or a slicing encoder's own upsampler).") var adaptModel: String?
     @OptionGroup var adaptation: AdaptationOptions
     @Option(name: .customLong("adapt-mode"), help: "synchronous (reproducible: rounds run in line) or background (a low-priority thread that never holds up encoding).") var adaptMode: String = "synchronous"
     @Option(name: .customLong("adapt-cpu-share"), help: "Background mode: most of one core the adapter may use.") var adaptCPUShare: Double = 0.5
@@ -37,17 +37,19 @@ struct EncodeCommand: ParsableCommand {
     func run() throws {
         let transform = TransformSpec.sender(self.downscaler.rawValue, model: self.model)!
         var tag: StreamTag? = nil
+        var receiver = self.receiverModel
+        if receiver == nil, self.downscaler == .slice {
+            // A slicing encoder pairs with the upsampler it was trained with.
+            receiver = (try? ModelRegistry.resolve(self.model ?? "slice2x"))?.metadata["receiver"]
+        }
+        let adaptModel = self.adaptModel ?? receiver ?? "sr2x"
         if !self.noTag {
-            var upsampler = self.receiverModel
-            if upsampler == nil, self.downscaler == .slice {
-                upsampler = (try? ModelRegistry.resolve(self.model ?? "slice2x"))?.metadata["receiver"]
-            }
             tag = StreamTag(downscaler: self.downscaler == .slice ? (self.model ?? "slice2x") : self.downscaler.rawValue,
-                            upsampler: self.adapt ? self.adaptModel : (upsampler ?? "sr2x"))
+                            upsampler: self.adapt ? adaptModel : (receiver ?? "sr2x"))
         }
         var adaptation: AdaptationSettings? = nil
         if self.adapt {
-            var a = self.adaptation.settings(model: self.adaptModel)
+            var a = self.adaptation.settings(model: adaptModel)
             a.mode = AdaptationMode(rawValue: self.adaptMode) ?? .synchronous  // validate() checked it
             a.cpuShare = self.adaptCPUShare
             adaptation = a
