@@ -167,11 +167,7 @@ public final class JointTrainer: @unchecked Sendable {
 
     /// Learning rate at `step`: warm-up, then cosine decay to 2 %.
     public func learningRate(at step: Int) -> Float {
-        let c = self.configuration
-        let warmup = max(1, min(500, c.steps / 20))
-        if step < warmup { return c.learningRate * Float(step + 1) / Float(warmup) }
-        let progress = Double(step - warmup) / Double(max(1, c.steps - warmup))
-        return c.learningRate * Float(0.02 + 0.98 * 0.5 * (1 + cos(Double.pi * min(1, progress))))
+        LearningRateSchedule.cosine(step: step, steps: self.configuration.steps, peak: self.configuration.learningRate)
     }
 
     /// Whether the codec is in the loop at the current step.

@@ -161,10 +161,7 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
     private func learningRate(at step: Int) -> Float {
         let c = self.configuration
         if c.constantLearningRate { return c.learningRate }
-        let warmup = max(1, min(500, c.steps / 20))
-        if step < warmup { return c.learningRate * Float(step + 1) / Float(warmup) }
-        let progress = Double(step - warmup) / Double(max(1, c.steps - warmup))
-        return c.learningRate * Float(0.02 + 0.98 * 0.5 * (1 + cos(Double.pi * min(1, progress))))
+        return LearningRateSchedule.cosine(step: step, steps: c.steps, peak: c.learningRate)
     }
 
     /// A training patch: random pair, position, flip and rotation, from a generator seeded by (seed, step, index).
