@@ -173,31 +173,6 @@ public final class JointTrainer: @unchecked Sendable {
     /// Whether the codec is in the loop at the current step.
     public var codecInLoop: Bool { self.step >= self.configuration.codecFrom && !self.configuration.crfs.isEmpty }
 
-    /// The sender's exact picture (u8, inference engine) of `image` with the current encoder weights.
-    private func encode(_ image: LumaImage, engine: InferenceEngine) throws -> LumaImage {
-        let w = image.width / 2, h = image.height / 2
-        var out = [UInt8](repeating: 0, count: w * h)
-        try image.pixels.withUnsafeBufferPointer { src in
-            try out.withUnsafeMutableBufferPointer { dst in
-                try engine.run(input: Plane8(base: src.baseAddress!, stride: image.width, width: image.width, height: image.height),
-                               output: MutablePlane8(base: dst.baseAddress!, stride: w, width: w, height: h))
-            }
-        }
-        return LumaImage(width: w, height: h, pixels: out)
-    }
-
-    /// Upsamples `low` with the current receiver weights (u8, inference engine).
-    private func upsample(_ low: LumaImage, engine: InferenceEngine) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 4 * low.width * low.height)
-        try low.pixels.withUnsafeBufferPointer { src in
-            try out.withUnsafeMutableBufferPointer { dst in
-                try engine.run(input: Plane8(base: src.baseAddress!, stride: low.width, width: low.width, height: low.height),
-                               output: MutablePlane8(base: dst.baseAddress!, stride: 2 * low.width, width: 2 * low.width, height: 2 * low.height))
-            }
-        }
-        return out
-    }
-
     /// Re-encodes every training image with the current encoder and keeps the codec's error per CRF.
     public func refreshCodecErrors() throws {
         let c = self.configuration
@@ -208,7 +183,7 @@ public final class JointTrainer: @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: max(1, c.threads)) { wkr in
             for i in stride(from: wkr, to: self.train.count, by: max(1, c.threads)) {
                 do {
-                    let sent = try self.encode(self.train[i], engine: engine)
+                    let sent = try engine.run(self.train[i])
                     var errors: [[Float]] = []
                     for crf in c.crfs {
                         let decoded = try sent.throughCodec(crf: crf)
@@ -235,29 +210,16 @@ public final class JointTrainer: @unchecked Sendable {
         let lw = image.width / 2, lh = image.height / 2
         let x = Int(rng.next() % UInt64(lw - p + 1))
         let y = Int(rng.next() % UInt64(lh - p + 1))
-        let transform = Int(rng.next() % 8)
+        let flip = Dihedral(transform: Int(rng.next() % 8))
         let useCodec = coded && rng.nextUnit() < self.configuration.codecShare && !self.codecError.isEmpty
         let crfIndex = Int(rng.next() % UInt64(max(1, self.configuration.crfs.count)))
-        func map(_ r: Int, _ c: Int, side: Int) -> (Int, Int) {
-            var (sr, sc) = (r, c)
-            if transform & 1 != 0 { sc = side - 1 - sc }
-            if transform & 2 != 0 { sr = side - 1 - sr }
-            if transform & 4 != 0 { swap(&sr, &sc) }
-            return (sr, sc)
-        }
-        let high = Tensor(channels: 1, height: 2 * p, width: 2 * p)
-        for r in 0..<(2 * p) {
-            for c in 0..<(2 * p) {
-                let (sr, sc) = map(r, c, side: 2 * p)
-                high[0, r, c] = Float(image.pixels[(2 * y + sr) * image.width + 2 * x + sc]) * (1 / 255)
-            }
-        }
+        let high = flip.patch(image, x0: 2 * x, y0: 2 * y, side: 2 * p)
         guard useCodec else { return (high, nil) }
         let errors = self.codecError[imageIndex][crfIndex]
         let error = Tensor(channels: 1, height: p, width: p)
         for r in 0..<p {
             for c in 0..<p {
-                let (sr, sc) = map(r, c, side: p)
+                let (sr, sc) = flip.source(r, c, side: p)
                 error[0, r, c] = errors[(y + sr) * lw + x + sc]
             }
         }
@@ -362,13 +324,9 @@ public final class JointTrainer: @unchecked Sendable {
             encGrads[0].scale(by: Float(c.clip / norm))
             upGrads[0].scale(by: Float(c.clip / norm))
         }
-        var cfg = sk_adam_config(lr: self.learningRate(at: step), beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0, decoupled: 1)
-        for (net, grads, moments) in [(self.encoder, encGrads[0], self.encoderMoments), (self.upsampler, upGrads[0], self.upsamplerMoments)] {
-            for spec in net.weights.specs {
-                _ = sk_adam_step(net.weights.pointer(spec.name), grads.pointer(spec.name), moments.0.pointer(spec.name),
-                                 moments.1.pointer(spec.name), spec.count, &cfg, Int64(step + 1))
-            }
-        }
+        let lr = self.learningRate(at: step)
+        self.encoder.adamStep(gradients: encGrads[0], m: self.encoderMoments.0, v: self.encoderMoments.1, learningRate: lr, step: step)
+        self.upsampler.adamStep(gradients: upGrads[0], m: self.upsamplerMoments.0, v: self.upsamplerMoments.1, learningRate: lr, step: step)
         self.step += 1
         return losses.withLock { $0.reduce(0, +) }
     }
@@ -405,11 +363,11 @@ public final class JointTrainer: @unchecked Sendable {
         var curve = curveCRFs.map { _ in (bytes: 0.0, psnr: 0.0) }
         for image in self.validation {
             let truth = Self.centerCrop(image, side: side)
-            let sent = try self.encode(truth, engine: encEngine)
-            clean += SuperResolutionTrainer.psnr(try self.upsample(sent, engine: upEngine), truth.pixels)
+            let sent = try encEngine.run(truth)
+            clean += SuperResolutionTrainer.psnr(try upEngine.run(sent).pixels, truth.pixels)
             let (decoded, n) = try sent.throughCodecCounting(crf: self.validationCRF)
             bytes += n
-            coded += SuperResolutionTrainer.psnr(try self.upsample(decoded, engine: upEngine), truth.pixels)
+            coded += SuperResolutionTrainer.psnr(try upEngine.run(decoded).pixels, truth.pixels)
             if computeBaselines {
                 let full = Size(width: truth.width, height: truth.height), half = Size(width: truth.width / 2, height: truth.height / 2)
                 let lanczos = try truth.resized(to: half, algorithm: .lanczos)

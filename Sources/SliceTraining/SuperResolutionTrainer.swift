@@ -120,14 +120,7 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
         let x = (pair.low.width - side) / 2, y = (pair.low.height - side) / 2
         let low = pair.low.cropped(x: x, y: y, width: side, height: side)
         let high = pair.high.cropped(x: 2 * x, y: 2 * y, width: 2 * side, height: 2 * side)
-        var out = [UInt8](repeating: 0, count: 4 * side * side)
-        try low.pixels.withUnsafeBufferPointer { src in
-            try out.withUnsafeMutableBufferPointer { dst in
-                try engine.run(input: Plane8(base: src.baseAddress!, stride: side, width: side, height: side),
-                               output: MutablePlane8(base: dst.baseAddress!, stride: 2 * side, width: 2 * side, height: 2 * side))
-            }
-        }
-        return (Self.psnr(out, high.pixels), low, high)
+        return (Self.psnr(try engine.run(low).pixels, high.pixels), low, high)
     }
 
     /// Current weights as a parameter store.
@@ -171,22 +164,8 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
         let p = self.configuration.patch
         let x = Int(rng.next() % UInt64(pair.low.width - p + 1))
         let y = Int(rng.next() % UInt64(pair.low.height - p + 1))
-        let transform = Int(rng.next() % 8)
-        func patch(_ image: LumaImage, x0: Int, y0: Int, side: Int) -> Tensor {
-            let t = Tensor(channels: 1, height: side, width: side)
-            for r in 0..<side {
-                for c in 0..<side {
-                    // Dihedral transform of the patch coordinates (flips and 90-degree rotations).
-                    var (sr, sc) = (r, c)
-                    if transform & 1 != 0 { sc = side - 1 - sc }
-                    if transform & 2 != 0 { sr = side - 1 - sr }
-                    if transform & 4 != 0 { swap(&sr, &sc) }
-                    t[0, r, c] = Float(image.pixels[(y0 + sr) * image.width + x0 + sc]) * (1 / 255)
-                }
-            }
-            return t
-        }
-        return (patch(pair.low, x0: x, y0: y, side: p), patch(pair.high, x0: 2 * x, y0: 2 * y, side: 2 * p))
+        let flip = Dihedral(transform: Int(rng.next() % 8))
+        return (flip.patch(pair.low, x0: x, y0: y, side: p), flip.patch(pair.high, x0: 2 * x, y0: 2 * y, side: 2 * p))
     }
 
     /// Runs one optimiser step (at `learningRate`, or else the configuration's schedule); returns the
@@ -229,11 +208,7 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
         }
         let norm = grads[0].norm
         if norm > c.clip { grads[0].scale(by: Float(c.clip / norm)) }
-        var cfg = sk_adam_config(lr: learningRate ?? self.learningRate(at: step), beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0, decoupled: 1)
-        for spec in self.model.weights.specs {
-            _ = sk_adam_step(self.model.weights.pointer(spec.name), grads[0].pointer(spec.name), self.m.pointer(spec.name),
-                             self.v.pointer(spec.name), spec.count, &cfg, Int64(step + 1))
-        }
+        self.model.adamStep(gradients: grads[0], m: self.m, v: self.v, learningRate: learningRate ?? self.learningRate(at: step), step: step)
         self.step += 1
         return losses.withLock { $0.reduce(0, +) }
     }
