@@ -50,18 +50,16 @@ struct TrainCommand: ParsableCommand {
         if let c = self.channels { entry.architecture.channels = c }
         if let b = self.blocks { entry.architecture.blocks = b }
         if entry.architecture.isEncoder { return try self.trainJointly(encoder: entry.architecture) }
-        let files = SuperResolutionData.imageFiles(in: self.data)
-        guard files.count >= 2 else { throw EngineError(.unsupported, "need at least 2 photos under \(self.data); run scripts/fetch-training-data") }
         let crfs = self.crfs.split(separator: ",").compactMap { Double($0) }
         let started = Date()
+        let (files, trainTruths, heldTruths) = try self.truths()
         var train: [TrainingPair] = [], validation: [TrainingPair] = []
-        for (i, file) in files.enumerated() {
-            let truth = try SuperResolutionData.truth(file, maximumWidth: self.maxWidth)
-            let held = i % self.holdout == self.holdout - 1
+        for truth in trainTruths {
+            train += try SuperResolutionData.pairs(truth: truth, downscalers: [.area, .bicubic], crfs: crfs, includeClean: true)
+        }
+        for truth in heldTruths {
             // Validation sees the harder, realistic case only: area down + the codec at CRF 28.
-            let pairs = try SuperResolutionData.pairs(truth: truth, downscalers: held ? [.area] : [.area, .bicubic],
-                                                      crfs: held ? [28] : crfs, includeClean: !held)
-            if held { validation += pairs } else { train += pairs }
+            validation += try SuperResolutionData.pairs(truth: truth, downscalers: [.area], crfs: [28], includeClean: false)
         }
         try? FileHandle.standardError.write(contentsOf: Data("train: \(files.count) photos -> \(train.count) training pairs, \(validation.count) validation pairs (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)\n".utf8))
 
@@ -77,6 +75,7 @@ struct TrainCommand: ParsableCommand {
         var initial: [String: [Float]]? = nil
         var resumeStep = 0
         var moments: [String: [Float]] = [:]
+        var previousSeconds = 0.0
         if FileManager.default.fileExists(atPath: modelURL.path), FileManager.default.fileExists(atPath: stateURL.path) {
             let model = try Model.load(contentsOf: modelURL)
             guard model.architecture == entry.architecture else { throw EngineError(.modelMismatch, "checkpoint is \(model.architecture)") }
@@ -84,19 +83,21 @@ struct TrainCommand: ParsableCommand {
             let state = try SafeTensors.decode(try Data(contentsOf: stateURL), context: stateURL.path)
             moments = state.tensors.mapValues(\.values)
             resumeStep = Int(state.metadata["step"] ?? "0") ?? 0
+            previousSeconds = Double(state.metadata["wall_seconds"] ?? "0") ?? 0
             try? FileHandle.standardError.write(contentsOf: Data("train: resuming from step \(resumeStep)\n".utf8))
         }
         let trainer = try SuperResolutionTrainer(configuration: config, train: train, validation: validation, initial: initial)
         if resumeStep > 0 { trainer.restore(moments: moments, step: resumeStep) }
         let wallStart = Date()
-        let previousSeconds = Double(moments.isEmpty ? "0" : "0") ?? 0
+        // Wall time counts every run of a resumed training, so provenance states the whole cost.
+        func wall() -> Int { Int(previousSeconds + Date().timeIntervalSince(wallStart)) }
         func provenance(_ t: SuperResolutionTrainer, gain: Double?) -> [String: String] {
             [
                 "provenance": "trained by slicestream train",
                 "training_data": "\(files.count) natural photos (lomiri-wallpapers-16.04, mate-backgrounds, scikit-image); every \(self.holdout)th held out",
                 "degradation": "area or bicubic 2x down (swscale), clean and libx264 intra CRF \(self.crfs)",
                 "steps": String(t.step), "batch": String(self.batch), "patch": String(self.patch), "seed": String(self.seed),
-                "learning_rate": String(self.learningRate), "wall_seconds": String(Int(previousSeconds + Date().timeIntervalSince(wallStart))),
+                "learning_rate": String(self.learningRate), "wall_seconds": String(wall()),
                 "validation_gain_db": gain.map { String(format: "%.3f", $0) } ?? "",
             ]
         }
@@ -111,7 +112,7 @@ struct TrainCommand: ParsableCommand {
         }, checkpoint: { t in
             try t.currentModel(metadata: provenance(t, gain: lastGain)).write(to: modelURL)
             let state = SafeTensors.File(tensors: t.moments().mapValues { SafeTensors.Entry(shape: [$0.count], values: $0) },
-                                         metadata: ["step": String(t.step)])
+                                         metadata: ["step": String(t.step), "wall_seconds": String(wall())])
             try SafeTensors.encode(state).write(to: stateURL, options: .atomic)
         })
         try trainer.currentModel(metadata: provenance(trainer, gain: lastGain)).write(to: URL(fileURLWithPath: self.output))
