@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
 import SliceQA
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `slicestream eval`: quality per bit on natural clips — no-codec round trips, R-D curves against
 /// full-resolution encoding and classical down/up, BD-rate and the crossover bit rate.
@@ -20,16 +17,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup(title: "Content adaptation (+adapt pairs; always synchronous)") var adaptation: AdaptationOptions
 
     func run() throws {
-        #if canImport(Glibc)
-        // libx264 (0.164, mb-tree on) reads heap memory it never wrote (with mb-tree off, or in a fresh
-        // process whose pages are still zero, it encodes the same every time). After the sweep's first
-        // encodes have freed memory, the same frames encoded differently from run to run: up to 0.6 %
-        // of the rate and 0.1 dB of PSNR-Y on balle-jbart, as large as the differences measured.
-        // glibc's M_PERTURB with 0xff fills every allocation with zeros, as a fresh process gets, so
-        // every encode of the sweep is reproducible and equal to a lone `encode`.
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        if let mallopt = dlsym(nil, "mallopt") { _ = unsafeBitCast(mallopt, to: Mallopt.self)(-6 /* M_PERTURB */, 0xff) }
-        #endif
+        ReproducibleHeap.enable()
         var pairs: [Evaluation.Pair] = []
         for text in self.pairs.split(separator: ",") {
             guard let pair = Evaluation.Pair(String(text)) else { throw ValidationError("'\(text)' is not DOWN+UP or DOWN+UP+adapt") }

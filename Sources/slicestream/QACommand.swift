@@ -13,6 +13,7 @@ struct QACommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
+        ReproducibleHeap.enable()
         let runner = QARunner(directory: URL(fileURLWithPath: self.directory))
         var manifest: TestVectorManifest
         do {
