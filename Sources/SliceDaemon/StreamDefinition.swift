@@ -78,7 +78,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
     enum AdaptKeys: String, CodingKey, CaseIterable {
         case model, interval, steps, window, threshold, mode, scope
         case repeatInterval = "repeat_interval", maxShare = "max_share", cpuShare = "cpu_share", sceneCutThreshold = "scene_cut_threshold"
-        case budgetHorizon = "budget_horizon", learningRate = "learning_rate", decay, batch, patch, minimumFrames = "min_frames"
+        case budgetHorizon = "budget_horizon", levels, learningRate = "learning_rate", decay, batch, patch, minimumFrames = "min_frames"
     }
 
     /// Adaptation settings for the daemon: as offline, but rounds run in the background by default, so
@@ -164,6 +164,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
             settings.cpuShare = try a.decodeIfPresent(Double.self, forKey: .cpuShare) ?? settings.cpuShare
             settings.sceneCutThreshold = try a.decodeIfPresent(Double.self, forKey: .sceneCutThreshold) ?? settings.sceneCutThreshold
             settings.budgetHorizon = try a.decodeIfPresent(Double.self, forKey: .budgetHorizon) ?? settings.budgetHorizon
+            settings.levels = try a.decodeIfPresent(Int.self, forKey: .levels) ?? settings.levels
             settings.learningRate = try a.decodeIfPresent(Float.self, forKey: .learningRate) ?? settings.learningRate
             settings.decay = try a.decodeIfPresent(Bool.self, forKey: .decay) ?? settings.decay
             settings.batch = try a.decodeIfPresent(Int.self, forKey: .batch) ?? settings.batch
@@ -234,6 +235,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
             try n.encode(a.mode.rawValue, forKey: .mode)
             try n.encode(a.scope.rawValue, forKey: .scope)
             try n.encode(a.budgetHorizon, forKey: .budgetHorizon)
+            try n.encode(a.levels, forKey: .levels)
             try n.encode(a.learningRate, forKey: .learningRate)
             try n.encode(a.decay, forKey: .decay)
             try n.encode(a.batch, forKey: .batch)

@@ -19,8 +19,9 @@ struct AdaptationOptions: ParsableArguments {
     @Option(name: .customLong("adapt-threshold"), help: "Minimum PSNR-Y gain (dB) on held-out frames for an update to be sent.") var threshold: Double = defaults.threshold
     @Option(name: .customLong("adapt-repeat-interval"), help: "Media seconds between repeats of the current update, for late joiners.") var repeatInterval: Double = defaults.repeatInterval
     @Option(name: .customLong("adapt-scene-cut"), help: "Mean absolute luma difference between frames that counts as a scene cut and restarts the window.") var sceneCut: Double = defaults.sceneCutThreshold
-    @Option(name: .customLong("adapt-scope"), help: "Parameters tuned and sent: light (output layer, biases, slopes: about 330 bytes per sr2x update), all (about 1.7 kB) or tail (output layer: about 130 bytes).") var scope: String = defaults.scope.rawValue
+    @Option(name: .customLong("adapt-scope"), help: "Parameters tuned and sent: light (output layer, biases, slopes: about 250 bytes per sr2x update), all (about 0.9 kB) or tail (output layer: about 110 bytes).") var scope: String = defaults.scope.rawValue
     @Option(name: .customLong("adapt-budget-horizon"), help: "Seconds of expected video the update budget may borrow against, so the first update need not wait.") var budgetHorizon: Double = defaults.budgetHorizon
+    @Option(name: .customLong("adapt-levels"), help: "Quantisation levels of the weight deltas (1...127): fewer make smaller updates and coarser weights.") var levels: Int = defaults.levels
     @Option(name: .customLong("adapt-threads"), help: "Synchronous mode: training threads (0: one per core; fix it for the same stream on any machine).") var threads: Int = defaults.threads
 
     func validate() throws {
@@ -49,6 +50,7 @@ struct AdaptationOptions: ParsableArguments {
         a.sceneCutThreshold = self.sceneCut
         a.scope = AdaptationScope(rawValue: self.scope) ?? a.scope  // validate() checked it
         a.budgetHorizon = self.budgetHorizon
+        a.levels = self.levels
         a.threads = self.threads
         return a
     }

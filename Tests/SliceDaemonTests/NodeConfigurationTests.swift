@@ -42,7 +42,7 @@ final class NodeConfigurationTests: XCTestCase {
     func testAdaptMappingParsesWithBackgroundDefaultsAndRoundTrips() throws {
         let full = "streams:\n\(self.stream), adapt: {model: sr2x, interval: 3, steps: 40, window: 24, threshold: 0.05, repeat_interval: 10, "
             + "max_share: 0.03, cpu_share: 0.25, scene_cut_threshold: 50, mode: synchronous, learning_rate: 0.001, decay: false, "
-            + "batch: 16, patch: 48, min_frames: 20, scope: tail, budget_horizon: 4}}\n"
+            + "batch: 16, patch: 48, min_frames: 20, scope: tail, budget_horizon: 4, levels: 31}}\n"
         let a = try XCTUnwrap(try NodeConfiguration.parse(full, file: "x").streams[0].adapt)
         XCTAssertEqual(a.model, "sr2x")
         XCTAssertEqual(a.interval, 3)
@@ -61,6 +61,7 @@ final class NodeConfigurationTests: XCTestCase {
         XCTAssertEqual(a.minimumFrames, 20)
         XCTAssertEqual(a.scope, .tail)
         XCTAssertEqual(a.budgetHorizon, 4)
+        XCTAssertEqual(a.levels, 31)
 
         // `{}` takes the defaults, and the daemon's default is the background thread.
         let defaults = try NodeConfiguration.parse("streams:\n\(self.stream), adapt: {}}\n", file: "x").streams[0]

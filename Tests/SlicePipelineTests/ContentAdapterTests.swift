@@ -115,6 +115,8 @@ final class ContentAdapterTests: XCTestCase {
         XCTAssertEqual(problem { $0.maximumShare = 1.5 }, "max_share")
         XCTAssertEqual(problem { $0.threads = -1 }, "threads")
         XCTAssertEqual(problem { $0.budgetHorizon = -1 }, "budget_horizon")
+        XCTAssertEqual(problem { $0.levels = 0 }, "levels")
+        XCTAssertEqual(problem { $0.levels = 128 }, "levels")
     }
 
     /// The tail scope tunes the output layer only; light adds every bias and slope; all is everything.

@@ -56,8 +56,12 @@ final class ModelUpdateTests: XCTestCase {
         XCTAssertEqual(u.changedTensors, tuned.count)
         let payloads = u.seiPayloads()
         let tunedCount = model.parameters.specs.filter { tuned.contains($0.name) }.reduce(0) { $0 + $1.count }
-        // Header (hash, name, architecture, mask) + 2 bytes per changed tensor + 1 per tuned weight.
-        XCTAssertEqual(u.encodedBlob().count, 8 + 1 + 4 + 6 + 2 + (model.parameters.specs.count + 7) / 8 + 2 * tuned.count + tunedCount)
+        // Version 3: header (hash, name, architecture, mask) + 2 bytes per changed tensor + 1 per tuned weight.
+        let header = 8 + 1 + 4 + 6 + 2 + (model.parameters.specs.count + 7) / 8
+        XCTAssertEqual(u.encodedBlob(version: 3).count, header + 2 * tuned.count + tunedCount)
+        // Version 4 adds a Rice parameter per changed tensor; these deltas spread evenly over the 127
+        // levels, so they cost 8 bits each, as raw.
+        XCTAssertLessThanOrEqual(u.encodedBlob().count, header + 3 * tuned.count + tunedCount + 1)
         XCTAssertLessThan(payloads.reduce(0) { $0 + $1.count }, 400, "a light sr2x update is a few hundred bytes")
         var a = ModelUpdateAssembler()
         let received = try XCTUnwrap(payloads.map { a.feed($0) }.last ?? nil)
@@ -72,7 +76,7 @@ final class ModelUpdateTests: XCTestCase {
         let u = try self.update()
         let blob = u.encodedBlob()
         func payload(_ b: [UInt8]) -> [UInt8] {
-            var p = StreamTag.uuid + [2, 3]
+            var p = StreamTag.uuid + [2, 4]
             p += [9, 0, 0, 0] + [0, 0, 1, 0]
             let n = UInt32(b.count), crc = CRC32.checksum(b)
             p += (0..<4).map { UInt8((n >> (8 * $0)) & 0xff) } + (0..<4).map { UInt8((crc >> (8 * $0)) & 0xff) }
@@ -81,7 +85,10 @@ final class ModelUpdateTests: XCTestCase {
         var a = ModelUpdateAssembler()
         XCTAssertEqual(a.feed(payload(blob))?.deltas, u.deltas, "the hand-built message is valid as is")
         var cases: [[UInt8]] = []
-        cases.append(Array(blob.dropLast()))                        // one delta short
+        cases.append(Array(blob.dropLast()))                        // the bit stream cut short
+        cases.append(blob + [0])                                    // a byte past the padded end
+        let tensors = try ModelRegistry.resolve("sr2x").parameters.specs.count
+        var badK = blob; badK[8 + 1 + 4 + 6 + 2 + (tensors + 7) / 8 + 2] = 9; cases.append(badK)  // Rice parameter out of range
         var wrongKind = blob; wrongKind[8 + 1 + 4] = 9; cases.append(wrongKind)        // unknown architecture kind
         var wrongCount = blob; wrongCount[8 + 1 + 4 + 6] &+= 1; cases.append(wrongCount)  // tensor count off
         var longName = blob; longName[8] = 200; cases.append(longName)                  // name runs past the end
@@ -137,5 +144,62 @@ final class ModelUpdateTests: XCTestCase {
         XCTAssertEqual(r1.modelGeneration, sent.updatesSent, "every update applied")
         XCTAssertEqual(r1.updatesRejected, 0)
         XCTAssertEqual(md5a, md5b, "frame-exact on every run")
+    }
+
+    func testReceiversStillReadVersion3Updates() throws {
+        let u = try self.update(sequence: 4)
+        let old = u.seiPayloads(version: 3)
+        XCTAssertEqual(old[0][17], 3)
+        var a = ModelUpdateAssembler()
+        XCTAssertEqual(old.map { a.feed($0) }.last ?? nil, u, "a version 3 stream (as recorded in older test vectors) decodes to the same update")
+        XCTAssertEqual(a.rejected, 0)
+        // Chunks of one update in two different versions do not mix.
+        let hq = try ModelRegistry.resolve("sr2x-hq")
+        let big = ModelUpdate(sequence: 9, base: hq, weights: ModelUpdate.flatten(hq.parameters).map { $0 * 1.01 })
+        let v3 = big.seiPayloads(version: 3), v4 = big.seiPayloads()
+        XCTAssertGreaterThan(v3.count, 1)
+        var b = ModelUpdateAssembler()
+        XCTAssertNil(b.feed(v3[0]))
+        XCTAssertEqual(v4.map { b.feed($0) }.last ?? nil, big, "the version 4 chunks replace the stale version 3 one")
+    }
+
+    func testFewerLevelsMakeSmallerUpdatesWithinHalfAStep() throws {
+        let model = try ModelRegistry.resolve("sr2x")
+        var rng = SplitMix64(seed: 21)
+        // Deltas shaped like a round's: mostly small, a few large.
+        let trained = ModelUpdate.flatten(model.parameters).map { w -> Float in
+            let u = Float(rng.nextUnit() - 0.5)
+            return w + 0.02 * u * u * u
+        }
+        var sizes: [Int] = []
+        for levels in [127, 31, 15] {
+            let u = ModelUpdate(sequence: 1, base: model, weights: trained, levels: levels)
+            XCTAssertLessThanOrEqual(u.deltas.map { abs(Int($0)) }.max() ?? 0, levels)
+            let blob = u.encodedBlob()
+            sizes.append(blob.count)
+            XCTAssertEqual(ModelUpdate.decode(blob: blob, sequence: 1), u, "levels \(levels): entropy coding is lossless")
+            let rebuilt = ModelUpdate.flatten(try u.parameters(base: model.parameters, network: model.network))
+            var offset = 0
+            for (t, spec) in model.parameters.specs.enumerated() {
+                for i in offset..<(offset + spec.count) {
+                    XCTAssertEqual(rebuilt[i], trained[i], accuracy: u.scales[t] / 2 + 1e-6, "\(spec.name) at \(levels) levels")
+                }
+                offset += spec.count
+            }
+        }
+        XCTAssertLessThan(sizes[0], ModelUpdate(sequence: 1, base: model, weights: trained).encodedBlob(version: 3).count,
+                          "127 levels, entropy-coded, beat raw int8")
+        XCTAssertLessThan(sizes[1], sizes[0])
+        XCTAssertLessThan(sizes[2], sizes[1])
+    }
+
+    func testBitStreamRoundTripsEveryValueAndEscape() {
+        var w = BitWriter()
+        let values: [UInt32] = Array(0...254) + [0, 1, 254, 3]
+        for k in 0...8 { for v in values { w.rice(v, k: k, escape: ModelUpdate.riceEscape) } }
+        var r = BitReader(w.bytes[...])
+        for k in 0...8 { for v in values { XCTAssertEqual(r.rice(k: k, escape: ModelUpdate.riceEscape), v, "k \(k)") } }
+        XCTAssertTrue(r.isAtPaddedEnd)
+        XCTAssertNil(r.read(bits: 9), "reading past the end fails instead of trapping")
     }
 }
