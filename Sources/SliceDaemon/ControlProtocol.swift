@@ -232,6 +232,10 @@ public struct AdaptationStats: Codable, Sendable, Equatable {
     public var cpuShare: Double
     /// Scene cuts that restarted the adaptation window.
     public var sceneResets: Int
+    /// Rounds whose candidate did not gain enough to send.
+    public var rejected: Int
+    /// Such rounds in a row now; each doubles the wait for the next round (up to 8 intervals).
+    public var rejectedInARow: Int
     /// Nice value of the adapter thread (background mode).
     public var threadNice: Int?
     /// Why adaptation stopped, if it failed.
@@ -252,6 +256,8 @@ public struct AdaptationStats: Codable, Sendable, Equatable {
         self.cpuSeconds = report.adaptationCPUSeconds
         self.cpuShare = report.adaptationCPUShare
         self.sceneResets = report.sceneResets
+        self.rejected = report.adaptationRejected
+        self.rejectedInARow = report.adaptationRejectedInARow
         self.threadNice = report.adapterNice
         self.error = report.adaptationError
     }

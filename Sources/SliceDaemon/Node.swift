@@ -289,6 +289,8 @@ public final class Node: Sendable {
             family("adapt_rounds_total", "counter", "Adaptation rounds completed.", adapting.map { ($0.0, Double($0.1.rounds)) })
             family("adapt_rounds_aborted_total", "counter", "Adaptation rounds abandoned (scene cut, stop).", adapting.map { ($0.0, Double($0.1.roundsAborted)) })
             family("adapt_deferred_total", "counter", "Updates that waited for bit-rate budget.", adapting.map { ($0.0, Double($0.1.deferred)) })
+            family("adapt_rounds_rejected_total", "counter", "Adaptation rounds whose candidate did not gain enough to send.", adapting.map { ($0.0, Double($0.1.rejected)) })
+            family("adapt_rejected_in_a_row", "gauge", "Rejected rounds in a row (each doubles the wait for the next, up to 8 intervals).", adapting.map { ($0.0, Double($0.1.rejectedInARow)) })
             family("adapt_scene_resets_total", "counter", "Scene cuts that restarted the adaptation window.", adapting.map { ($0.0, Double($0.1.sceneResets)) })
             family("adapt_cpu_seconds_total", "counter", "CPU seconds used by the adapter.", adapting.map { ($0.0, $0.1.cpuSeconds) })
             family("adapt_cpu_share", "gauge", "Adapter CPU as a fraction of one core.", adapting.map { ($0.0, $0.1.cpuShare) })

@@ -153,6 +153,11 @@ public struct AdaptationSnapshot: Sendable, Equatable {
     public var wallSeconds = 0.0
     /// Scene cuts that emptied the window.
     public var sceneResets = 0
+    /// Rounds whose candidate fell below the threshold (nothing sent).
+    public var rejected = 0
+    /// Rounds in a row whose candidate fell below the threshold (reset by an update that helped or a
+    /// scene cut). Each one doubles the time to the next round, up to ``AdaptationRounds/maximumBackoff``.
+    public var rejectedInARow = 0
     /// Nice value of the adapter thread (background mode), as the kernel reports it.
     public var threadNice: Int? = nil
     /// Media time (seconds) of the frame the last update landed on.
@@ -254,7 +259,10 @@ final class ContentAdapter {
             self.window.removeAll()
             self.sceneResets += 1
             self.lastRound = nil
-            self.shared.state.withLock { $0.scene += 1 }
+            self.shared.state.withLock { s in
+                s.scene += 1
+                s.counters.rejectedInARow = 0  // new content: worth trying at the normal pace
+            }
             self.shared.wake.signal()  // a round in flight is stale: wake it from its pause to give up
         }
         self.previousLow = low
@@ -285,7 +293,11 @@ final class ContentAdapter {
             self.pendingIsNew = false
             self.lastSent = mediaTime
         }
-        guard self.window.count >= max(4, min(self.settings.minimumFrames, self.settings.window)), mediaTime - (self.lastRound ?? -Double.infinity) >= self.settings.interval else { return }
+        // Content the model cannot gain on (flat, or changing faster than a round) would burn CPU on rounds
+        // that send nothing: every rejected round in a row doubles the wait, up to 8 intervals.
+        let streak = self.shared.state.withLock { $0.counters.rejectedInARow }
+        let interval = self.settings.interval * Double(1 << min(streak, AdaptationRounds.maximumBackoff))
+        guard self.window.count >= max(4, min(self.settings.minimumFrames, self.settings.window)), mediaTime - (self.lastRound ?? -Double.infinity) >= interval else { return }
         switch self.settings.mode {
         case .synchronous:
             guard let rounds = self.rounds else { return }
@@ -408,6 +420,9 @@ final class AdaptationRounds {
         /// Accepted: the payloads carrying it.
         case accepted([[UInt8]], gain: Double)
     }
+
+    /// Most doublings of the round interval after rejected rounds (8 intervals: 16 s at the default 2 s).
+    static let maximumBackoff = 3
 
     let settings: AdaptationSettings
     let base: Model
@@ -570,13 +585,17 @@ final class AdapterShared: Sendable {
             case .rejected(let gain):
                 s.counters.rounds += 1
                 s.counters.lastGain = gain
+                s.counters.rejected += 1
+                s.counters.rejectedInARow += 1
             case .deferred(let gain):
                 s.counters.rounds += 1
                 s.counters.deferred += 1
                 s.counters.lastGain = gain
+                s.counters.rejectedInARow = 0
             case .accepted(_, let gain):
                 s.counters.rounds += 1
                 s.counters.lastGain = gain
+                s.counters.rejectedInARow = 0
             }
         }
     }

@@ -139,6 +139,10 @@ public struct PipelineReport: Sendable, Codable {
     public var adaptationCPUSeconds: Double = 0
     /// Sender: scene cuts that emptied the adaptation window.
     public var sceneResets: Int = 0
+    /// Sender: adaptation rounds whose candidate fell below the threshold (nothing sent).
+    public var adaptationRejected: Int = 0
+    /// Sender: such rounds in a row now (each doubles the wait for the next round, up to 8 intervals).
+    public var adaptationRejectedInARow: Int = 0
     /// Sender: nice value of the background adapter thread, as the kernel reports it.
     public var adapterNice: Int? = nil
     /// Sender: media time of the frame the last update landed on.
@@ -496,6 +500,7 @@ public final class Pipeline: Sendable {
             adaptationMode: c.adaptation?.mode.rawValue, adaptationRounds: c.adaptation?.rounds ?? 0,
             adaptationRoundsAborted: c.adaptation?.roundsAborted ?? 0, adaptationDeferred: c.adaptation?.deferred ?? 0,
             adaptationCPUSeconds: c.adaptation?.cpuSeconds ?? 0, sceneResets: c.adaptation?.sceneResets ?? 0,
+            adaptationRejected: c.adaptation?.rejected ?? 0, adaptationRejectedInARow: c.adaptation?.rejectedInARow ?? 0,
             adapterNice: c.adaptation?.threadNice, lastUpdateSeconds: c.adaptation?.lastUpdateSeconds,
             adaptationError: c.adaptation?.error, updatesReceived: c.retiredUpdates.received + c.updates.received,
             updatesApplied: c.retiredUpdates.applied + c.updates.applied, receivedUpdateBytes: c.receivedUpdateBytes,

@@ -65,7 +65,7 @@ func printStreamStats(_ s: StreamStats) {
     if let a = s.adaptation {
         print("  adaptation (\(a.mode)): \(a.updatesSent) updates sent, " + String(format: "%.1f kB, %@ (%.2f %% of video), last gain ", Double(a.updateBytes) / 1000, formatRate(a.updateBitRate), 100 * a.updateShare)
               + (a.lastGain.map { String(format: "%+.3f dB", $0) } ?? "-"))
-        print("    rounds \(a.rounds) (\(a.roundsAborted) abandoned), deferred \(a.deferred), scene resets \(a.sceneResets), "
+        print("    rounds \(a.rounds) (\(a.roundsAborted) abandoned, \(a.rejected) rejected, \(a.rejectedInARow) in a row), deferred \(a.deferred), scene resets \(a.sceneResets), "
               + String(format: "CPU %.1f s (%.0f %% of a core)", a.cpuSeconds, 100 * a.cpuShare) + (a.threadNice.map { ", nice \($0)" } ?? ""))
         if let e = a.error { print("    adaptation stopped: \(e)") }
     }

@@ -81,8 +81,8 @@ func printSummary(_ r: PipelineReport) {
     if let mode = r.adaptationMode {
         print(String(format: "  content adaptation (%@): %d updates, %.1f kB in-band (%.2f kbit/s, %.2f %% of video), last gain %+.3f dB",
                      mode, r.updatesSent, Double(r.updateBytes) / 1000, r.updateBitRate / 1000, 100 * r.updateShare, r.lastAdaptationGain ?? 0))
-        print(String(format: "    %d rounds (%d abandoned, %d deferred), %d scene resets, CPU %.1f s (%.0f %% of a core)",
-                     r.adaptationRounds, r.adaptationRoundsAborted, r.adaptationDeferred, r.sceneResets, r.adaptationCPUSeconds,
+        print(String(format: "    %d rounds (%d abandoned, %d rejected, %d deferred), %d scene resets, CPU %.1f s (%.0f %% of a core)",
+                     r.adaptationRounds, r.adaptationRoundsAborted, r.adaptationRejected, r.adaptationDeferred, r.sceneResets, r.adaptationCPUSeconds,
                      100 * r.adaptationCPUShare) + (r.adapterNice.map { ", thread nice \($0)" } ?? ""))
         if let e = r.adaptationError { print("    adaptation stopped: \(e)") }
     }

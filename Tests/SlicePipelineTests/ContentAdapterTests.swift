@@ -97,6 +97,31 @@ final class ContentAdapterTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(fed.adaptationRounds, 1)
     }
 
+    /// Rounds that gain nothing back off: each rejected round in a row doubles the wait for the next, up to
+    /// 8 intervals, so content the model cannot improve does not cost a steady share of a core.
+    func testRejectedRoundsBackOff() throws {
+        let media = try TestMedia()
+        var settings = AdaptationSettings()
+        settings.steps = 2
+        settings.interval = 0.2
+        settings.sceneCutThreshold = 255
+        settings.maximumShare = 1
+        let graph = TestMedia.lavfiGraph(size: Size(width: 320, height: 240), seconds: 6, audio: false)
+        settings.threshold = -100  // every round is sent: no back-off
+        let eager = try Pipeline(configuration: self.sender(input: graph, inputFormat: "lavfi", output: media.path("a.ts"), settings: settings)).run()
+        XCTAssertGreaterThanOrEqual(eager.adaptationRounds, 25, "a round every 0.2 s from frame 12 of 150")
+        XCTAssertEqual(eager.adaptationRejected, 0)
+        XCTAssertEqual(eager.adaptationRejectedInARow, 0)
+        settings.threshold = 100  // no round can gain 100 dB
+        let idle = try Pipeline(configuration: self.sender(input: graph, inputFormat: "lavfi", output: media.path("b.ts"), settings: settings)).run()
+        // Waits of 0.2, 0.4, 0.8, then 1.6 s: 5 or 6 rounds in the clip (where the first one falls depends on
+        // the encoder's delay), against 25 or more without the back-off.
+        XCTAssertTrue((4...6).contains(idle.adaptationRounds), "\(idle.adaptationRounds) rounds")
+        XCTAssertEqual(idle.adaptationRejected, idle.adaptationRounds)
+        XCTAssertEqual(idle.adaptationRejectedInARow, idle.adaptationRounds)
+        XCTAssertEqual(idle.updatesSent, 0)
+    }
+
     /// Settings out of range are named by their configuration key; the defaults are all usable.
     func testSettingsProblemsNameTheKey() {
         XCTAssertNil(AdaptationSettings().problem)
