@@ -429,6 +429,8 @@ final class AdaptationRounds {
     private static let logger = Logger(label: "slicestream.adapter")
     private let trainer: SuperResolutionTrainer
     private var receiverWeights: ParameterStore
+    /// Receivers hold the base model's weights (none sent yet, or the last update sent them back).
+    private var receiverHasBase = true
     private var sequence: UInt32 = 0
 
     init(settings: AdaptationSettings) throws {
@@ -452,12 +454,17 @@ final class AdaptationRounds {
                                                   validation: [], initial: base.parameters.allValues)
     }
 
-    /// Trains on `pairs` (every 4th held out to judge the result), calling `afterStep` after every step and
+    /// Trains on `pairs` (the newest quarter held out to judge the result), calling `afterStep` after every step and
     /// after validation (false abandons the round), and offers an accepted candidate's payloads to
     /// `commit`, which says whether the budget took them; only then do receivers count as having them.
     func run(pairs: [TrainingPair], afterStep: () -> Bool, commit: ([[UInt8]]) -> Bool) throws -> Outcome {
-        let held = pairs.enumerated().filter { $0.offset % 4 == 3 }.map(\.element)
-        let train = pairs.enumerated().filter { $0.offset % 4 != 3 }.map(\.element)
+        // The newest quarter of the window is held out: the update applies to frames after it, and the
+        // newest frames predict those best. Every 4th frame held out instead judged the weights on frames
+        // between training frames, which hid overfitting on fast content (bikes: updates that passed
+        // the threshold then cost up to 0.13 dB).
+        let heldCount = max(1, pairs.count / 4)
+        let held = Array(pairs.suffix(heldCount))
+        let train = Array(pairs.dropLast(heldCount))
         self.trainer.setData(train: train, validation: held)
         let steps = self.settings.steps
         for step in 0..<steps {
@@ -468,18 +475,35 @@ final class AdaptationRounds {
             try self.trainer.trainStep(learningRate: rate)
             if !afterStep() { return .aborted }
         }
-        let candidate = ModelUpdate(sequence: self.sequence + 1, base: self.base, weights: ModelUpdate.flatten(try self.trainer.currentParameters()),
+        var candidate = ModelUpdate(sequence: self.sequence + 1, base: self.base, weights: ModelUpdate.flatten(try self.trainer.currentParameters()),
                                     levels: self.settings.levels)
-        let candidateStore = try candidate.parameters(base: self.base.parameters, network: self.base.network)
-        let candidatePSNR = try self.trainer.validationPSNR(weights: candidateStore)
-        let gain = candidatePSNR - (try self.trainer.validationPSNR(weights: self.receiverWeights))
+        var candidateStore = try candidate.parameters(base: self.base.parameters, network: self.base.network)
+        var candidatePSNR = try self.trainer.validationPSNR(weights: candidateStore)
+        let receiverPSNR = try self.trainer.validationPSNR(weights: self.receiverWeights)
+        var gain = candidatePSNR - receiverPSNR
+        var reverting = false
+        if !self.receiverHasBase {
+            // Weights that won on the last window can lose on the next (fast-changing content). When the
+            // base model now beats them by more than the trained candidate does, send the base back: an
+            // update with no changed tensor, about 60 bytes.
+            let basePSNR = try self.trainer.validationPSNR(weights: self.base.parameters)
+            if basePSNR - receiverPSNR > gain {
+                candidate = ModelUpdate(sequence: self.sequence + 1, base: self.base, weights: ModelUpdate.flatten(self.base.parameters))
+                candidateStore = self.base.parameters
+                candidatePSNR = basePSNR
+                gain = basePSNR - receiverPSNR
+                reverting = true
+            }
+        }
         if !afterStep() { return .aborted }
         let payloads = candidate.seiPayloads()
-        Self.logger.debug("round on \(pairs.count) frames: held-out PSNR-Y \(String(format: "%.3f", candidatePSNR)) dB, \(String(format: "%+.3f", gain)) dB over the receiver's weights, \(payloads.reduce(0) { $0 + $1.count }) bytes")
+        Self.logger.debug("round on \(pairs.count) frames: held-out PSNR-Y \(String(format: "%.3f", candidatePSNR)) dB, \(String(format: "%+.3f", gain)) dB over the receiver's weights, \(candidate.changedTensors) tensors, \(payloads.reduce(0) { $0 + $1.count }) bytes")
         guard gain >= self.settings.threshold else { return .rejected(gain: gain) }
         guard commit(payloads) else { return .deferred(gain: gain) }
         self.sequence += 1
         self.receiverWeights = candidateStore
+        self.receiverHasBase = reverting
+        if reverting { Self.logger.info("update \(self.sequence) sends the base model back: it beats the last update by \(String(format: "%.3f", gain)) dB on the newest frames") }
         return .accepted(payloads, gain: gain)
     }
 }

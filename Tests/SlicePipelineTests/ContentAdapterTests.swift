@@ -1,7 +1,9 @@
 import Foundation
+import SliceEngine
 import SliceMedia
 import SliceModels
-import SlicePipeline
+@testable import SlicePipeline
+import SliceTraining
 import SliceTestSupport
 import XCTest
 
@@ -120,6 +122,51 @@ final class ContentAdapterTests: XCTestCase {
         XCTAssertEqual(idle.adaptationRejected, idle.adaptationRounds)
         XCTAssertEqual(idle.adaptationRejectedInARow, idle.adaptationRounds)
         XCTAssertEqual(idle.updatesSent, 0)
+    }
+
+    /// When the receivers' adapted weights lose to the base model on the newest frames by more than the
+    /// new candidate would win, the round sends the base model back: an update that changes no tensor.
+    func testARoundSendsTheBaseBackWhenTheLastUpdateNowLoses() throws {
+        var settings = AdaptationSettings()
+        settings.steps = 40
+        settings.learningRate = 0.1  // far too high: the weights wander off
+        settings.decay = false
+        settings.threshold = -100
+        settings.threads = 1
+        settings.batch = 4
+        var rng = SplitMix64(seed: 5)
+        func picture() -> LumaImage {
+            let w = 96, h = 96
+            let fx = rng.nextUnit() * 0.3 + 0.05, fy = rng.nextUnit() * 0.3 + 0.05
+            var pixels = [UInt8](repeating: 0, count: w * h)
+            for y in 0..<h {
+                for x in 0..<w {
+                    let v: Double = 127.5 + 120 * sin(Double(x) * fx + Double(y) * fy) * cos(Double(y) * fy * 0.7)
+                    pixels[y * w + x] = UInt8(v)
+                }
+            }
+            return LumaImage(width: w, height: h, pixels: pixels)
+        }
+        let pairs = try (0..<8).map { _ -> TrainingPair in
+            let high = picture()
+            return TrainingPair(low: try high.resized(to: .init(width: 48, height: 48), algorithm: .area), high: high, degradation: "test")
+        }
+        let rounds = try AdaptationRounds(settings: settings)
+        var sent: [ModelUpdate] = []
+        func commit(_ payloads: [[UInt8]]) -> Bool {
+            var a = ModelUpdateAssembler()
+            if let u = payloads.map({ a.feed($0) }).last ?? nil { sent.append(u) }
+            return true
+        }
+        guard case .accepted = try rounds.run(pairs: pairs, afterStep: { true }, commit: commit) else { return XCTFail("threshold -100 sends") }
+        XCTAssertGreaterThan(sent[0].changedTensors, 0)
+        guard case .accepted(let payloads, let gain) = try rounds.run(pairs: pairs, afterStep: { true }, commit: commit) else { return XCTFail("sent") }
+        XCTAssertEqual(sent[1].changedTensors, 0, "the base model went back")
+        XCTAssertGreaterThan(gain, 0)
+        XCTAssertLessThan(payloads.reduce(0) { $0 + $1.count }, 80)
+        let base = try ModelRegistry.resolve("sr2x")
+        let restored = ModelUpdate.flatten(try sent[1].parameters(base: base.parameters, network: base.network))
+        XCTAssertTrue(restored == ModelUpdate.flatten(base.parameters), "receivers hold the base weights again, bit for bit")
     }
 
     /// Settings out of range are named by their configuration key; the defaults are all usable.
