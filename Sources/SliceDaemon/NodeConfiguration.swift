@@ -61,16 +61,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             guard let list = streams.sequence else { throw ConfigError(file: file, key: "streams", message: "must be a list") }
             for (i, item) in list.enumerated() {
                 guard let s = item.mapping else { throw ConfigError(file: file, key: "streams[\(i)]", message: "must be a mapping") }
-                try checkKeys(s, allowed: StreamDefinition.CodingKeys.allCases.map(\.rawValue), path: "streams[\(i)]", file: file)
-                if let r = s["reconnect"]?.mapping {
-                    try checkKeys(r, allowed: ["initial_delay", "max_delay", "max_attempts"], path: "streams[\(i)].reconnect", file: file)
-                }
-                if let a = s["adapt"], a.null == nil {
-                    guard let m = a.mapping else {
-                        throw ConfigError(file: file, key: "streams[\(i)].adapt", message: "must be a mapping of adaptation settings ({} takes the defaults)")
-                    }
-                    try checkKeys(m, allowed: StreamDefinition.AdaptKeys.allCases.map(\.rawValue), path: "streams[\(i)].adapt", file: file)
-                }
+                try checkStreamKeys(s, path: "streams[\(i)]", file: file)
             }
         }
         let config: NodeConfiguration
@@ -81,6 +72,45 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         }
         try config.validate(file: file)
         return config
+    }
+
+    /// Parses and validates one stream definition (YAML or JSON, the keys of a `streams` entry), as
+    /// `slicestream add` sends it: the same guard, unknown-key check and validation as a config file.
+    public static func parseStream(_ text: String, file: String) throws -> StreamDefinition {
+        if let problem = YAMLGuard.problem(in: text) { throw ConfigError(file: file, key: "", message: "refused: \(problem)") }
+        let composed: Yams.Node?
+        do {
+            composed = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigError(file: file, key: "", message: "not valid YAML: \(error)")
+        }
+        guard let root = composed else { throw ConfigError(file: file, key: "", message: "empty file") }
+        if let problem = YAMLGuard.problem(in: root) { throw ConfigError(file: file, key: "", message: "refused: \(problem)") }
+        guard let map = root.mapping else { throw ConfigError(file: file, key: "", message: "must be a mapping: one stream definition") }
+        try checkStreamKeys(map, path: "", file: file)
+        let definition: StreamDefinition
+        do {
+            definition = try YAMLDecoder().decode(StreamDefinition.self, from: text)
+        } catch let error as DecodingError {
+            throw ConfigError(file: file, key: Self.path(of: error), message: Self.message(of: error))
+        }
+        try definition.validate(file: file, key: "")
+        return definition
+    }
+
+    /// Unknown keys of a stream definition, its `reconnect` and its `adapt` mappings.
+    private static func checkStreamKeys(_ s: Yams.Node.Mapping, path: String, file: String) throws {
+        func sub(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+        try checkKeys(s, allowed: StreamDefinition.CodingKeys.allCases.map(\.rawValue), path: path, file: file)
+        if let r = s["reconnect"]?.mapping {
+            try checkKeys(r, allowed: ["initial_delay", "max_delay", "max_attempts"], path: sub("reconnect"), file: file)
+        }
+        if let a = s["adapt"], a.null == nil {
+            guard let m = a.mapping else {
+                throw ConfigError(file: file, key: sub("adapt"), message: "must be a mapping of adaptation settings ({} takes the defaults)")
+            }
+            try checkKeys(m, allowed: StreamDefinition.AdaptKeys.allCases.map(\.rawValue), path: sub("adapt"), file: file)
+        }
     }
 
     private static func checkKeys(_ map: Yams.Node.Mapping, allowed: [String], path: String, file: String) throws {

@@ -251,7 +251,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
 
 
     func validate(file: String, key: String) throws {
-        func fail(_ k: String, _ message: String) -> ConfigError { ConfigError(file: file, key: "\(key).\(k)", message: message) }
+        func fail(_ k: String, _ message: String) -> ConfigError { ConfigError(file: file, key: key.isEmpty ? k : "\(key).\(k)", message: message) }
         guard !self.name.isEmpty, self.name.count <= 64,
               self.name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
             throw fail("name", "'\(self.name)' must be 1-64 letters, digits, '-', '_' or '.'")

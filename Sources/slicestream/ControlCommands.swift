@@ -163,9 +163,11 @@ struct AddCommand: ParsableCommand {
         let definition: StreamDefinition
         do {
             let text = try String(contentsOfFile: self.file, encoding: .utf8)
-            definition = try YAMLDecoder().decode(StreamDefinition.self, from: text)
+            // The config file's checks: a typo ('bitrat') is an error naming the key, not a silent default.
+            definition = try NodeConfiguration.parseStream(text, file: self.file)
         } catch {
-            try? FileHandle.standardError.write(contentsOf: Data("slicestream: \(self.file): \(error)\n".utf8))
+            let message = (error as? ConfigError).map { "slicestream: \($0)" } ?? "slicestream: \(self.file): \(error)"
+            try? FileHandle.standardError.write(contentsOf: Data((message + "\n").utf8))
             throw ExitCode(1)
         }
         try self.control.call(ControlRequest(command: "add", stream: definition), as: ActionResult.self) { print($0.message) }

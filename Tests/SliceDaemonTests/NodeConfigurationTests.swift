@@ -23,6 +23,29 @@ final class NodeConfigurationTests: XCTestCase {
 
     private let stream = "  - {name: a, role: sender, input: in.mp4, output: out.ts"
 
+    /// `slicestream add` files get the config file's checks: unknown keys, types, values, hostile YAML.
+    func testAStreamDefinitionForAddIsCheckedLikeAConfigEntry() throws {
+        let good = try NodeConfiguration.parseStream("{name: a, role: sender, input: in.mp4, output: out.ts, bitrate: 1M, adapt: {levels: 31}}\n", file: "s.yaml")
+        XCTAssertEqual(good.name, "a")
+        XCTAssertEqual(good.adapt?.levels, 31)
+        func error(_ yaml: String) -> ConfigError? {
+            do {
+                _ = try NodeConfiguration.parseStream(yaml, file: "s.yaml")
+                return nil
+            } catch {
+                return error as? ConfigError
+            }
+        }
+        let typo = error("{name: a, role: sender, input: in.mp4, output: out.ts, bitrat: 1M}\n")
+        XCTAssertEqual(typo?.key, "bitrat")
+        XCTAssertTrue(typo?.message.contains("did you mean 'bitrate'") == true, "\(String(describing: typo))")
+        XCTAssertEqual(error("{name: a, role: sender, input: in.mp4, output: out.ts, adapt: {level: 3}}\n")?.key, "adapt.level")
+        XCTAssertEqual(error("{name: a, role: sender, input: in.mp4, output: out.ts, crf: fast}\n")?.key, "crf")
+        XCTAssertEqual(error("{name: a, role: sender, input: in.mp4}\n")?.key, "output")
+        XCTAssertEqual(error("- a\n- b\n")?.message, "must be a mapping: one stream definition")
+        XCTAssertTrue(error(String(repeating: "[", count: 5000))?.message.hasPrefix("refused") == true)
+    }
+
     func testErrorsNameTheKeyAndTheProblem() {
         self.expectError("node: {control_sockt: /tmp/x}\n", key: "node.control_sockt", containing: "did you mean 'control_socket'")
         self.expectError("streams:\n\(self.stream), bitrat: 1M}\n", key: "streams[0].bitrat", containing: "did you mean 'bitrate'")
