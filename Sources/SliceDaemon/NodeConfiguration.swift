@@ -40,15 +40,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
 
     /// Parses and validates YAML text; `file` names the source in errors.
     public static func parse(_ text: String, file: String) throws -> NodeConfiguration {
-        if let problem = YAMLGuard.problem(in: text) { throw ConfigError(file: file, key: "", message: "refused: \(problem)") }
-        let composed: Yams.Node?
-        do {
-            composed = try Yams.compose(yaml: text)
-        } catch {
-            throw ConfigError(file: file, key: "", message: "not valid YAML: \(error)")
-        }
-        guard let root = composed else { throw ConfigError(file: file, key: "", message: "empty file") }
-        if let problem = YAMLGuard.problem(in: root) { throw ConfigError(file: file, key: "", message: "refused: \(problem)") }
+        let root = try Self.guardedRoot(text, file: file)
         guard let top = root.mapping else {
             throw ConfigError(file: file, key: "", message: "the top level must be a mapping with 'node' and 'streams'")
         }
@@ -64,12 +56,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
                 try checkStreamKeys(s, path: "streams[\(i)]", file: file)
             }
         }
-        let config: NodeConfiguration
-        do {
-            config = try YAMLDecoder().decode(NodeConfiguration.self, from: text)
-        } catch let error as DecodingError {
-            throw ConfigError(file: file, key: Self.path(of: error), message: Self.message(of: error))
-        }
+        let config = try Self.decode(NodeConfiguration.self, text, file: file)
         try config.validate(file: file)
         return config
     }
@@ -77,6 +64,16 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// Parses and validates one stream definition (YAML or JSON, the keys of a `streams` entry), as
     /// `slicestream add` sends it: the same guard, unknown-key check and validation as a config file.
     public static func parseStream(_ text: String, file: String) throws -> StreamDefinition {
+        let root = try Self.guardedRoot(text, file: file)
+        guard let map = root.mapping else { throw ConfigError(file: file, key: "", message: "must be a mapping: one stream definition") }
+        try checkStreamKeys(map, path: "", file: file)
+        let definition = try Self.decode(StreamDefinition.self, text, file: file)
+        try definition.validate(file: file, key: "")
+        return definition
+    }
+
+    /// The YAML tree of `text`, refused before and after composing when it could crash or stall the parser.
+    private static func guardedRoot(_ text: String, file: String) throws -> Yams.Node {
         if let problem = YAMLGuard.problem(in: text) { throw ConfigError(file: file, key: "", message: "refused: \(problem)") }
         let composed: Yams.Node?
         do {
@@ -86,16 +83,16 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         }
         guard let root = composed else { throw ConfigError(file: file, key: "", message: "empty file") }
         if let problem = YAMLGuard.problem(in: root) { throw ConfigError(file: file, key: "", message: "refused: \(problem)") }
-        guard let map = root.mapping else { throw ConfigError(file: file, key: "", message: "must be a mapping: one stream definition") }
-        try checkStreamKeys(map, path: "", file: file)
-        let definition: StreamDefinition
+        return root
+    }
+
+    /// Decodes `text`, turning a decoding error into a ConfigError that names the key.
+    private static func decode<T: Decodable>(_ type: T.Type, _ text: String, file: String) throws -> T {
         do {
-            definition = try YAMLDecoder().decode(StreamDefinition.self, from: text)
+            return try YAMLDecoder().decode(type, from: text)
         } catch let error as DecodingError {
             throw ConfigError(file: file, key: Self.path(of: error), message: Self.message(of: error))
         }
-        try definition.validate(file: file, key: "")
-        return definition
     }
 
     /// Unknown keys of a stream definition, its `reconnect` and its `adapt` mappings.
