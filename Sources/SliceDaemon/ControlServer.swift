@@ -18,14 +18,28 @@ public final class ControlServer: Sendable {
     private let logger = Logger(label: "slicestream.control")
     /// Socket path.
     public let path: String
+    /// The socket came from systemd (socket activation): its file, mode and group belong to the `.socket`
+    /// unit, so the server neither sets nor removes them.
+    public let activated: Bool
 
     /// Binds the socket (replacing a stale one), applies mode and group. Fails if another daemon is
-    /// listening there.
+    /// listening there. Under systemd socket activation it serves the socket systemd passed instead.
     public init(node: Node, path: String, mode: UInt16, group: String?) throws {
         self.node = node
-        self.path = path
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        try Self.clearStaleSocket(path)
+        let passed: (fd: Int32, path: String)?
+        do {
+            passed = try SocketActivation.listeningSocket()
+        } catch {
+            try? self.group.syncShutdownGracefully()
+            throw error
+        }
+        self.path = passed?.path ?? path
+        self.activated = passed != nil
+        if let passed, passed.path != path {
+            self.logger.warning("systemd passed the control socket \(passed.path), not the configured \(path): clients must use \(passed.path)")
+        }
+        if passed == nil { try Self.clearStaleSocket(path) }
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 64)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 256 * 1024))
@@ -37,6 +51,17 @@ public final class ControlServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(ControlHandler(node: node, clients: clients, logger: logger))
                 }
             }
+        if let passed {
+            do {
+                let ch = try bootstrap.withBoundSocket(passed.fd).wait()
+                self.channel.withLock { $0 = ch }
+            } catch {
+                try? self.group.syncShutdownGracefully()
+                throw ControlFailure("failed", "cannot serve the socket systemd passed (\(passed.path)): \(error)")
+            }
+            self.logger.info("serving the control socket systemd passed: \(passed.path)")
+            return
+        }
         let oldMask = umask(0o177)  // never expose the socket more than asked, even for an instant
         defer { umask(oldMask) }
         do {
@@ -65,12 +90,13 @@ public final class ControlServer: Sendable {
         unlink(path)
     }
 
-    /// Stops accepting connections, closes the socket and removes its file. The event loop keeps running
-    /// until the process exits, so replies still being written to open connections complete normally.
+    /// Stops accepting connections, closes the socket and removes its file (unless systemd owns it). The
+    /// event loop keeps running until the process exits, so replies still being written to open
+    /// connections complete normally.
     public func close() {
         let ch = self.channel.withLock { c -> (any Channel)? in defer { c = nil }; return c }
         try? ch?.close().wait()
-        unlink(self.path)
+        if !self.activated { unlink(self.path) }
     }
 }
 

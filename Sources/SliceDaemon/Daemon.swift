@@ -43,7 +43,7 @@ public final class Daemon: Sendable {
             self.logger.critical("cannot start: \(error)")
             return 1
         }
-        self.logger.info("slicestreamd \(Node.version) listening on \(config.node.controlSocket) with \(config.streams.count) streams")
+        self.logger.info("slicestreamd \(Node.version) listening on \(server.path) with \(config.streams.count) streams")
         node.startAutostartStreams()
         self.notifier.ready(status: node.statusLine)
 

@@ -266,6 +266,57 @@ final class DaemonIntegrationTests: XCTestCase {
         XCTAssertEqual(daemon.terminationStatus, 0)
     }
 
+    /// Started the way systemd starts a socket-activated service (the listening socket as descriptor 3,
+    /// `LISTEN_PID` and `LISTEN_FDS` set), the daemon serves that socket and leaves its file, which
+    /// belongs to the `.socket` unit, in place when it stops. Without activation the same start fails: a
+    /// live socket at the configured path means another daemon.
+    func testSocketActivationServesThePassedSocket() throws {
+        let media = try TestMedia()
+        let socketPath = media.path("activated.sock"), configPath = media.path("node.yaml")
+        try "node:\n  control_socket: \(socketPath)\nstreams: []\n".write(toFile: configPath, atomically: true, encoding: .utf8)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in socketPath.utf8.prefix(raw.count - 1).enumerated() { raw[i] = b }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        XCTAssertEqual(bound, 0)
+        XCTAssertEqual(listen(fd, 16), 0)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fd, 3)
+        posix_spawn_file_actions_addopen(&actions, 2, configPath + ".log", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // `$$` is the shell's pid, which `exec` hands to the daemon: LISTEN_PID names the daemon, as systemd's does.
+        let args = ["/bin/sh", "-c", "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" \"$@\"",
+                    self.binaries.appendingPathComponent("slicestreamd").path, "--config", configPath]
+        var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var pid: pid_t = 0
+        XCTAssertEqual(posix_spawn(&pid, "/bin/sh", &actions, nil, &argv, environ), 0)
+        var exited = false
+        defer { if !exited { kill(pid, SIGKILL); var st: Int32 = 0; waitpid(pid, &st, 0) } }
+
+        let client = try self.waitForSocket(socketPath)
+        let status = try client.call(ControlRequest(command: "status"), as: NodeStatus.self)
+        XCTAssertEqual(status.streamCount, 0)
+        XCTAssertEqual(status.pid, pid, "LISTEN_PID named the daemon itself")
+        kill(pid, SIGTERM)
+        var st: Int32 = 0
+        XCTAssertEqual(waitpid(pid, &st, 0), pid)
+        exited = true
+        XCTAssertEqual(st, 0, "clean exit")
+        let log = (try? String(contentsOfFile: configPath + ".log", encoding: .utf8)) ?? ""
+        XCTAssertTrue(log.contains("serving the control socket systemd passed"), log)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: socketPath), "the .socket unit's file stays")
+    }
+
     func testCLIReportsADaemonThatIsNotRunning() throws {
         let (code, _, err) = try self.cli(["status", "--socket", "/tmp/nonexistent-slicestream.sock"])
         XCTAssertEqual(code, 3)
