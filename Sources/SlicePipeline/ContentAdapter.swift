@@ -89,7 +89,8 @@ public struct AdaptationSettings: Sendable, Equatable {
     /// make smaller updates (they are entropy-coded) and coarser weights. The held-out gain that decides
     /// whether an update goes out is measured on the quantised weights, so coarseness is paid for there.
     /// 15: on a detailed still (CRF 28, 1,500 steps) it left PSNR-Y where 127 had it (41.460 dB) and cut a
-    /// full sr2x update from 1.5 kB to 0.9 kB and a light one from 330 to 235 bytes; 7 lost 0.06 dB.
+    /// full sr2x update from 1.5 kB to 0.9 kB and a light one from 331 to about 250 bytes (235–268
+    /// measured); 7 lost 0.06 dB.
     public var levels = 15
     /// Seconds of expected video the update budget may borrow against: at the start of a stream the
     /// bytes sent so far are few, so without borrowing the first update waits (5.2 s for a light update

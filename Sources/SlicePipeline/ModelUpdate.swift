@@ -131,13 +131,17 @@ public struct ModelUpdate: Equatable, Sendable {
 
     /// The SEI payloads carrying this update (`version` 3 only to test that receivers still read it).
     public func seiPayloads(version: UInt8 = ModelUpdate.formatVersion) -> [[UInt8]] {
-        let blob = self.encodedBlob(version: version)
+        Self.payloads(blob: self.encodedBlob(version: version), version: version, sequence: self.sequence)
+    }
+
+    /// Splits `blob` into SEI payloads (at least one) with the chunk header and the blob's CRC.
+    static func payloads(blob: [UInt8], version: UInt8, sequence: UInt32) -> [[UInt8]] {
         let crc = CRC32.checksum(blob)
-        let count = (blob.count + Self.chunkBytes - 1) / Self.chunkBytes
+        let count = max(1, (blob.count + Self.chunkBytes - 1) / Self.chunkBytes)
         return (0..<count).map { i in
             var p = StreamTag.uuid + [Self.messageType, version]
-            p += le32(self.sequence) + le16(UInt16(i)) + le16(UInt16(count)) + le32(UInt32(blob.count)) + le32(crc)
-            p += blob[(i * Self.chunkBytes)..<min(blob.count, (i + 1) * Self.chunkBytes)]
+            p += le32(sequence) + le16(UInt16(i)) + le16(UInt16(count)) + le32(UInt32(blob.count)) + le32(crc)
+            p += blob[min(blob.count, i * Self.chunkBytes)..<min(blob.count, (i + 1) * Self.chunkBytes)]
             return p
         }
     }
@@ -170,7 +174,8 @@ public struct ModelUpdate: Equatable, Sendable {
                 raw += tensor.map { UInt8(bitPattern: $0) }
             } else {
                 let values = tensor.map(Self.zigzag)
-                let k = (0...8).min { Self.riceBits(values, k: $0) < Self.riceBits(values, k: $1) } ?? 0
+                // The cheapest parameter (the smallest on a tie, so the choice is the same everywhere).
+                let k = (0...8).map { (k: $0, bits: Self.riceBits(values, k: $0)) }.min { $0.bits < $1.bits }?.k ?? 0
                 blob.append(UInt8(k))
                 for v in values { bits.rice(v, k: k, escape: Self.riceEscape) }
             }

@@ -29,11 +29,9 @@ final class UpdateFuzzTests: XCTestCase {
         return result
     }
 
-    /// One SEI payload carrying `blob` whole, with a correct CRC.
-    private static func payload(_ blob: [UInt8], version: UInt8, sequence: UInt32) -> [UInt8] {
-        func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xff) } }
-        return StreamTag.uuid + [ModelUpdate.messageType, version] + le32(sequence) + [0, 0, 1, 0] + le32(UInt32(blob.count))
-            + le32(CRC32.checksum(blob)) + blob
+    /// Feeds `blob` as the sender would chunk it, with a correct CRC; the update its last chunk completes.
+    private static func feed(_ blob: [UInt8], version: UInt8, sequence: UInt32, to assembler: inout ModelUpdateAssembler) -> ModelUpdate? {
+        ModelUpdate.payloads(blob: blob, version: version, sequence: sequence).map { assembler.feed($0) }.last ?? nil
     }
 
     func testMutatedUpdatesAreRejectedOrRebuildNeverCrash() throws {
@@ -41,7 +39,7 @@ final class UpdateFuzzTests: XCTestCase {
         let model = try ModelRegistry.resolve("sr2x")
         for (i, v) in valid.enumerated() {
             var a = ModelUpdateAssembler()
-            XCTAssertNotNil(a.feed(Self.payload(v.blob, version: v.version, sequence: 1)), "valid blob \(i) decodes")
+            XCTAssertNotNil(Self.feed(v.blob, version: v.version, sequence: 1, to: &a), "valid blob \(i) decodes")
         }
         let count = FuzzBudget.iterations(default: 3000, weight: 1)
         var rng = SeededRandom(seed: FuzzBudget.seed(17))
@@ -54,7 +52,7 @@ final class UpdateFuzzTests: XCTestCase {
             let version: UInt8 = rng.chance(0.1) ? UInt8(truncatingIfNeeded: rng.next()) : v.version
             FuzzTrace.note("UpdateFuzz case \(i) seed \(FuzzBudget.seed(17)) size \(blob.count)")
             var a = ModelUpdateAssembler()
-            if let u = a.feed(Self.payload(blob, version: version, sequence: UInt32(1 + i))) {
+            if let u = Self.feed(blob, version: version, sequence: UInt32(1 + i), to: &a) {
                 decoded += 1
                 // A decoded update either rebuilds weights for this model or is refused as not fitting it.
                 do {

@@ -75,15 +75,11 @@ final class ModelUpdateTests: XCTestCase {
     func testMalformedBlobsWithAGoodChecksumAreRejected() throws {
         let u = try self.update()
         let blob = u.encodedBlob()
-        func payload(_ b: [UInt8]) -> [UInt8] {
-            var p = StreamTag.uuid + [2, 4]
-            p += [9, 0, 0, 0] + [0, 0, 1, 0]
-            let n = UInt32(b.count), crc = CRC32.checksum(b)
-            p += (0..<4).map { UInt8((n >> (8 * $0)) & 0xff) } + (0..<4).map { UInt8((crc >> (8 * $0)) & 0xff) }
-            return p + b
+        func feed(_ b: [UInt8], to assembler: inout ModelUpdateAssembler) -> ModelUpdate? {
+            ModelUpdate.payloads(blob: b, version: 4, sequence: 9).map { assembler.feed($0) }.last ?? nil
         }
         var a = ModelUpdateAssembler()
-        XCTAssertEqual(a.feed(payload(blob))?.deltas, u.deltas, "the hand-built message is valid as is")
+        XCTAssertEqual(feed(blob, to: &a)?.deltas, u.deltas, "the hand-built message is valid as is")
         var cases: [[UInt8]] = []
         cases.append(Array(blob.dropLast()))                        // the bit stream cut short
         cases.append(blob + [0])                                    // a byte past the padded end
@@ -94,7 +90,7 @@ final class ModelUpdateTests: XCTestCase {
         var longName = blob; longName[8] = 200; cases.append(longName)                  // name runs past the end
         for (i, bad) in cases.enumerated() {
             var b = ModelUpdateAssembler()
-            XCTAssertNil(b.feed(payload(bad)), "case \(i)")
+            XCTAssertNil(feed(bad, to: &b), "case \(i)")
             XCTAssertEqual(b.rejected, 1, "case \(i)")
         }
     }
