@@ -13,7 +13,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
@@ -39,7 +38,7 @@ let package = Package(
         ),
         .target(
             name: "SliceModels",
-            dependencies: ["SliceEngine", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SliceEngine", "SliceMedia"],
             resources: [.copy("Resources")]
         ),
         .target(

@@ -17,6 +17,8 @@
 #include <libavutil/mathematics.h>
 #include <libavutil/log.h>
 #include <libavutil/md5.h>
+#include <libavutil/sha.h>
+#include <libavutil/crc.h>
 #include <libswscale/swscale.h>
 
 static inline int cff_averror(int e) { return AVERROR(e); }

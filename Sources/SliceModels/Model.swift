@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import SliceMedia
 import SliceEngine
 
 /// A loaded model: its name, architecture, parameters, provenance and content hash.
@@ -42,15 +42,15 @@ public struct Model: Sendable {
     /// Content hash: SHA-256 over the architecture and every parameter's float bits in name order, so the
     /// same weights give the same hash whatever the file's formatting. The first 16 hex digits tag streams.
     public var hash: String {
-        var sha = SHA256()
+        let sha = MessageDigest(.sha256)
         let arch = (try? JSONEncoder.sorted.encode(self.architecture)) ?? Data()
-        sha.update(data: arch)
+        sha.update(arch)
         for spec in self.parameters.specs {
-            sha.update(data: Data(spec.name.utf8))
+            sha.update(Data(spec.name.utf8))
             let values = self.parameters.values(spec.name) ?? []
-            values.withUnsafeBytes { sha.update(bufferPointer: $0) }
+            values.withUnsafeBytes { sha.update($0) }
         }
-        return sha.finalize().map { String(format: "%02x", $0) }.joined()
+        return sha.hexDigest()
     }
 
     /// Short hash for stream tags.

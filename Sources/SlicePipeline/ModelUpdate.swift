@@ -390,21 +390,6 @@ private func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) 
 private func read16(_ b: ArraySlice<UInt8>, _ i: Int) -> UInt16 { UInt16(b[b.startIndex + i]) | UInt16(b[b.startIndex + i + 1]) << 8 }
 private func read32(_ b: ArraySlice<UInt8>, _ i: Int) -> UInt32 { (0..<4).reduce(UInt32(0)) { $0 | UInt32(b[b.startIndex + i + $1]) << (8 * UInt32($1)) } }
 
-/// CRC-32 (IEEE 802.3), for update integrity.
-enum CRC32 {
-    private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xff)] ^ (c >> 8) }
-        return c ^ 0xFFFF_FFFF
-    }
-}
-
 /// Reassembles updates from SEI chunks on the receiver; corrupt, truncated, foreign or stale updates are
 /// counted and ignored, never fatal.
 public struct ModelUpdateAssembler: Sendable {

@@ -1,4 +1,3 @@
-import CFFmpeg
 import Foundation
 import SliceMedia
 
@@ -14,13 +13,9 @@ enum PlaneHasher {
             for p in 0..<3 {
                 let rows = p == 0 ? frame.size.height : (frame.size.height + 1) / 2
                 let width = p == 0 ? frame.size.width : (frame.size.width + 1) / 2
-                guard let md5 = av_md5_alloc() else { return }
-                av_md5_init(md5)
-                for y in 0..<rows { av_md5_update(md5, frame.data(p) + y * frame.stride(p), width) }
-                var digest = [UInt8](repeating: 0, count: 16)
-                av_md5_final(md5, &digest)
-                av_free(UnsafeMutableRawPointer(md5))
-                planes.append(digest.map { String(format: "%02x", $0) }.joined())
+                let md5 = MessageDigest(.md5)
+                for y in 0..<rows { md5.update(frame.data(p) + y * frame.stride(p), count: width) }
+                planes.append(md5.hexDigest())
             }
             result.append(planes)
         }
