@@ -41,14 +41,25 @@ let package = Package(
             dependencies: ["SliceEngine", "SliceMedia"],
             resources: [.copy("Resources")]
         ),
+        // The in-band wire format shared by senders and receivers: stream tags, model updates, SEI envelope.
+        .target(
+            name: "SliceUpdate",
+            dependencies: ["SliceModels", "SliceEngine", "SliceMedia"]
+        ),
         .target(
             name: "SlicePipeline",
-            dependencies: ["SliceMedia", "SliceEngine", "SliceModels", "SliceTraining", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["SliceMedia", "SliceEngine", "SliceModels", "SliceUpdate", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The sender's content adaptation: a SenderExtension of the pipeline that trains with SliceTraining.
+        .target(
+            name: "SliceAdaptation",
+            dependencies: ["SlicePipeline", "SliceTraining", "SliceUpdate", "SliceModels", "SliceEngine", "SliceMedia",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "SliceDaemon",
             dependencies: [
-                "SlicePipeline", "SliceModels", "SliceMedia", "SliceEngine",
+                "SlicePipeline", "SliceAdaptation", "SliceUpdate", "SliceModels", "SliceMedia", "SliceEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
@@ -61,12 +72,12 @@ let package = Package(
         ),
         .target(
             name: "SliceQA",
-            dependencies: ["SlicePipeline", "SliceMedia", "CFFmpeg", .product(name: "Yams", package: "Yams")]
+            dependencies: ["SlicePipeline", "SliceAdaptation", "SliceUpdate", "SliceMedia", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "slicestream",
             dependencies: [
-                "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceDaemon", "SliceQA", "SliceTraining",
+                "SliceMedia", "SlicePipeline", "SliceAdaptation", "SliceUpdate", "SliceModels", "SliceEngine", "SliceDaemon", "SliceQA", "SliceTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,14 +97,16 @@ let package = Package(
         .testTarget(name: "SliceTrainingTests", dependencies: ["SliceTraining", "SliceEngine", "SliceModels"]),
         .testTarget(name: "SliceModelsTests", dependencies: ["SliceModels", "SliceEngine"]),
         .testTarget(name: "SliceMediaTests", dependencies: ["SliceMedia", "SliceTestSupport"]),
+        .testTarget(name: "SliceUpdateTests", dependencies: ["SliceUpdate", "SlicePipeline", "SliceMedia", "SliceModels", "SliceEngine", "SliceTestSupport"]),
+        .testTarget(name: "SliceAdaptationTests", dependencies: ["SliceAdaptation", "SliceUpdate", "SlicePipeline", "SliceTraining", "SliceMedia", "SliceModels", "SliceEngine", "SliceTestSupport"]),
         .testTarget(name: "SlicePipelineTests", dependencies: ["SlicePipeline", "SliceMedia", "SliceModels", "SliceEngine", "SliceTestSupport"]),
         .testTarget(
             name: "RobustnessTests",
-            dependencies: ["SliceDaemon", "SlicePipeline", "SliceMedia", "SliceEngine", "SliceModels", "SliceTestSupport"],
+            dependencies: ["SliceDaemon", "SlicePipeline", "SliceAdaptation", "SliceUpdate", "SliceMedia", "SliceEngine", "SliceModels", "SliceTestSupport"],
             exclude: ["README.md"]
         ),
-        .testTarget(name: "SliceDaemonTests", dependencies: ["SliceDaemon", "SlicePipeline", "SliceMedia", "SliceTestSupport"]),
-        .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceQA", "SliceTestSupport"]),
+        .testTarget(name: "SliceDaemonTests", dependencies: ["SliceDaemon", "SliceAdaptation", "SlicePipeline", "SliceMedia", "SliceTestSupport"]),
+        .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceQA", "SliceAdaptation", "SliceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -243,23 +243,23 @@ public struct AdaptationStats: Codable, Sendable, Equatable {
 
     /// Creates the stats from a pipeline report (nil when the stream does not adapt).
     public init?(report: PipelineReport) {
-        guard let mode = report.adaptationMode else { return nil }
-        self.mode = mode
-        self.updatesSent = report.updatesSent
-        self.updateBytes = report.updateBytes
+        guard let a = report.adaptation else { return nil }
+        self.mode = a.mode
+        self.updatesSent = a.updatesSent
+        self.updateBytes = a.updateBytes
         self.updateBitRate = report.updateBitRate
         self.updateShare = report.updateShare
-        self.rounds = report.adaptationRounds
-        self.roundsAborted = report.adaptationRoundsAborted
-        self.deferred = report.adaptationDeferred
-        self.lastGain = report.lastAdaptationGain
-        self.cpuSeconds = report.adaptationCPUSeconds
+        self.rounds = a.rounds
+        self.roundsAborted = a.roundsAborted
+        self.deferred = a.deferred
+        self.lastGain = a.lastGain
+        self.cpuSeconds = a.cpuSeconds
         self.cpuShare = report.adaptationCPUShare
-        self.sceneResets = report.sceneResets
-        self.rejected = report.adaptationRejected
-        self.rejectedInARow = report.adaptationRejectedInARow
-        self.threadNice = report.adapterNice
-        self.error = report.adaptationError
+        self.sceneResets = a.sceneResets
+        self.rejected = a.rejected
+        self.rejectedInARow = a.rejectedInARow
+        self.threadNice = a.threadNice
+        self.error = a.error
     }
 }
 
@@ -280,11 +280,11 @@ public struct ModelUpdateStats: Codable, Sendable, Equatable {
 
     /// Creates the stats from a pipeline report.
     public init(report: PipelineReport) {
-        self.generation = report.modelGeneration
-        self.received = report.updatesReceived
-        self.applied = report.updatesApplied
-        self.rejected = report.updatesRejected
-        self.updateBytes = report.receivedUpdateBytes
+        self.generation = report.updates.generation
+        self.received = report.updates.received
+        self.applied = report.updates.applied
+        self.rejected = report.updates.rejected
+        self.updateBytes = report.updates.bytes
         self.updateBitRate = report.receivedUpdateBitRate
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SliceMedia
+import SliceAdaptation
 import SlicePipeline
 import Yams
 
@@ -106,7 +107,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             guard let m = a.mapping else {
                 throw ConfigError(file: file, key: sub("adapt"), message: "must be a mapping of adaptation settings ({} takes the defaults)")
             }
-            try checkKeys(m, allowed: StreamDefinition.AdaptKeys.allCases.map(\.rawValue), path: sub("adapt"), file: file)
+            try checkKeys(m, allowed: AdaptationSettings.CodingKeys.allCases.map(\.rawValue), path: sub("adapt"), file: file)
         }
     }
 

@@ -1,7 +1,9 @@
 import Foundation
 import SliceMedia
 import SliceModels
+import SliceAdaptation
 import SlicePipeline
+import SliceUpdate
 
 /// One stream a node runs: where it reads, what it does, where it writes, how it behaves live.
 public struct StreamDefinition: Codable, Sendable, Equatable {
@@ -72,13 +74,6 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         case inputFormat = "input_format", inputOptions = "input_options", realtime, loop
         case openTimeout = "open_timeout", readTimeout = "read_timeout", reconnect, downscaler, upsampler
         case outputFormat = "output_format", adapt
-    }
-
-    /// Keys of the `adapt:` mapping.
-    enum AdaptKeys: String, CodingKey, CaseIterable {
-        case model, interval, steps, window, threshold, mode, scope
-        case repeatInterval = "repeat_interval", maxShare = "max_share", cpuShare = "cpu_share", sceneCutThreshold = "scene_cut_threshold"
-        case budgetHorizon = "budget_horizon", levels, learningRate = "learning_rate", decay, batch, patch, minimumFrames = "min_frames"
     }
 
     /// Adaptation settings for the daemon: as offline, but rounds run in the background by default, so
@@ -152,36 +147,8 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         self.queue = try c.decodeIfPresent(Int.self, forKey: .queue) ?? 8
         self.autostart = try c.decodeIfPresent(Bool.self, forKey: .autostart) ?? true
         if c.contains(.adapt), try !c.decodeNil(forKey: .adapt) {
-            let a = try c.nestedContainer(keyedBy: AdaptKeys.self, forKey: .adapt)
             var settings = StreamDefinition.daemonAdaptationDefaults
-            settings.model = try a.decodeIfPresent(String.self, forKey: .model) ?? settings.model
-            settings.interval = try a.decodeIfPresent(Double.self, forKey: .interval) ?? settings.interval
-            settings.steps = try a.decodeIfPresent(Int.self, forKey: .steps) ?? settings.steps
-            settings.window = try a.decodeIfPresent(Int.self, forKey: .window) ?? settings.window
-            settings.threshold = try a.decodeIfPresent(Double.self, forKey: .threshold) ?? settings.threshold
-            settings.repeatInterval = try a.decodeIfPresent(Double.self, forKey: .repeatInterval) ?? settings.repeatInterval
-            settings.maximumShare = try a.decodeIfPresent(Double.self, forKey: .maxShare) ?? settings.maximumShare
-            settings.cpuShare = try a.decodeIfPresent(Double.self, forKey: .cpuShare) ?? settings.cpuShare
-            settings.sceneCutThreshold = try a.decodeIfPresent(Double.self, forKey: .sceneCutThreshold) ?? settings.sceneCutThreshold
-            settings.budgetHorizon = try a.decodeIfPresent(Double.self, forKey: .budgetHorizon) ?? settings.budgetHorizon
-            settings.levels = try a.decodeIfPresent(Int.self, forKey: .levels) ?? settings.levels
-            settings.learningRate = try a.decodeIfPresent(Float.self, forKey: .learningRate) ?? settings.learningRate
-            settings.decay = try a.decodeIfPresent(Bool.self, forKey: .decay) ?? settings.decay
-            settings.batch = try a.decodeIfPresent(Int.self, forKey: .batch) ?? settings.batch
-            settings.patch = try a.decodeIfPresent(Int.self, forKey: .patch) ?? settings.patch
-            settings.minimumFrames = try a.decodeIfPresent(Int.self, forKey: .minimumFrames) ?? settings.minimumFrames
-            if let scope = try a.decodeIfPresent(String.self, forKey: .scope) {
-                guard let v = AdaptationScope(rawValue: scope) else {
-                    throw DecodingError.dataCorruptedError(forKey: .scope, in: a, debugDescription: "'\(scope)' is not one of all, light, tail")
-                }
-                settings.scope = v
-            }
-            if let mode = try a.decodeIfPresent(String.self, forKey: .mode) {
-                guard let m = AdaptationMode(rawValue: mode) else {
-                    throw DecodingError.dataCorruptedError(forKey: .mode, in: a, debugDescription: "'\(mode)' is not one of background, synchronous")
-                }
-                settings.mode = m
-            }
+            try settings.merge(from: c.superDecoder(forKey: .adapt))
             self.adapt = settings
         }
     }
@@ -221,27 +188,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         try c.encode(self.overload, forKey: .overload)
         try c.encode(self.queue, forKey: .queue)
         try c.encode(self.autostart, forKey: .autostart)
-        if let a = self.adapt {
-            var n = c.nestedContainer(keyedBy: AdaptKeys.self, forKey: .adapt)
-            try n.encode(a.model, forKey: .model)
-            try n.encode(a.interval, forKey: .interval)
-            try n.encode(a.steps, forKey: .steps)
-            try n.encode(a.window, forKey: .window)
-            try n.encode(a.threshold, forKey: .threshold)
-            try n.encode(a.repeatInterval, forKey: .repeatInterval)
-            try n.encode(a.maximumShare, forKey: .maxShare)
-            try n.encode(a.cpuShare, forKey: .cpuShare)
-            try n.encode(a.sceneCutThreshold, forKey: .sceneCutThreshold)
-            try n.encode(a.mode.rawValue, forKey: .mode)
-            try n.encode(a.scope.rawValue, forKey: .scope)
-            try n.encode(a.budgetHorizon, forKey: .budgetHorizon)
-            try n.encode(a.levels, forKey: .levels)
-            try n.encode(a.learningRate, forKey: .learningRate)
-            try n.encode(a.decay, forKey: .decay)
-            try n.encode(a.batch, forKey: .batch)
-            try n.encode(a.patch, forKey: .patch)
-            try n.encode(a.minimumFrames, forKey: .minimumFrames)
-        }
+        try c.encodeIfPresent(self.adapt, forKey: .adapt)
     }
 
     /// Whether a URL is a network input (reconnect by default).
@@ -331,7 +278,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         config.realtime = self.realtime
         config.loop = self.loop
         config.reconnect = self.reconnect
-        config.adaptation = self.role == .sender ? self.adapt : nil
+        if self.role == .sender, let adapt = self.adapt { config.senderExtension = ContentAdapter.factory(adapt) }
         switch self.overload {
         case "block": config.overload = .block
         case "degrade": config.overload = .degrade(self.role == .sender ? .area : .bicubic)

@@ -35,7 +35,7 @@ public final class Decoder {
         self.timeBase = timeBase ?? Rational(stream.pointee.time_base)
         self.scratch = try Frame()
         try check(avcodec_parameters_to_context(ctx, par), .codecOpen, "avcodec_parameters_to_context", context: self.codecName)
-        ctx.pointee.pkt_timebase = self.timeBase.avRational
+        ctx.pointee.pkt_timebase = self.timeBase.av
         ctx.pointee.thread_count = Int32(threads)
         ctx.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
         try check(avcodec_open2(ctx, codec, nil), .codecOpen, "avcodec_open2", context: self.codecName)
@@ -55,7 +55,7 @@ public final class Decoder {
         self.timeBase = parameters.timeBase
         self.scratch = try Frame()
         try check(avcodec_parameters_to_context(ctx, parameters.codecpar), .codecOpen, "avcodec_parameters_to_context", context: self.codecName)
-        ctx.pointee.pkt_timebase = self.timeBase.avRational
+        ctx.pointee.pkt_timebase = self.timeBase.av
         ctx.pointee.thread_count = Int32(threads)
         try check(avcodec_open2(ctx, codec, nil), .codecOpen, "avcodec_open2", context: self.codecName)
     }
@@ -73,7 +73,7 @@ public final class Decoder {
         self.codecName = codecName
         self.timeBase = Rational(1, 25)
         self.scratch = try Frame()
-        ctx.pointee.pkt_timebase = self.timeBase.avRational
+        ctx.pointee.pkt_timebase = self.timeBase.av
         ctx.pointee.thread_count = Int32(threads)
         try check(avcodec_open2(ctx, codec, nil), .codecOpen, "avcodec_open2", context: codecName)
     }

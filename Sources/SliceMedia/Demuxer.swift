@@ -117,7 +117,7 @@ public final class Demuxer {
     }
 
     /// The `AVStream` at `index` (for codec parameters).
-    public func stream(_ index: Int) -> UnsafeMutablePointer<AVStream> {
+    func stream(_ index: Int) -> UnsafeMutablePointer<AVStream> {
         self.context.pointee.streams[index]!
     }
 

@@ -53,7 +53,7 @@ public final class Encoder {
     /// Picture size it encodes.
     public let size: Size
     /// Pixel format it takes.
-    public let pixelFormat: AVPixelFormat
+    public let pixelFormat: PixelFormat
     /// Time base of frame and packet timestamps.
     public let timeBase: Rational
     /// Options the encoder did not recognise (logged by the caller).
@@ -62,7 +62,7 @@ public final class Encoder {
     let context: UnsafeMutablePointer<AVCodecContext>
 
     /// Opens an encoder. `globalHeader` must be true when the muxer wants codec headers out of band (mp4, mkv).
-    public init(settings: EncoderSettings, size: Size, pixelFormat: AVPixelFormat, timeBase: Rational,
+    public init(settings: EncoderSettings, size: Size, pixelFormat: PixelFormat, timeBase: Rational,
                 frameRate: Rational?, sampleAspectRatio: Rational? = nil, globalHeader: Bool) throws {
         guard let codec = avcodec_find_encoder_by_name(settings.codec) else {
             throw MediaError(.encoderNotFound, call: "avcodec_find_encoder_by_name", message: "no encoder named '\(settings.codec)'", context: settings.codec)
@@ -84,7 +84,7 @@ public final class Encoder {
 
         ctx.pointee.width = Int32(size.width)
         ctx.pointee.height = Int32(size.height)
-        ctx.pointee.pix_fmt = pixelFormat
+        ctx.pointee.pix_fmt = pixelFormat.raw
         ctx.pointee.time_base = timeBase.av
         if let frameRate, frameRate.isValid { ctx.pointee.framerate = frameRate.av }
         if let sar = sampleAspectRatio, sar.isValid { ctx.pointee.sample_aspect_ratio = sar.av }
@@ -106,7 +106,7 @@ public final class Encoder {
         let ret = avcodec_open2(ctx, codec, &dict.dict)
         if ret < 0 {
             throw MediaError(.codecOpen, call: "avcodec_open2", averror: ret,
-                             context: "\(settings.codec) \(size) \(String(cString: av_get_pix_fmt_name(pixelFormat)))")
+                             context: "\(settings.codec) \(size) \(pixelFormat.name)")
         }
         self.unusedOptions = dict.remainingKeys
     }
@@ -128,17 +128,6 @@ public final class Encoder {
 
     /// Current target bit rate (0 in constant-quality mode).
     public var bitRate: Int64 { self.context.pointee.bit_rate }
-
-    /// Pixel formats the encoder accepts (empty if it does not say).
-    public static func supportedPixelFormats(codec name: String) -> [AVPixelFormat] {
-        guard let codec = avcodec_find_encoder_by_name(name), var p = codec.pointee.pix_fmts else { return [] }
-        var formats: [AVPixelFormat] = []
-        while p.pointee != AV_PIX_FMT_NONE {
-            formats.append(p.pointee)
-            p += 1
-        }
-        return formats
-    }
 
     /// Encodes one frame (nil flushes at end of stream) and hands every finished packet to `emit`.
     /// Frame pts must be in ``timeBase``; packets come out in the same time base.

@@ -38,7 +38,7 @@ public struct Size: Hashable, Sendable, CustomStringConvertible {
 /// are reference counted by FFmpeg, so a frame is never written while another stage reads it.
 public final class Frame: @unchecked Sendable {
     /// The underlying frame; valid for the lifetime of this object.
-    public let pointer: UnsafeMutablePointer<AVFrame>
+    let pointer: UnsafeMutablePointer<AVFrame>
 
     /// Allocates an empty frame (for decoders to fill).
     public init() throws {
@@ -49,14 +49,14 @@ public final class Frame: @unchecked Sendable {
     }
 
     /// Allocates a video frame with its own 64-byte-aligned planes.
-    public convenience init(size: Size, format: AVPixelFormat) throws {
+    public convenience init(size: Size, format: PixelFormat) throws {
         guard size.width > 0, size.height > 0 else {
             throw MediaError(.invalidArgument, call: "av_frame_get_buffer", message: "invalid frame size \(size)")
         }
         try self.init()
         self.pointer.pointee.width = Int32(size.width)
         self.pointer.pointee.height = Int32(size.height)
-        self.pointer.pointee.format = format.rawValue
+        self.pointer.pointee.format = format.raw.rawValue
         try check(av_frame_get_buffer(self.pointer, 64), .outOfMemory, "av_frame_get_buffer", context: "\(size)")
     }
 
@@ -69,7 +69,13 @@ public final class Frame: @unchecked Sendable {
     public var size: Size { Size(width: Int(self.pointer.pointee.width), height: Int(self.pointer.pointee.height)) }
 
     /// Pixel format.
-    public var pixelFormat: AVPixelFormat { AVPixelFormat(rawValue: self.pointer.pointee.format) }
+    public var pixelFormat: PixelFormat { PixelFormat(AVPixelFormat(rawValue: self.pointer.pointee.format)) }
+
+    /// The time base the frame's timestamps are in, when its owner set one (encoders read it).
+    public var timeBase: Rational {
+        get { Rational(self.pointer.pointee.time_base) }
+        set { self.pointer.pointee.time_base = newValue.av }
+    }
 
     /// Presentation timestamp (in whichever time base the owner uses), or nil when unset.
     public var pts: Int64? {
@@ -88,11 +94,6 @@ public final class Frame: @unchecked Sendable {
     /// Copies frame properties (pts, duration, colour metadata, SAR) from another frame.
     public func copyProperties(from other: Frame) {
         av_frame_copy_props(self.pointer, other.pointer)
-    }
-
-    /// Makes the planes writable (copies them if another reference shares the buffer).
-    public func makeWritable() throws {
-        try check(av_frame_make_writable(self.pointer), .outOfMemory, "av_frame_make_writable")
     }
 
     /// A new reference to the same planes.

@@ -15,15 +15,6 @@ public enum MediaLibrary {
     /// Initialises FFmpeg once (idempotent, thread-safe).
     public static func initialise() { _ = MediaLibrary.initialised }
 
-    /// Sets libav*'s log verbosity (`quiet`, `error`, `warning`, `info`, `verbose`, `debug`).
-    public static func setLogLevel(_ name: String) {
-        let levels: [String: Int32] = [
-            "quiet": AV_LOG_QUIET, "error": AV_LOG_ERROR, "warning": AV_LOG_WARNING,
-            "info": AV_LOG_INFO, "verbose": AV_LOG_VERBOSE, "debug": AV_LOG_DEBUG,
-        ]
-        av_log_set_level(levels[name] ?? AV_LOG_ERROR)
-    }
-
     /// Version strings of the linked libraries.
     public static var versions: [String: String] {
         func v(_ x: UInt32) -> String { "\(x >> 16).\((x >> 8) & 0xff).\(x & 0xff)" }

@@ -99,8 +99,10 @@ public final class Muxer {
         avformat_free_context(self.context)
     }
 
-    /// Whether this container can carry a stream of `codec` (false means "skip it").
-    public func canCarry(codecID: AVCodecID, kind: MediaKind) -> Bool {
+    /// Whether this container can carry a copy of the stream `parameters` describe (false means "skip it").
+    public func canCarry(_ parameters: StreamParameters) -> Bool {
+        let codecID = parameters.codecpar.pointee.codec_id
+        let kind = parameters.kind
         let ofmt = self.context.pointee.oformat!
         let r = avformat_query_codec(ofmt, codecID, FF_COMPLIANCE_NORMAL)
         if r == 1 { return true }
@@ -135,7 +137,7 @@ public final class Muxer {
     /// `.invalidArgument` before it reaches libavformat, so the caller can skip it and go on.
     public func write(_ packet: Packet, toStream index: Int, timeBase: Rational) throws {
         packet.streamIndex = index
-        packet.rescaleTimestamps(from: timeBase.av, to: self.context.pointee.streams[index]!.pointee.time_base)
+        packet.rescaleTimestamps(from: timeBase, to: Rational(self.context.pointee.streams[index]!.pointee.time_base))
         packet.pointer.pointee.pos = -1
         if packet.pts == nil, let dts = packet.dts { packet.pts = dts }
         if let dts = packet.dts {

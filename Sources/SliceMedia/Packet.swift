@@ -6,7 +6,7 @@ import CFFmpeg
 /// other stage; no two threads touch it at once. The buffer is reference counted by FFmpeg.
 public final class Packet: @unchecked Sendable {
     /// The underlying packet; valid for the lifetime of this object.
-    public let pointer: UnsafeMutablePointer<AVPacket>
+    let pointer: UnsafeMutablePointer<AVPacket>
 
     /// Allocates an empty packet.
     public init() throws {
@@ -71,7 +71,7 @@ public final class Packet: @unchecked Sendable {
     }
 
     /// Rescales pts, dts and duration between time bases.
-    public func rescaleTimestamps(from source: AVRational, to destination: AVRational) {
-        av_packet_rescale_ts(self.pointer, source, destination)
+    public func rescaleTimestamps(from source: Rational, to destination: Rational) {
+        av_packet_rescale_ts(self.pointer, source.av, destination.av)
     }
 }

@@ -24,7 +24,7 @@ public final class Scaler {
     /// Output size.
     public let outputSize: Size
     /// Output pixel format.
-    public let outputFormat: AVPixelFormat
+    public let outputFormat: PixelFormat
     /// Kernel.
     public let algorithm: ScaleAlgorithm
     /// How often the context had to be rebuilt because the input changed.
@@ -35,7 +35,7 @@ public final class Scaler {
     private var inputFormat: AVPixelFormat? = nil
 
     /// Creates a scaler to `outputSize` in `outputFormat`.
-    public init(outputSize: Size, outputFormat: AVPixelFormat, algorithm: ScaleAlgorithm) throws {
+    public init(outputSize: Size, outputFormat: PixelFormat, algorithm: ScaleAlgorithm) throws {
         guard outputSize.width > 0, outputSize.height > 0 else {
             throw MediaError(.invalidArgument, call: "sws_getContext", message: "invalid output size \(outputSize)")
         }
@@ -48,23 +48,23 @@ public final class Scaler {
 
     private func prepare(for frame: Frame) throws {
         let size = frame.size
-        let format = frame.pixelFormat
+        let format = frame.pixelFormat.raw
         if self.context != nil && size == self.inputSize && format == self.inputFormat { return }
         guard size.width > 0, size.height > 0, format != AV_PIX_FMT_NONE else {
             throw MediaError(.scale, call: "sws_getContext", message: "frame has no usable geometry (\(size))")
         }
         guard sws_isSupportedInput(format) != 0 else {
             throw MediaError(.unsupportedFormat, call: "sws_isSupportedInput",
-                             message: "pixel format \(PixelFormat.name(format)) cannot be converted")
+                             message: "pixel format \(PixelFormat(format).name) cannot be converted")
         }
         if self.context != nil { self.reconfigurations += 1 }
         sws_freeContext(self.context)
         self.context = sws_getContext(Int32(size.width), Int32(size.height), format,
-                                      Int32(self.outputSize.width), Int32(self.outputSize.height), self.outputFormat,
+                                      Int32(self.outputSize.width), Int32(self.outputSize.height), self.outputFormat.raw,
                                       self.algorithm.swsFlags | SWS_ACCURATE_RND | SWS_BITEXACT | SWS_FULL_CHR_H_INT, nil, nil, nil)
         guard self.context != nil else {
             throw MediaError(.scale, call: "sws_getContext",
-                             message: "cannot scale \(size) \(PixelFormat.name(format)) to \(self.outputSize) \(PixelFormat.name(self.outputFormat))")
+                             message: "cannot scale \(size) \(PixelFormat(format).name) to \(self.outputSize) \(self.outputFormat.name)")
         }
         self.inputSize = size
         self.inputFormat = format
@@ -99,26 +99,5 @@ public final class Scaler {
             }
         }
         if ret < 0 { throw MediaError(.scale, call: "sws_scale", averror: ret) }
-    }
-}
-
-/// Pixel-format helpers.
-public enum PixelFormat {
-    /// The name of a pixel format (`yuv420p`).
-    public static func name(_ format: AVPixelFormat) -> String {
-        guard let n = av_get_pix_fmt_name(format) else { return "none" }
-        return String(cString: n)
-    }
-
-    /// Looks a pixel format up by name.
-    public static func named(_ name: String) -> AVPixelFormat? {
-        let f = av_get_pix_fmt(name)
-        return f == AV_PIX_FMT_NONE ? nil : f
-    }
-
-    /// Bits per luma sample.
-    public static func bitDepth(_ format: AVPixelFormat) -> Int {
-        guard let d = av_pix_fmt_desc_get(format) else { return 8 }
-        return Int(d.pointee.comp.0.depth)
     }
 }

@@ -17,8 +17,6 @@ public struct Rational: Hashable, Sendable, CustomStringConvertible {
 
     var av: AVRational { AVRational(num: self.num, den: self.den) }
 
-    /// The FFmpeg struct.
-    public var avRational: AVRational { AVRational(num: self.num, den: self.den) }
 
     /// Converts `value` from this time base to another (rounding to nearest, like `av_rescale_q`).
     public func rescale(_ value: Int64, to other: Rational) -> Int64 { av_rescale_q(value, self.av, other.av) }

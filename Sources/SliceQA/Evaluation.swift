@@ -1,6 +1,7 @@
 import Foundation
 import SliceMedia
 import SlicePipeline
+import SliceAdaptation
 
 /// Quality per bit of SliceStream's pipelines on natural clips, measured through the real pipeline:
 /// full-resolution libx264 against half-resolution sender+receiver pairs, over a CRF sweep.
@@ -113,7 +114,7 @@ public struct Evaluation: Sendable {
                      adaptation: AdaptationSettings? = nil) throws -> PipelineReport {
         var config = PipelineConfiguration(input: input, output: output, encoder: encoder, transform: transform, copyOtherStreams: false)
         config.maximumFrames = self.frames
-        config.adaptation = adaptation
+        config.senderExtension = adaptation.map(ContentAdapter.factory)
         if let size { config.transform = .scale(.lanczos, size) }
         return try Pipeline(configuration: config).run()
     }
@@ -158,13 +159,13 @@ public struct Evaluation: Sendable {
                     var point = RDPoint(bitRate: r.videoBitRate, psnr: q.psnrY, ssim: q.ssimY, crf: crf)
                     if pair.adapt {
                         point.updateBitRate = r.updateBitRate
-                        point.updatesSent = r.updatesSent
-                        point.adaptationCPUSeconds = r.adaptationCPUSeconds
+                        point.updatesSent = (r.adaptation?.updatesSent ?? 0)
+                        point.adaptationCPUSeconds = (r.adaptation?.cpuSeconds ?? 0)
                     }
                     half[pair.name, default: []].append(point)
                     log(String(format: "  %@ crf %2.0f: %7.1f kbit/s  PSNR-Y %.3f", pair.name, crf, r.videoBitRate / 1000, q.psnrY)
                         + (pair.adapt ? String(format: "  (updates %.2f kbit/s, %.1f %%, %d sent, adapter CPU %.1f s)", r.updateBitRate / 1000,
-                                                 100 * r.updateBitRate / max(1, r.videoBitRate), r.updatesSent, r.adaptationCPUSeconds) : ""))
+                                                 100 * r.updateBitRate / max(1, r.videoBitRate), (r.adaptation?.updatesSent ?? 0), (r.adaptation?.cpuSeconds ?? 0)) : ""))
                 }
             }
         }

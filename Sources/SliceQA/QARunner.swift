@@ -69,7 +69,7 @@ public struct QARunner: Sendable {
             let got = try FrameMD5.load(path: md5Path)
             result.frames = got.entries.count
             if let want = vector.updates {
-                let have = vector.operation == "encode" ? report.updatesSent : report.updatesApplied
+                let have = vector.operation == "encode" ? report.adaptation?.updatesSent ?? 0 : report.updates.applied
                 result.updates = have
                 if have != want {
                     throw QAError("\(vector.operation == "encode" ? "sent" : "applied") \(have) model updates, the vector expects \(want)")
@@ -77,7 +77,7 @@ public struct QARunner: Sendable {
             }
             if let file = vector.expectedUpdates {
                 // The update messages, one line each: which frame, which update and chunk, and a CRC of the bytes.
-                let text = report.updateChunks.map(\.description).joined(separator: "\n") + "\n"
+                let text = (report.adaptation?.chunks ?? []).map(\.description).joined(separator: "\n") + "\n"
                 let path = self.directory.appendingPathComponent(file).path
                 if update {
                     try text.write(toFile: path, atomically: true, encoding: .utf8)

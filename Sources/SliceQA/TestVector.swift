@@ -2,6 +2,7 @@ import Foundation
 import SliceMedia
 import SlicePipeline
 import Yams
+import SliceAdaptation
 
 /// One test vector: an input, an operation with its parameters, and the expected raw output frames as a
 /// framemd5 reference, plus expected per-frame PSNR-Y against a source so a mismatch can be judged.
@@ -30,31 +31,13 @@ public struct TestVector: Codable, Sendable, Equatable {
     public var source: String?
     /// Expected PSNR-Y of each output frame against `source` (written by `--update`).
     public var psnr: [Double]?
-    /// Encode vectors: content adaptation, synchronous on one training thread (the same updates on every
-    /// machine). The update SEI messages the sender attaches are pinned in `<expected>.updates`.
-    public var adapt: AdaptVector?
+    /// Encode vectors: content adaptation (the keys of a node's `adapt:` mapping; the rest are defaults),
+    /// always synchronous on one training thread (the same updates on every machine). The update SEI messages the sender attaches are pinned in `<expected>.updates`.
+    public var adapt: AdaptationSettings?
     /// Model updates the vector must produce: sent (encode with `adapt`) or applied (decode). Kept by hand,
     /// never rewritten by `--update`, so a reference regenerated over rejected updates fails loudly.
     public var updates: Int?
 
-    /// The adaptation settings of an encode vector (the subset a vector needs; the rest are defaults).
-    public struct AdaptVector: Codable, Sendable, Equatable {
-        /// Model to tune (path relative to the vector directory, or a name).
-        public var model: String
-        /// Media seconds between rounds.
-        public var interval: Double?
-        /// Optimiser steps per round.
-        public var steps: Int?
-        /// Minimum gain (dB) for an update.
-        public var threshold: Double?
-        /// Largest share of the stream updates may take.
-        public var maxShare: Double?
-
-        enum CodingKeys: String, CodingKey {
-            case model, interval, steps, threshold
-            case maxShare = "max_share"
-        }
-    }
 
     enum CodingKeys: String, CodingKey {
         case name, description, input, operation, downscaler, upsampler, model, frames, expected, source, psnr, adapt, updates
@@ -94,15 +77,11 @@ public struct TestVector: Codable, Sendable, Equatable {
             guard self.operation == "encode" else { throw QAError("\(self.name): only encode vectors adapt") }
             // The sender decodes its own raw output, so it trains on exact frames: the updates depend on
             // SliceStream's arithmetic only, not on an encoder build.
-            var a = AdaptationSettings()
+            var a = adapt
             a.model = adapt.model.contains("/") || adapt.model.hasSuffix(".safetensors") ? path(adapt.model) : adapt.model
             a.mode = .synchronous
             a.threads = 1
-            if let v = adapt.interval { a.interval = v }
-            if let v = adapt.steps { a.steps = v }
-            if let v = adapt.threshold { a.threshold = v }
-            if let v = adapt.maxShare { a.maximumShare = v }
-            config.adaptation = a
+            config.senderExtension = ContentAdapter.factory(a)
             // A round runs once the window holds enough decoded frames, and its update goes out on the next
             // frame; FFmpeg's frame-threaded encoders (rawvideo with threads) hand packets back after a
             // varying delay, which would move both. One encoder thread keeps the delay fixed.

@@ -1,4 +1,3 @@
-import CFFmpeg
 import Foundation
 import SliceMedia
 
@@ -22,7 +21,7 @@ public struct LumaImage: Sendable {
     /// Decodes the first picture of an image or video file through the media layer, as luma.
     public static func load(_ path: String) throws -> LumaImage {
         let frame = try Decoder.firstFrame(of: path)
-        let gray = try Scaler(outputSize: frame.size, outputFormat: AV_PIX_FMT_GRAY8, algorithm: .point).scale(frame)
+        let gray = try Scaler(outputSize: frame.size, outputFormat: .gray8, algorithm: .point).scale(frame)
         return LumaImage(frame: gray, plane: 0)
     }
 
@@ -66,8 +65,8 @@ public struct LumaImage: Sendable {
         let size = Size(width: self.width, height: self.height)
         let encoder = try Encoder(settings: EncoderSettings(codec: codec, crf: crf, preset: preset, gop: 1, threads: 1,
                                                             options: codec == "libx264" ? ["x264-params": "keyint=1:log=-1"] : [:]),
-                                  size: size, pixelFormat: AV_PIX_FMT_YUV420P, timeBase: Rational(1, 25), frameRate: Rational(25, 1), globalHeader: false)
-        let frame = try Frame(size: size, format: AV_PIX_FMT_YUV420P)
+                                  size: size, pixelFormat: .yuv420p, timeBase: Rational(1, 25), frameRate: Rational(25, 1), globalHeader: false)
+        let frame = try Frame(size: size, format: .yuv420p)
         for y in 0..<self.height { self.pixels.withUnsafeBufferPointer { frame.data(0).advanced(by: y * frame.stride(0)).update(from: $0.baseAddress! + y * self.width, count: self.width) } }
         for p in 1...2 { memset(frame.data(p), 128, frame.stride(p) * ((self.height + 1) / 2)) }
         frame.pts = 0

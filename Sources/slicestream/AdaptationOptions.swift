@@ -1,5 +1,7 @@
 import ArgumentParser
 import SlicePipeline
+import SliceAdaptation
+import SliceUpdate
 
 /// The `--adapt-*` tuning options shared by `encode --adapt` and `eval` (its `+adapt` pairs): how the
 /// sender tunes the receiver's upsampler and when it sends the weights. Defaults are

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CFFmpeg
 import Foundation
 import SliceEngine
 import SliceMedia
@@ -69,8 +68,8 @@ struct BenchCommand: ParsableCommand {
         let low = Size(width: 960, height: 540)
         let high = Size(width: 1920, height: 1080)
         let source = try Decoder.firstFrame(of: self.clip)
-        let lowFrame = try Scaler(outputSize: low, outputFormat: AV_PIX_FMT_YUV420P, algorithm: .lanczos).scale(source)
-        let highFrame = try Scaler(outputSize: high, outputFormat: AV_PIX_FMT_YUV420P, algorithm: .lanczos).scale(source)
+        let lowFrame = try Scaler(outputSize: low, outputFormat: .yuv420p, algorithm: .lanczos).scale(source)
+        let highFrame = try Scaler(outputSize: high, outputFormat: .yuv420p, algorithm: .lanczos).scale(source)
 
         var rows: [Row] = []
         let lanczosUp = try ScaleTransform(algorithm: .lanczos, outputSize: high)

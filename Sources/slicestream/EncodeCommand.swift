@@ -2,6 +2,8 @@ import ArgumentParser
 import SliceMedia
 import SliceModels
 import SlicePipeline
+import SliceAdaptation
+import SliceUpdate
 
 /// A sender downscaler: classical swscale kernels or the learned slicing encoder.
 enum Downscaler: String, ExpressibleByArgument, CaseIterable {

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import SliceMedia
 import SlicePipeline
+import SliceAdaptation
+import SliceUpdate
 
 /// Options shared by the commands that run the pipeline (`encode`, `decode`).
 struct PipelineOptions: ParsableArguments {
@@ -47,7 +49,7 @@ struct PipelineOptions: ParsableArguments {
         CommandLineLogging.bootstrap()
         do {
             var config = self.configuration(transform: transform, tags: tags, streamTag: streamTag)
-            config.adaptation = adaptation
+            config.senderExtension = adaptation.map(ContentAdapter.factory)
             let pipeline = try Pipeline(configuration: config)
             let interrupt = SignalForwarder.install { pipeline.stop() }
             defer { interrupt.cancel() }
@@ -78,17 +80,18 @@ func printSummary(_ r: PipelineReport) {
     if r.corruptPackets > 0 { print("  skipped \(r.corruptPackets) damaged packets") }
     if r.resizedFrames > 0 { print("  rescaled \(r.resizedFrames) frames whose size changed mid-stream") }
     if r.timestampRepairs > 0 { print("  repaired \(r.timestampRepairs) timestamps") }
-    if let mode = r.adaptationMode {
+    if let a = r.adaptation {
         print(String(format: "  content adaptation (%@): %d updates, %.1f kB in-band (%.2f kbit/s, %.2f %% of video), last gain %+.3f dB",
-                     mode, r.updatesSent, Double(r.updateBytes) / 1000, r.updateBitRate / 1000, 100 * r.updateShare, r.lastAdaptationGain ?? 0))
+                     a.mode, a.updatesSent, Double(a.updateBytes) / 1000, r.updateBitRate / 1000, 100 * r.updateShare, a.lastGain ?? 0))
         print(String(format: "    %d rounds (%d abandoned, %d rejected, %d deferred), %d scene resets, CPU %.1f s (%.0f %% of a core)",
-                     r.adaptationRounds, r.adaptationRoundsAborted, r.adaptationRejected, r.adaptationDeferred, r.sceneResets, r.adaptationCPUSeconds,
-                     100 * r.adaptationCPUShare) + (r.adapterNice.map { ", thread nice \($0)" } ?? ""))
-        if let e = r.adaptationError { print("    adaptation stopped: \(e)") }
+                     a.rounds, a.roundsAborted, a.rejected, a.deferred, a.sceneResets, a.cpuSeconds,
+                     100 * r.adaptationCPUShare) + (a.threadNice.map { ", thread nice \($0)" } ?? ""))
+        if let e = a.error { print("    adaptation stopped: \(e)") }
     }
-    if r.updatesReceived > 0 || r.updatesRejected > 0 || r.receivedUpdateBytes > 0 {
+    let u = r.updates
+    if u.received > 0 || u.rejected > 0 || u.bytes > 0 {
         print(String(format: "  model updates: generation %d in use, %d received, %d applied, %d rejected, %.2f kbit/s in-band",
-                     r.modelGeneration, r.updatesReceived, r.updatesApplied, r.updatesRejected, r.receivedUpdateBitRate / 1000))
+                     u.generation, u.received, u.applied, u.rejected, r.receivedUpdateBitRate / 1000))
     }
     print("  stage         in     out  drop   mean ms    p99 ms   busy s")
     for s in r.stages {

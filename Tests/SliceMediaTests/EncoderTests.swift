@@ -1,10 +1,9 @@
-import CFFmpeg
 import SliceMedia
 import XCTest
 
 final class EncoderTests: XCTestCase {
     private func open(_ settings: EncoderSettings, size: Size = Size(width: 64, height: 48)) throws -> Encoder {
-        try Encoder(settings: settings, size: size, pixelFormat: AV_PIX_FMT_YUV420P, timeBase: Rational(1, 25),
+        try Encoder(settings: settings, size: size, pixelFormat: .yuv420p, timeBase: Rational(1, 25),
                     frameRate: Rational(25, 1), globalHeader: false)
     }
 
@@ -40,7 +39,7 @@ final class EncoderTests: XCTestCase {
             let encoder = try self.open(settings, size: Size(width: 128, height: 64))
             var packets = 0
             for i in 0..<5 {
-                let frame = try Frame(size: Size(width: 128, height: 64), format: AV_PIX_FMT_YUV420P)
+                let frame = try Frame(size: Size(width: 128, height: 64), format: .yuv420p)
                 for plane in 0..<3 {
                     let rows = plane == 0 ? 64 : 32
                     memset(frame.data(plane), Int32(40 * i + 20 * plane), frame.stride(plane) * rows)

@@ -1,4 +1,5 @@
 import Foundation
+import SliceAdaptation
 import SlicePipeline
 import SliceQA
 import XCTest

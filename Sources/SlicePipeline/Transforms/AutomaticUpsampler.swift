@@ -1,6 +1,7 @@
 import Logging
 import SliceEngine
 import SliceMedia
+import SliceUpdate
 import SliceModels
 
 /// The receiver's upsampler when the operator names none: it follows the sender's ``StreamTag`` (in-band

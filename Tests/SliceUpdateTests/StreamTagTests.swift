@@ -3,13 +3,14 @@ import SliceEngine
 import SliceMedia
 import SliceModels
 import SlicePipeline
+import SliceUpdate
 import SliceTestSupport
 import XCTest
 
 final class StreamTagTests: XCTestCase {
     func testPayloadAndMetadataRoundTrip() {
         let tag = StreamTag(downscaler: "slice2x", downscalerHash: "0123456789abcdef", upsampler: "sr2x", sourceSize: "641x361")
-        XCTAssertEqual(Array(tag.seiPayload.prefix(16)), StreamTag.uuid)
+        XCTAssertEqual(Array(tag.seiPayload.prefix(16)), SliceSEI.uuid)
         XCTAssertEqual(StreamTag(seiPayload: tag.seiPayload), tag)
         XCTAssertEqual(StreamTag(metadata: tag.metadata), tag)
         let shouted = Dictionary(uniqueKeysWithValues: tag.metadata.map { ($0.key.uppercased(), $0.value) })
@@ -22,7 +23,7 @@ final class StreamTagTests: XCTestCase {
         payload[3] ^= 0xff
         XCTAssertNil(StreamTag(seiPayload: payload), "another UUID")
         XCTAssertNil(StreamTag(seiPayload: []))
-        XCTAssertNil(StreamTag(seiPayload: StreamTag.uuid + [9] + Array("{}".utf8)), "unknown message type")
+        XCTAssertNil(StreamTag(seiPayload: SliceSEI.uuid + [9] + Array("{}".utf8)), "unknown message type")
     }
 
     private func sendTagged(_ media: TestMedia, interval: Int, upsampler: String = "sr2x") throws -> String {

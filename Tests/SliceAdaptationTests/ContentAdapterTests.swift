@@ -2,7 +2,9 @@ import Foundation
 import SliceEngine
 import SliceMedia
 import SliceModels
-@testable import SlicePipeline
+@testable import SliceAdaptation
+import SlicePipeline
+import SliceUpdate
 import SliceTraining
 import SliceTestSupport
 import XCTest
@@ -12,7 +14,7 @@ final class ContentAdapterTests: XCTestCase {
     private func sender(input: String, inputFormat: String? = nil, output: String, settings: AdaptationSettings) -> PipelineConfiguration {
         var config = PipelineConfiguration(input: input, inputOptions: InputOptions(format: inputFormat), output: output,
                                            encoder: EncoderSettings(crf: 26, preset: "ultrafast", threads: 1), transform: .downscale2x(.area))
-        config.adaptation = settings
+        config.senderExtension = ContentAdapter.factory(settings)
         config.streamTag = StreamTag(downscaler: "area", upsampler: "sr2x")
         return config
     }
@@ -30,14 +32,14 @@ final class ContentAdapterTests: XCTestCase {
         let graph = TestMedia.lavfiGraph(size: Size(width: 320, height: 240), seconds: 2, audio: false)
         let report = try Pipeline(configuration: self.sender(input: graph, inputFormat: "lavfi", output: media.path("sent.ts"), settings: settings)).run()
         XCTAssertEqual(report.framesEncoded, 50, "adaptation never costs frames")
-        XCTAssertEqual(report.adaptationMode, "background")
-        XCTAssertGreaterThanOrEqual(report.adaptationRounds, 1)
-        XCTAssertGreaterThan(report.adaptationCPUSeconds, 0)
-        XCTAssertNil(report.adaptationError)
-        XCTAssertEqual(report.sceneResets, 0, "a synthetic pattern in motion has no cut")
-        XCTAssertNotNil(report.lastAdaptationGain, "a finished round measured its candidate")
+        XCTAssertEqual(report.adaptation?.mode, "background")
+        XCTAssertGreaterThanOrEqual((report.adaptation?.rounds ?? 0), 1)
+        XCTAssertGreaterThan((report.adaptation?.cpuSeconds ?? 0), 0)
+        XCTAssertNil(report.adaptation?.error)
+        XCTAssertEqual((report.adaptation?.sceneResets ?? 0), 0, "a synthetic pattern in motion has no cut")
+        XCTAssertNotNil(report.adaptation?.lastGain, "a finished round measured its candidate")
         #if os(Linux)
-        XCTAssertEqual(report.adapterNice, 19, "the adapter thread runs at the lowest priority")
+        XCTAssertEqual(report.adaptation?.threadNice, 19, "the adapter thread runs at the lowest priority")
         #endif
         XCTAssertEqual(try TestMedia.videoFrames(of: media.path("sent.ts")).count, 50)
     }
@@ -55,8 +57,8 @@ final class ContentAdapterTests: XCTestCase {
         config.maximumFrames = 40
         let report = try Pipeline(configuration: config).run()
         XCTAssertEqual(report.framesEncoded, 40)
-        XCTAssertEqual(report.adaptationRounds, 0, "the endless round did not finish")
-        XCTAssertEqual(report.adaptationRoundsAborted, 1, "it was handed over once and abandoned")
+        XCTAssertEqual((report.adaptation?.rounds ?? 0), 0, "the endless round did not finish")
+        XCTAssertEqual((report.adaptation?.roundsAborted ?? 0), 1, "it was handed over once and abandoned")
     }
 
     /// `inputs/scene-cut.mp4` cuts once, between frames 9 and 10: exactly one reset, and none on the
@@ -69,16 +71,16 @@ final class ContentAdapterTests: XCTestCase {
         settings.minimumFrames = 4  // rounds on both sides of the cut (9 and 10 frames)
         let cut = try Pipeline(configuration: self.sender(input: TestMedia.testVector("inputs/scene-cut.mp4"), output: media.path("cut.ts"), settings: settings)).run()
         XCTAssertEqual(cut.framesEncoded, 20)
-        XCTAssertEqual(cut.sceneResets, 1)
-        XCTAssertGreaterThanOrEqual(cut.adaptationRounds, 2, "rounds before and after the cut")
+        XCTAssertEqual((cut.adaptation?.sceneResets ?? 0), 1)
+        XCTAssertGreaterThanOrEqual((cut.adaptation?.rounds ?? 0), 2, "rounds before and after the cut")
         var config = self.sender(input: TestMedia.testVector("bikes-3s.mp4"), output: media.path("bikes.ts"), settings: settings)
         config.maximumFrames = 25
         let calm = try Pipeline(configuration: config).run()
-        XCTAssertEqual(calm.sceneResets, 0)
+        XCTAssertEqual((calm.adaptation?.sceneResets ?? 0), 0)
         // A threshold above any difference turns detection off.
         settings.sceneCutThreshold = 255
         let off = try Pipeline(configuration: self.sender(input: TestMedia.testVector("inputs/scene-cut.mp4"), output: media.path("off.ts"), settings: settings)).run()
-        XCTAssertEqual(off.sceneResets, 0)
+        XCTAssertEqual((off.adaptation?.sceneResets ?? 0), 0)
     }
 
     /// No round runs before the window holds `minimumFrames` frames (capped at the window): 25 frames
@@ -92,11 +94,11 @@ final class ContentAdapterTests: XCTestCase {
         let graph = TestMedia.lavfiGraph(size: Size(width: 320, height: 240), seconds: 1, audio: false)
         let starved = try Pipeline(configuration: self.sender(input: graph, inputFormat: "lavfi", output: media.path("a.ts"), settings: settings)).run()
         XCTAssertEqual(starved.framesEncoded, 25)
-        XCTAssertEqual(starved.adaptationRounds, 0)
+        XCTAssertEqual((starved.adaptation?.rounds ?? 0), 0)
         settings.minimumFrames = AdaptationSettings().minimumFrames
         XCTAssertEqual(settings.minimumFrames, 12)
         let fed = try Pipeline(configuration: self.sender(input: graph, inputFormat: "lavfi", output: media.path("b.ts"), settings: settings)).run()
-        XCTAssertGreaterThanOrEqual(fed.adaptationRounds, 1)
+        XCTAssertGreaterThanOrEqual((fed.adaptation?.rounds ?? 0), 1)
     }
 
     /// Rounds that gain nothing back off: each rejected round in a row doubles the wait for the next, up to
@@ -111,17 +113,17 @@ final class ContentAdapterTests: XCTestCase {
         let graph = TestMedia.lavfiGraph(size: Size(width: 320, height: 240), seconds: 6, audio: false)
         settings.threshold = -100  // every round is sent: no back-off
         let eager = try Pipeline(configuration: self.sender(input: graph, inputFormat: "lavfi", output: media.path("a.ts"), settings: settings)).run()
-        XCTAssertGreaterThanOrEqual(eager.adaptationRounds, 25, "a round every 0.2 s from frame 12 of 150")
-        XCTAssertEqual(eager.adaptationRejected, 0)
-        XCTAssertEqual(eager.adaptationRejectedInARow, 0)
+        XCTAssertGreaterThanOrEqual((eager.adaptation?.rounds ?? 0), 25, "a round every 0.2 s from frame 12 of 150")
+        XCTAssertEqual((eager.adaptation?.rejected ?? 0), 0)
+        XCTAssertEqual((eager.adaptation?.rejectedInARow ?? 0), 0)
         settings.threshold = 100  // no round can gain 100 dB
         let idle = try Pipeline(configuration: self.sender(input: graph, inputFormat: "lavfi", output: media.path("b.ts"), settings: settings)).run()
         // Waits of 0.2, 0.4, 0.8, then 1.6 s: 5 or 6 rounds in the clip (where the first one falls depends on
         // the encoder's delay), against 25 or more without the back-off.
-        XCTAssertTrue((4...6).contains(idle.adaptationRounds), "\(idle.adaptationRounds) rounds")
-        XCTAssertEqual(idle.adaptationRejected, idle.adaptationRounds)
-        XCTAssertEqual(idle.adaptationRejectedInARow, idle.adaptationRounds)
-        XCTAssertEqual(idle.updatesSent, 0)
+        XCTAssertTrue((4...6).contains((idle.adaptation?.rounds ?? 0)), "\((idle.adaptation?.rounds ?? 0)) rounds")
+        XCTAssertEqual((idle.adaptation?.rejected ?? 0), (idle.adaptation?.rounds ?? 0))
+        XCTAssertEqual((idle.adaptation?.rejectedInARow ?? 0), (idle.adaptation?.rounds ?? 0))
+        XCTAssertEqual((idle.adaptation?.updatesSent ?? 0), 0)
     }
 
     /// When the receivers' adapted weights lose to the base model on the newest frames by more than the
@@ -211,11 +213,11 @@ final class ContentAdapterTests: XCTestCase {
         settings.threshold = -100  // always send, so every round gives an update
         settings.maximumShare = 10
         let sent = try Pipeline(configuration: self.sender(input: TestMedia.testVector("bikes-3s.mp4"), output: media.path("sent.ts"), settings: settings)).run()
-        XCTAssertGreaterThanOrEqual(sent.updatesSent, 2)
-        XCTAssertEqual(sent.adaptationMode, "synchronous")
+        XCTAssertGreaterThanOrEqual((sent.adaptation?.updatesSent ?? 0), 2)
+        XCTAssertEqual(sent.adaptation?.mode, "synchronous")
         XCTAssertGreaterThan(sent.updateBitRate, 0)
         XCTAssertLessThan(sent.updateShare, 1)
-        XCTAssertNotNil(sent.lastUpdateSeconds)
+        XCTAssertNotNil(sent.adaptation?.lastUpdateSeconds)
 
         func receive(_ transform: TransformSpec) throws -> PipelineReport {
             let config = PipelineConfiguration(input: media.path("sent.ts"), output: media.path("out.framemd5"), outputOptions: OutputOptions(format: "framemd5"),
@@ -224,21 +226,21 @@ final class ContentAdapterTests: XCTestCase {
         }
         let auto = try receive(.automaticUpsampler(fallback: .lanczos))
         XCTAssertEqual(auto.transform, "sr2x")
-        XCTAssertEqual(auto.updatesReceived, sent.updatesSent)
-        XCTAssertEqual(auto.updatesApplied, sent.updatesSent)
-        XCTAssertEqual(auto.modelGeneration, sent.updatesSent)
-        XCTAssertEqual(auto.updatesRejected, 0)
-        XCTAssertEqual(auto.receivedUpdateBytes, sent.updateBytes, "every update byte sent (repeats included) arrives")
+        XCTAssertEqual(auto.updates.received, (sent.adaptation?.updatesSent ?? 0))
+        XCTAssertEqual(auto.updates.applied, (sent.adaptation?.updatesSent ?? 0))
+        XCTAssertEqual(auto.updates.generation, (sent.adaptation?.updatesSent ?? 0))
+        XCTAssertEqual(auto.updates.rejected, 0)
+        XCTAssertEqual(auto.updates.bytes, (sent.adaptation?.updateBytes ?? 0), "every update byte sent (repeats included) arrives")
         XCTAssertEqual(auto.receivedUpdateBitRate, sent.updateBitRate, accuracy: sent.updateBitRate * 0.05)
 
         let foreign = try receive(.learned("untrained:sr2x"))  // same architecture, another name and hash
-        XCTAssertEqual(foreign.updatesReceived, sent.updatesSent)
-        XCTAssertEqual(foreign.updatesApplied, 0)
-        XCTAssertEqual(foreign.modelGeneration, 0)
-        XCTAssertEqual(foreign.updatesRejected, sent.updatesSent)
+        XCTAssertEqual(foreign.updates.received, (sent.adaptation?.updatesSent ?? 0))
+        XCTAssertEqual(foreign.updates.applied, 0)
+        XCTAssertEqual(foreign.updates.generation, 0)
+        XCTAssertEqual(foreign.updates.rejected, (sent.adaptation?.updatesSent ?? 0))
 
         let classical = try receive(.upscale2x(.lanczos))
-        XCTAssertEqual(classical.updatesReceived, 0)
-        XCTAssertEqual(classical.receivedUpdateBytes, sent.updateBytes)
+        XCTAssertEqual(classical.updates.received, 0)
+        XCTAssertEqual(classical.updates.bytes, (sent.adaptation?.updateBytes ?? 0))
     }
 }

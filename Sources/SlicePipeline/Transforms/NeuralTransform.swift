@@ -1,6 +1,6 @@
-import CFFmpeg
 import SliceEngine
 import SliceMedia
+import SliceUpdate
 import SliceModels
 
 /// A learned 2x transform in the pipeline's transform slot: luma through a model on all cores (the
@@ -64,11 +64,11 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     public var workspaceBytes: Int { self.engine.workspaceBytes }
 
     public func process(_ frame: Frame) throws -> Frame {
-        guard frame.size == self.inputSize, frame.pixelFormat == AV_PIX_FMT_YUV420P else {
-            throw MediaError(.invalidArgument, call: "", message: "learned transform expects yuv420p \(self.inputSize), got \(PixelFormat.name(frame.pixelFormat)) \(frame.size)")
+        guard frame.size == self.inputSize, frame.pixelFormat == .yuv420p else {
+            throw MediaError(.invalidArgument, call: "", message: "learned transform expects yuv420p \(self.inputSize), got \(frame.pixelFormat.name) \(frame.size)")
         }
         self.applyUpdates(in: frame)
-        let output = try Frame(size: self.outputSize, format: AV_PIX_FMT_YUV420P)
+        let output = try Frame(size: self.outputSize, format: .yuv420p)
         // An encoder reads exactly twice its output (dropping a trailing odd row or column).
         let lumaIn = self.model.architecture.isEncoder
             ? Size(width: self.outputSize.width * 2, height: self.outputSize.height * 2) : self.inputSize
@@ -88,7 +88,7 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
 }
 
 /// Receiver-side counters of in-band model updates.
-public struct UpdateCounters: Sendable, Equatable {
+public struct UpdateCounters: Sendable, Equatable, Codable {
     /// Updates applied to the model in use; the generation of its weights (0: as loaded).
     public var generation = 0
     /// Updates received whole and intact (applied or not).
@@ -97,6 +97,8 @@ public struct UpdateCounters: Sendable, Equatable {
     public var applied = 0
     /// Updates or chunks rejected (corrupt, truncated, for another model).
     public var rejected = 0
+    /// Bytes of update SEI in the input (repeats included); counted by the pipeline, not by transforms.
+    public var bytes = 0
 
     /// Creates counters.
     public init(generation: Int = 0, received: Int = 0, applied: Int = 0, rejected: Int = 0) {

@@ -1,5 +1,5 @@
-import CFFmpeg
 import SliceMedia
+import SliceUpdate
 import SliceModels
 
 /// The transform stage's slot: turns one working-format picture into another (a 2x downscale on the
@@ -121,7 +121,7 @@ public final class ScaleTransform: FrameTransform {
 
     /// Creates a resize to `outputSize` with `algorithm`, keeping yuv420p.
     public init(algorithm: ScaleAlgorithm, outputSize: Size) throws {
-        self.scaler = try Scaler(outputSize: outputSize, outputFormat: AV_PIX_FMT_YUV420P, algorithm: algorithm)
+        self.scaler = try Scaler(outputSize: outputSize, outputFormat: .yuv420p, algorithm: algorithm)
     }
 
     public func process(_ frame: Frame) throws -> Frame { try self.scaler.scale(frame) }

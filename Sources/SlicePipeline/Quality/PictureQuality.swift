@@ -1,4 +1,3 @@
-import CFFmpeg
 import Foundation
 import SliceMedia
 
@@ -153,11 +152,11 @@ final class LumaReader {
         }
         let frame = self.pending.removeFirst()
         // Gray conversion of 8-bit yuv keeps Y bit-exact; other formats are converted once.
-        if frame.pixelFormat == AV_PIX_FMT_YUV420P || frame.pixelFormat == AV_PIX_FMT_GRAY8 || frame.pixelFormat == AV_PIX_FMT_YUV444P || frame.pixelFormat == AV_PIX_FMT_YUV422P {
+        if frame.pixelFormat == .yuv420p || frame.pixelFormat == .gray8 || frame.pixelFormat == .yuv444p || frame.pixelFormat == .yuv422p {
             return frame
         }
         if self.scaler?.outputSize != frame.size {
-            self.scaler = try Scaler(outputSize: frame.size, outputFormat: AV_PIX_FMT_GRAY8, algorithm: .point)
+            self.scaler = try Scaler(outputSize: frame.size, outputFormat: .gray8, algorithm: .point)
         }
         return try self.scaler!.scale(frame)
     }

@@ -5,13 +5,8 @@ import SliceMedia
 /// unregistered" SEI message (so it survives MPEG-TS over UDP/SRT and any remuxing) and mirrored in
 /// container metadata: how the frames were made and which upsampler the receiver should use.
 ///
-/// Wire format: the 16-byte SliceStream UUID, one message-type byte (1 = tag), then compact JSON.
+/// Wire format: a ``SliceSEI`` message of type `tag` whose body is compact JSON with sorted keys.
 public struct StreamTag: Codable, Equatable, Sendable {
-    /// UUID that marks SliceStream's SEI messages.
-    public static let uuid: [UInt8] = [0x53, 0x4c, 0x43, 0x53, 0x9b, 0x1e, 0x4f, 0x2a, 0xb7, 0x61, 0x0c, 0x5d, 0x3e, 0x88, 0x27, 0xf4]
-    /// Message type byte of a tag.
-    static let messageType: UInt8 = 1
-
     /// Tag format version.
     public var version: Int = 1
     /// How the sender downscaled: a model name or a classical kernel (`area`, `slice2x`, ...).
@@ -39,13 +34,13 @@ public struct StreamTag: Codable, Equatable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = (try? encoder.encode(self)) ?? Data("{}".utf8)
-        return StreamTag.uuid + [StreamTag.messageType] + Array(json)
+        return SliceSEI.payload(.tag, body: json)
     }
 
     /// Parses a SEI payload; nil if it is not a SliceStream tag or is damaged.
     public init?(seiPayload payload: [UInt8]) {
-        guard payload.count > 17, Array(payload.prefix(16)) == StreamTag.uuid, payload[16] == StreamTag.messageType,
-              let tag = try? JSONDecoder().decode(StreamTag.self, from: Data(payload.dropFirst(17))) else { return nil }
+        guard let body = SliceSEI.body(of: payload, type: .tag), !body.isEmpty,
+              let tag = try? JSONDecoder().decode(StreamTag.self, from: Data(body)) else { return nil }
         self = tag
     }
 

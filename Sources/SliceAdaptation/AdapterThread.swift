@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import SlicePipeline
 import Synchronization
 #if canImport(Glibc)
 import Glibc

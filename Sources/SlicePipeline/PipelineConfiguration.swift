@@ -1,0 +1,60 @@
+import SliceMedia
+import SliceUpdate
+
+/// Everything a pipeline needs to run: where frames come from, what happens to them, where they go.
+public struct PipelineConfiguration: Sendable {
+    /// Input URL (file, `pipe:`, `udp://`, `srt://`, `rtp://`, `tcp://`, or a lavfi graph with format `lavfi`).
+    public var input: String
+    /// How to open the input.
+    public var inputOptions: InputOptions
+    /// Output URL.
+    public var output: String
+    /// How to write the output.
+    public var outputOptions: OutputOptions
+    /// Video encoder settings.
+    public var encoder: EncoderSettings
+    /// What the transform stage does.
+    public var transform: TransformSpec
+    /// Capacity of each queue between stages (frames or packets).
+    public var queueCapacity: Int
+    /// Copy audio, subtitle and data streams untouched (those the output container can carry).
+    public var copyOtherStreams: Bool
+    /// Decoder threads (0: one per core).
+    public var decoderThreads: Int
+    /// Tags written on the output video stream (and the container).
+    public var tags: [String: String]
+    /// Stop after this many video frames (nil: the whole input).
+    public var maximumFrames: Int?
+    /// Sender: the tag written in-band (SEI) and in the container.
+    public var streamTag: StreamTag?
+    /// Sender: repeat the in-band tag every this many frames, so late joiners find it.
+    public var tagInterval: Int = 25
+    /// Pace the input by its timestamps (a file played as if live).
+    public var realtime = false
+    /// Start the input again at its end, timestamps continuing (demos, test loops).
+    public var loop = false
+    /// Reopen a lost input with back-off instead of ending (live inputs); nil ends the pipeline.
+    public var reconnect: ReconnectPolicy? = nil
+    /// What to do when the transform falls behind.
+    public var overload: OverloadPolicy = .block
+    /// Sender: builds the work that rides on the encode stage (content adaptation), once per pipeline.
+    public var senderExtension: (@Sendable () throws -> any SenderExtension)? = nil
+
+    /// Creates a configuration.
+    public init(input: String, inputOptions: InputOptions = InputOptions(), output: String,
+                outputOptions: OutputOptions = OutputOptions(), encoder: EncoderSettings = EncoderSettings(),
+                transform: TransformSpec = .passthrough, queueCapacity: Int = 8, copyOtherStreams: Bool = true,
+                decoderThreads: Int = 0, tags: [String: String] = [:], maximumFrames: Int? = nil) {
+        self.input = input
+        self.inputOptions = inputOptions
+        self.output = output
+        self.outputOptions = outputOptions
+        self.encoder = encoder
+        self.transform = transform
+        self.queueCapacity = queueCapacity
+        self.copyOtherStreams = copyOtherStreams
+        self.decoderThreads = decoderThreads
+        self.tags = tags
+        self.maximumFrames = maximumFrames
+    }
+}

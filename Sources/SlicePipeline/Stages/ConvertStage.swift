@@ -1,0 +1,51 @@
+import SliceMedia
+
+/// Converts every frame to yuv420p at the working size (the first frame's). A mid-stream change of size
+/// or pixel format is scaled back to the working size and counted, so the output never changes geometry.
+/// Under the `drop` overload policy it drops frames the transform has no room for.
+final class ConvertStage {
+    /// The convert stage's counters.
+    struct Counters {
+        var resizedFrames = 0
+        var framesDropped = 0
+    }
+
+    private let state: PipelineState
+    private let stats: StageStatistics
+    private let input: BoundedQueue<Frame>
+    private let output: BoundedQueue<Frame>
+    private let converter: Scaler
+
+    init(state: PipelineState, stats: StageStatistics, input: BoundedQueue<Frame>, output: BoundedQueue<Frame>, converter: Scaler) {
+        self.state = state
+        self.stats = stats
+        self.input = input
+        self.output = output
+        self.converter = converter
+    }
+
+    func run() throws {
+        defer { self.output.finish() }
+        let workingSize = self.state.workingSize
+        while let frame = self.input.pop() {
+            self.stats.countIn()
+            let working: Frame
+            if frame.size == workingSize && frame.pixelFormat == .yuv420p {
+                working = frame
+            } else {
+                working = try self.stats.time { try self.converter.scale(frame) }
+                if frame.size != workingSize { self.state.convert.withLock { $0.resizedFrames += 1 } }
+            }
+            if case .drop = self.state.configuration.overload {
+                if self.output.tryPush(working) {
+                    self.stats.countOut()
+                } else {
+                    self.stats.countDropped()
+                    self.state.convert.withLock { $0.framesDropped += 1 }
+                }
+            } else if self.output.push(working) {
+                self.stats.countOut()
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import SliceMedia
+import SliceUpdate
+
+/// Encodes frames. It maps input timestamps onto the encoder clock (repairing missing or backward ones so
+/// the muxer never sees them), rewrites the stream tag SEI, applies live rate changes, and lets the sender
+/// extension attach its payloads and see the packets.
+final class EncodeStage {
+    /// The encode stage's counters.
+    struct Counters {
+        var framesEncoded = 0
+        var videoBytes: Int64 = 0
+        var timestampRepairs = 0
+        /// Media time of the first and the latest encoded frame, seconds.
+        var firstPTS: Double? = nil
+        var lastPTS: Double = 0
+        var adaptation: AdaptationReport? = nil
+    }
+
+    private let state: PipelineState
+    private let stats: StageStatistics
+    private let input: BoundedQueue<Frame>
+    private let output: BoundedQueue<MuxItem>
+    private let encoder: Encoder
+    private let inputTimeBase: Rational
+    private let frameDuration: Int64
+    private let senderExtension: (any SenderExtension)?
+    private var lastPTS: Int64? = nil
+    private var encodedCount = 0
+    private var packets: [Packet] = []
+
+    init(state: PipelineState, stats: StageStatistics, input: BoundedQueue<Frame>, output: BoundedQueue<MuxItem>, encoder: Encoder,
+         inputTimeBase: Rational, frameDuration: Int64, senderExtension: (any SenderExtension)?) {
+        self.state = state
+        self.stats = stats
+        self.input = input
+        self.output = output
+        self.encoder = encoder
+        self.inputTimeBase = inputTimeBase
+        self.frameDuration = frameDuration
+        self.senderExtension = senderExtension
+    }
+
+    func run() throws {
+        defer { self.output.finish() }
+        // On any early exit the extension is told to stop; its work never outlives the encode stage.
+        defer { self.senderExtension?.finish(drain: false, abortIf: { false }) }
+        while let frame = self.input.pop() {
+            self.stats.countIn()
+            try self.encode(frame)
+        }
+        if let senderExtension {
+            // The input ended by itself: work in flight may finish (its result is counted). Stopped or
+            // failed: it is abandoned at its next step.
+            let natural = self.state.control.withLock { $0.error == nil && !$0.stopRequested }
+            senderExtension.finish(drain: natural, abortIf: { self.state.isStopping })
+            let report = senderExtension.report
+            self.state.encode.withLock { $0.adaptation = report }
+        }
+        if self.state.isHealthy {
+            try self.stats.time { try self.encoder.encode(nil) { self.packets.append($0) } }
+            self.handOn()
+        }
+    }
+
+    private func encode(_ frame: Frame) throws {
+        let timeBase = self.encoder.timeBase
+        let inputPTS = frame.pts
+        let pts = self.encoderPTS(for: frame)
+        frame.pts = pts
+        let seconds = Double(pts) * timeBase.doubleValue
+        // Our own tag is rewritten, never forwarded from the input; other SEI passes through.
+        frame.removeUserDataSEI(uuid: SliceSEI.uuid)
+        if let tag = self.state.configuration.streamTag, self.encodedCount % max(1, self.state.configuration.tagInterval) == 0 {
+            try frame.addUserDataSEI(tag.seiPayload)
+        }
+        for payload in self.senderExtension?.payloads(encoderPTS: pts, inputPTS: inputPTS, mediaTime: seconds) ?? [] {
+            try frame.addUserDataSEI(payload)
+        }
+        self.encodedCount += 1
+        frame.timeBase = timeBase
+        let (bitRate, crf) = self.state.live.withLock { c -> (Int64?, Double?) in
+            defer { c.bitRate = nil; c.crf = nil }
+            return (c.bitRate, c.crf)
+        }
+        if bitRate != nil || crf != nil { self.encoder.reconfigure(bitRate: bitRate, crf: crf) }
+        try self.stats.time { try self.encoder.encode(frame) { self.packets.append($0) } }
+        if let senderExtension {
+            try senderExtension.encoded(self.packets, mediaTime: seconds)
+            let report = senderExtension.report
+            self.state.encode.withLock { $0.adaptation = report }
+        }
+        self.state.encode.withLock { c in
+            c.framesEncoded += 1
+            c.lastPTS = seconds
+            if c.firstPTS == nil { c.firstPTS = seconds }
+        }
+        self.handOn()
+    }
+
+    /// The frame's timestamp on the encoder clock, repaired when missing or not after the last one.
+    private func encoderPTS(for frame: Frame) -> Int64 {
+        var pts: Int64
+        if let p = frame.pts {
+            pts = self.inputTimeBase.rescale(p, to: self.encoder.timeBase)
+        } else {
+            pts = (self.lastPTS ?? -self.frameDuration) + self.frameDuration
+            self.state.encode.withLock { $0.timestampRepairs += 1 }
+        }
+        if let last = self.lastPTS, pts <= last {
+            pts = last + 1
+            self.state.encode.withLock { $0.timestampRepairs += 1 }
+        }
+        self.lastPTS = pts
+        return pts
+    }
+
+    private func handOn() {
+        for packet in self.packets {
+            let bytes = Int64(packet.size)
+            if self.output.push(.video(packet)) {
+                self.stats.countOut()
+                self.state.encode.withLock { $0.videoBytes += bytes }
+            }
+        }
+        self.packets.removeAll(keepingCapacity: true)
+    }
+}

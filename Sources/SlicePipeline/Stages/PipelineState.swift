@@ -1,0 +1,88 @@
+import Dispatch
+import Foundation
+import SliceMedia
+import SliceUpdate
+import Synchronization
+
+/// What the stages share: the run's control flags, live changes waiting for their stage, and each
+/// stage's counters, every group behind its own lock so a stage never waits on another's bookkeeping.
+final class PipelineState: Sendable {
+    struct Control {
+        var started: UInt64 = 0
+        var finished: UInt64 = 0
+        var launched = false
+        var stopRequested = false
+        var error: PipelineError? = nil
+    }
+
+    /// Changes asked for from outside, picked up by their stage at the next frame.
+    struct LiveChanges {
+        var bitRate: Int64? = nil
+        var crf: Double? = nil
+        var transform: TransformSpec? = nil
+    }
+
+    let configuration: PipelineConfiguration
+    let workingSize: Size
+    let outputSize: Size
+    let control = Mutex(Control())
+    let live = Mutex(LiveChanges())
+    let inputCanceller: Mutex<InputCanceller>
+    let demux = Mutex(DemuxStage.Counters())
+    let decode = Mutex(DecodeStage.Counters())
+    let convert = Mutex(ConvertStage.Counters())
+    let transform = Mutex(TransformStage.Counters())
+    let encode = Mutex(EncodeStage.Counters())
+    let mux = Mutex(MuxStage.Counters())
+
+    init(configuration: PipelineConfiguration, workingSize: Size, outputSize: Size, canceller: InputCanceller) {
+        self.configuration = configuration
+        self.workingSize = workingSize
+        self.outputSize = outputSize
+        self.inputCanceller = Mutex(canceller)
+    }
+
+    /// A stop was asked for (the input ends; everything read drains).
+    var stopRequested: Bool { self.control.withLock { $0.stopRequested } }
+
+    /// Stopping or failed: stages that wait or retry give up.
+    var isStopping: Bool { self.control.withLock { $0.stopRequested || $0.error != nil } }
+
+    /// No stage has failed.
+    var isHealthy: Bool { self.control.withLock { $0.error == nil } }
+
+    /// Ends the input now (a blocked read returns).
+    func requestStop() {
+        self.control.withLock { $0.stopRequested = true }
+        self.inputCanceller.withLock { $0.cancel() }
+    }
+
+    /// Sleeps up to `seconds`, waking early when the pipeline stops.
+    func pause(_ seconds: Double) {
+        let end = DispatchTime.now().uptimeNanoseconds + UInt64(min(1e6, max(0, seconds.isFinite ? seconds : 1e6)) * 1e9)
+        while !self.isStopping, DispatchTime.now().uptimeNanoseconds < end { usleep(20_000) }
+    }
+}
+
+/// Moves a non-Sendable object to the one thread (a stage, the adapter) that owns it from then on. The
+/// creating thread must not touch the object after handing it over; that is the whole contract, and why
+/// this is `@unchecked`.
+public struct Handoff<Value>: @unchecked Sendable {
+    /// The object handed over.
+    public let value: Value
+    /// Wraps `value` for the hand-over.
+    public init(value: Value) { self.value = value }
+}
+
+/// What travels from demux to decode.
+enum DecodeItem: Sendable {
+    case packet(Packet)
+    /// A new input session: flush the old decoder, continue with this one.
+    case decoder(Handoff<Decoder>)
+}
+
+/// What travels to the muxer: encoded video, or a copied packet of another stream.
+enum MuxItem: Sendable {
+    case video(Packet)
+    case copied(Packet, stream: Int, timeBase: Rational)
+}
