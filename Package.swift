@@ -45,13 +45,17 @@ let package = Package(
             name: "SlicePipeline",
             dependencies: ["SliceMedia", "SliceEngine", "SliceModels", "SliceTraining", .product(name: "Logging", package: "swift-log")]
         ),
+        // The node's YAML config and stream definitions; no NIO, so the CLI can check `add` files itself.
+        .target(
+            name: "SliceConfig",
+            dependencies: ["SliceMedia", "SliceModels", "SlicePipeline", .product(name: "Yams", package: "Yams")]
+        ),
         .target(
             name: "SliceDaemon",
             dependencies: [
-                "SlicePipeline", "SliceModels", "SliceMedia", "SliceEngine",
+                "SliceConfig", "SlicePipeline", "SliceModels", "SliceMedia", "SliceEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -66,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "slicestream",
             dependencies: [
-                "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceDaemon", "SliceQA", "SliceTraining",
+                "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceDaemon", "SliceConfig", "SliceQA", "SliceTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -89,10 +93,11 @@ let package = Package(
         .testTarget(name: "SlicePipelineTests", dependencies: ["SlicePipeline", "SliceMedia", "SliceModels", "SliceEngine", "SliceTestSupport"]),
         .testTarget(
             name: "RobustnessTests",
-            dependencies: ["SliceDaemon", "SlicePipeline", "SliceMedia", "SliceEngine", "SliceModels", "SliceTestSupport"],
+            dependencies: ["SliceDaemon", "SliceConfig", "SlicePipeline", "SliceMedia", "SliceEngine", "SliceModels", "SliceTestSupport"],
             exclude: ["README.md"]
         ),
-        .testTarget(name: "SliceDaemonTests", dependencies: ["SliceDaemon", "SlicePipeline", "SliceMedia", "SliceTestSupport"]),
+        .testTarget(name: "SliceConfigTests", dependencies: ["SliceConfig", "SlicePipeline", "SliceTestSupport"]),
+        .testTarget(name: "SliceDaemonTests", dependencies: ["SliceDaemon", "SliceConfig", "SlicePipeline", "SliceMedia", "SliceTestSupport"]),
         .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceQA", "SliceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import Foundation
+import SliceConfig
 import SlicePipeline
 
 /// The control protocol, shared by `slicestreamd` and `slicestream` so the two cannot drift apart.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SliceConfig
 import SliceEngine
 import SliceMedia
 import SlicePipeline

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import SliceConfig
 import SliceMedia
 import SlicePipeline
 import Synchronization

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SliceConfig
 import SliceDaemon
 import SlicePipeline
 import Yams

@@ -1,4 +1,5 @@
 import Foundation
+import SliceConfig
 import SliceDaemon
 import SliceEngine
 import SliceMedia
