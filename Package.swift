@@ -50,10 +50,12 @@ let package = Package(
             name: "SliceConfig",
             dependencies: ["SliceMedia", "SliceModels", "SlicePipeline", .product(name: "Yams", package: "Yams")]
         ),
+        // The control protocol's types and its blocking client: Foundation only, so any tool can talk to a node.
+        .target(name: "SliceControl"),
         .target(
             name: "SliceDaemon",
             dependencies: [
-                "SliceConfig", "SlicePipeline", "SliceModels", "SliceMedia", "SliceEngine",
+                "SliceConfig", "SliceControl", "SlicePipeline", "SliceModels", "SliceMedia", "SliceEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -70,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "slicestream",
             dependencies: [
-                "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceDaemon", "SliceConfig", "SliceQA", "SliceTraining",
+                "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceDaemon", "SliceConfig", "SliceControl", "SliceQA", "SliceTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,11 +95,12 @@ let package = Package(
         .testTarget(name: "SlicePipelineTests", dependencies: ["SlicePipeline", "SliceMedia", "SliceModels", "SliceEngine", "SliceTestSupport"]),
         .testTarget(
             name: "RobustnessTests",
-            dependencies: ["SliceDaemon", "SliceConfig", "SlicePipeline", "SliceMedia", "SliceEngine", "SliceModels", "SliceTestSupport"],
+            dependencies: ["SliceDaemon", "SliceConfig", "SliceControl", "SlicePipeline", "SliceMedia", "SliceEngine", "SliceModels", "SliceTestSupport"],
             exclude: ["README.md"]
         ),
         .testTarget(name: "SliceConfigTests", dependencies: ["SliceConfig", "SlicePipeline", "SliceTestSupport"]),
-        .testTarget(name: "SliceDaemonTests", dependencies: ["SliceDaemon", "SliceConfig", "SlicePipeline", "SliceMedia", "SliceTestSupport"]),
+        .testTarget(name: "SliceControlTests", dependencies: ["SliceControl"]),
+        .testTarget(name: "SliceDaemonTests", dependencies: ["SliceDaemon", "SliceConfig", "SliceControl", "SlicePipeline", "SliceMedia", "SliceTestSupport"]),
         .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceQA", "SliceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SliceConfig
+import SliceControl
 import SliceDaemon
 import SlicePipeline
 import Yams

@@ -1,5 +1,6 @@
 import Foundation
 import SliceConfig
+import SliceControl
 import SliceDaemon
 import SliceTestSupport
 import XCTest
