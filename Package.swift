@@ -72,9 +72,8 @@ let package = Package(
         .executableTarget(
             name: "slicestream",
             dependencies: [
-                "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceDaemon", "SliceConfig", "SliceControl", "SliceQA", "SliceTraining",
+                "SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceConfig", "SliceControl", "SliceQA", "SliceTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

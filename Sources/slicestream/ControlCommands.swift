@@ -2,9 +2,6 @@ import ArgumentParser
 import Foundation
 import SliceConfig
 import SliceControl
-import SliceDaemon
-import SlicePipeline
-import Yams
 
 /// Options every control command shares.
 struct ControlOptions: ParsableArguments {
