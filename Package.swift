@@ -56,13 +56,19 @@ let package = Package(
             dependencies: ["SlicePipeline", "SliceTraining", "SliceUpdate", "SliceModels", "SliceEngine", "SliceMedia",
                            .product(name: "Logging", package: "swift-log")]
         ),
+        // The node's YAML config and stream definitions; no NIO, so the CLI can check `add` files itself.
+        .target(
+            name: "SliceConfig",
+            dependencies: ["SliceMedia", "SliceModels", "SlicePipeline", "SliceAdaptation", "SliceUpdate", .product(name: "Yams", package: "Yams")]
+        ),
+        // The control protocol's types and its blocking client: Foundation only, so any tool can talk to a node.
+        .target(name: "SliceControl"),
         .target(
             name: "SliceDaemon",
             dependencies: [
-                "SlicePipeline", "SliceAdaptation", "SliceUpdate", "SliceModels", "SliceMedia", "SliceEngine",
+                "SliceConfig", "SliceControl", "SlicePipeline", "SliceAdaptation", "SliceUpdate", "SliceModels", "SliceMedia", "SliceEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -77,9 +83,8 @@ let package = Package(
         .executableTarget(
             name: "slicestream",
             dependencies: [
-                "SliceMedia", "SlicePipeline", "SliceAdaptation", "SliceUpdate", "SliceModels", "SliceEngine", "SliceDaemon", "SliceQA", "SliceTraining",
+                "SliceMedia", "SlicePipeline", "SliceAdaptation", "SliceUpdate", "SliceModels", "SliceEngine", "SliceConfig", "SliceControl", "SliceQA", "SliceTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -102,10 +107,12 @@ let package = Package(
         .testTarget(name: "SlicePipelineTests", dependencies: ["SlicePipeline", "SliceMedia", "SliceModels", "SliceEngine", "SliceTestSupport"]),
         .testTarget(
             name: "RobustnessTests",
-            dependencies: ["SliceDaemon", "SlicePipeline", "SliceAdaptation", "SliceUpdate", "SliceMedia", "SliceEngine", "SliceModels", "SliceTestSupport"],
+            dependencies: ["SliceDaemon", "SliceConfig", "SliceControl", "SlicePipeline", "SliceAdaptation", "SliceUpdate", "SliceMedia", "SliceEngine", "SliceModels", "SliceTestSupport"],
             exclude: ["README.md"]
         ),
-        .testTarget(name: "SliceDaemonTests", dependencies: ["SliceDaemon", "SliceAdaptation", "SlicePipeline", "SliceMedia", "SliceTestSupport"]),
+        .testTarget(name: "SliceConfigTests", dependencies: ["SliceConfig", "SliceAdaptation", "SlicePipeline", "SliceTestSupport"]),
+        .testTarget(name: "SliceControlTests", dependencies: ["SliceControl"]),
+        .testTarget(name: "SliceDaemonTests", dependencies: ["SliceDaemon", "SliceConfig", "SliceControl", "SliceAdaptation", "SlicePipeline", "SliceMedia", "SliceTestSupport"]),
         .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceQA", "SliceAdaptation", "SliceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import SliceControl
 import Synchronization
 
 /// The control socket: a Unix stream socket speaking ``ControlProtocol`` (one JSON request per line).
@@ -276,7 +277,7 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) { return }  // blank line
             let request: ControlRequest
             do {
-                request = try JSONDecoder().decode(ControlRequest.self, from: Data(bytes))
+                request = try JSONDecoder().decode(IncomingRequest.self, from: Data(bytes)).request
             } catch {
                 node.countFailedRequest()
                 let message = "not a JSON request object: \(Self.describe(error))"

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import SliceConfig
 import Synchronization
 
 /// `slicestreamd`'s whole life: load the config, listen on the control socket, start the streams, tell

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import SliceConfig
+import SliceControl
 import SliceEngine
 import SliceMedia
 import SlicePipeline
@@ -107,7 +109,8 @@ public final class Node: Sendable {
             sup.start()
             return ActionResult(message: "stream '\(sup.name)' restarted")
         case "add":
-            return try self.add(request.stream)
+            // Over the socket the stream is always a definition (IncomingRequest decodes it as one).
+            return try self.add(request.stream as? StreamDefinition)
         case "remove":
             let sup = try self.supervisor(request.name)
             sup.stop(grace: self.configuration.node.shutdownGraceSeconds)

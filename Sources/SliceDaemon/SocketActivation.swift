@@ -1,4 +1,5 @@
 import Foundation
+import SliceControl
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,8 @@
 import Dispatch
 import Foundation
 import Logging
+import SliceConfig
+import SliceControl
 import SliceMedia
 import SlicePipeline
 import Synchronization
@@ -223,17 +225,10 @@ public final class StreamSupervisor: Sendable {
             fps = 0
         }
         let uptime = s.state == .running ? (s.runStarted.map { Date().timeIntervalSince($0) } ?? 0) : 0
-        let stages = report?.stages ?? []
         var stats = StreamStats(
             name: self.name, role: s.definition.role.rawValue, state: s.state.rawValue, uptimeSeconds: uptime,
-            input: s.definition.input, output: s.definition.output, transform: report?.transform ?? "-",
-            framesIn: report?.framesDecoded ?? 0, framesOut: report?.framesEncoded ?? 0, framesDropped: report?.framesDropped ?? 0,
-            framesDegraded: report?.framesDegraded ?? 0, fps: fps,
-            inputBitRate: (report?.elapsedSeconds ?? 0) > 0 ? Double(report!.inputBytes) * 8 / report!.elapsedSeconds : 0,
-            outputBitRate: report?.videoBitRate ?? 0, stages: stages,
-            pipelineLatencyMilliseconds: stages.reduce(0) { $0 + $1.meanMilliseconds },
-            reconnects: report?.reconnects ?? 0, restarts: s.restarts,
-            lastError: s.lastError ?? report?.lastInputError, corruptPackets: report?.corruptPackets ?? 0)
+            input: s.definition.input, output: s.definition.output, fps: fps, restarts: s.restarts, lastError: s.lastError,
+            report: report)
         if s.definition.role == .sender, s.definition.adapt != nil {
             stats.adaptation = report.flatMap(AdaptationStats.init(report:))
         }

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
-import SliceDaemon
-import SlicePipeline
-import Yams
+import SliceConfig
+import SliceControl
 
 /// Options every control command shares.
 struct ControlOptions: ParsableArguments {

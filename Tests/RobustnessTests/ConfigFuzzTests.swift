@@ -1,5 +1,5 @@
 import Foundation
-import SliceDaemon
+import SliceConfig
 import SliceTestSupport
 import XCTest
 

@@ -1,4 +1,5 @@
 import Foundation
+import SliceControl
 import SliceDaemon
 import SliceTestSupport
 import XCTest

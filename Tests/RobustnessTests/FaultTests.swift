@@ -1,4 +1,5 @@
 import Foundation
+import SliceControl
 import SliceDaemon
 import SliceMedia
 import SlicePipeline

@@ -1,4 +1,6 @@
 import Foundation
+import SliceConfig
+import SliceControl
 import SliceDaemon
 import SliceEngine
 import SliceMedia

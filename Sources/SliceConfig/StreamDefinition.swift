@@ -196,8 +196,9 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         ["udp://", "srt://", "rtp://", "tcp://", "rtmp://", "http://", "https://", "rtsp://"].contains { url.hasPrefix($0) }
     }
 
-
-    func validate(file: String, key: String) throws {
+    /// Checks what types alone cannot; errors name `key` (the definition's place: `streams[1]`, or the
+    /// stream of a control request) and `file`. Public because the daemon checks `add` and `set` too.
+    public func validate(file: String, key: String) throws {
         func fail(_ k: String, _ message: String) -> ConfigError { ConfigError(file: file, key: key.isEmpty ? k : "\(key).\(k)", message: message) }
         guard !self.name.isEmpty, self.name.count <= 64,
               self.name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {

@@ -1,6 +1,6 @@
 import Foundation
-import SliceDaemon
 import SliceAdaptation
+import SliceConfig
 import SlicePipeline
 import SliceTestSupport
 import XCTest
@@ -140,26 +140,6 @@ final class NodeConfigurationTests: XCTestCase {
                          key: "streams[0].adapt", containing: "only sender streams adapt")
     }
 
-    /// A reload with a bad `adapt:` is refused as a whole; the node keeps the configuration it runs.
-    func testReloadWithABadAdaptKeepsTheRunningConfig() throws {
-        let media = try TestMedia()
-        let path = media.path("node.yaml")
-        let good = "node: {control_socket: \(media.path("c.sock"))}\nstreams:\n\(self.stream), autostart: false, adapt: {steps: 10}}\n"
-        try good.write(toFile: path, atomically: true, encoding: .utf8)
-        let node = Node(configuration: try NodeConfiguration.load(path: path), configPath: path)
-        try good.replacingOccurrences(of: "steps: 10", with: "steps: 10, cpu_share: 2").write(toFile: path, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try node.reload()) { error in
-            XCTAssertEqual((error as? ControlFailure)?.code, "invalid-config")
-            XCTAssertTrue("\(error)".contains("streams[0].adapt.cpu_share"), "\(error)")
-        }
-        XCTAssertEqual(node.configuration.streams[0].adapt?.steps, 10)
-        XCTAssertEqual(node.configuration.streams[0].adapt?.cpuShare, 0.5)
-        // The stats of an adapting sender carry the adaptation block even before it runs.
-        let stats = try XCTUnwrap(node.handle(ControlRequest(command: "stats", name: "a")) as? StreamStats)
-        XCTAssertNil(stats.adaptation, "no run yet, nothing to report")
-        XCTAssertEqual(stats.state, "stopped")
-    }
-
     func testDefaultsAndLiveInputsReconnect() throws {
         let config = try NodeConfiguration.parse("streams:\n  - {name: a, role: receiver, input: 'udp://127.0.0.1:5000', output: o.ts}\n", file: "x")
         XCTAssertEqual(config.node.controlSocket, "/run/slicestream/control.sock")
@@ -168,48 +148,5 @@ final class NodeConfigurationTests: XCTestCase {
         XCTAssertNotNil(s.reconnect, "network inputs reconnect by default")
         XCTAssertEqual(s.overload, "drop")
         XCTAssertTrue(s.autostart)
-    }
-}
-
-final class SystemdNotifierTests: XCTestCase {
-    /// A datagram socket standing in for systemd's notification socket.
-    private func listen(_ path: String, abstract: Bool = false) -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        var bytes = Array(path.utf8)
-        if abstract { bytes[0] = 0 }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + (abstract ? [] : [0])) }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + (abstract ? 0 : 1))
-        _ = withUnsafePointer(to: &address) { a in a.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        var tv = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        return fd
-    }
-
-    private func receive(_ fd: Int32) -> String {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = recv(fd, &buffer, buffer.count, 0)
-        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
-    }
-
-    func testSendsStatesToPathAndAbstractSockets() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString.prefix(8))").path
-        let fd = self.listen(path)
-        defer { close(fd); unlink(path) }
-        let notifier = SystemdNotifier(socketPath: path)
-        notifier.ready(status: "2 streams")
-        XCTAssertEqual(self.receive(fd), "READY=1\nSTATUS=2 streams")
-        notifier.reloading()
-        XCTAssertTrue(self.receive(fd).hasPrefix("RELOADING=1\nMONOTONIC_USEC="))
-        notifier.watchdog()
-        XCTAssertEqual(self.receive(fd), "WATCHDOG=1")
-
-        let name = "@slicestream-test-\(UUID().uuidString.prefix(8))"
-        let afd = self.listen(name, abstract: true)
-        defer { close(afd) }
-        SystemdNotifier(socketPath: name).stopping()
-        XCTAssertTrue(self.receive(afd).hasPrefix("STOPPING=1"))
-        XCTAssertFalse(SystemdNotifier(socketPath: nil).notify("READY=1"), "no socket, no-op")
     }
 }

@@ -1,13 +1,16 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A blocking client for the control socket, used by `slicestream` and tests: one request, one reply
-/// (or a stream of `watch` events).
+/// (or a stream of `watch` events). Not `Sendable`: it keeps a read buffer; use one per thread.
 public final class ControlClient {
     private let fd: Int32
     private var pending = Data()
 
     /// Connects to `path`; `timeout` bounds every read and write.
-    public init(path: String, timeout: Double = 30) throws {
+    public init(path: String, timeout: Double = 30) throws(ControlFailure) {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ControlFailure("failed", "socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_un()
@@ -51,19 +54,22 @@ public final class ControlClient {
     }
 
     /// Sends raw bytes (tests send malformed requests this way).
-    public func sendRaw(_ data: Data) throws {
-        try data.withUnsafeBytes { raw in
+    public func sendRaw(_ data: Data) throws(ControlFailure) {
+        // The closure returns errno rather than throwing: `withUnsafeBytes` rethrows untyped errors.
+        let failed: Int32? = data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let n = Foundation.send(self.fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-                if n <= 0 { throw ControlFailure("failed", "send: \(String(cString: strerror(errno)))") }
+                if n <= 0 { return errno }
                 offset += n
             }
+            return nil
         }
+        if let failed { throw ControlFailure("failed", "send: \(String(cString: strerror(failed)))") }
     }
 
     /// Reads one reply line (nil when the daemon closed the connection).
-    public func readLine() throws -> Data? {
+    public func readLine() throws(ControlFailure) -> Data? {
         while true {
             if let i = self.pending.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = self.pending[self.pending.startIndex..<i]
@@ -81,7 +87,8 @@ public final class ControlClient {
         }
     }
 
-    /// Sends a request and decodes its reply; a daemon-side error is thrown as ``ControlFailure``.
+    /// Sends a request and decodes its reply; a daemon-side error is thrown as ``ControlFailure``, a reply
+    /// that does not decode as its `DecodingError` (untyped, so callers see exactly what went wrong).
     public func call<R: Codable & Sendable>(_ request: ControlRequest, as type: R.Type) throws -> R {
         try self.send(request)
         guard let line = try self.readLine() else { throw ControlFailure("failed", "slicestreamd closed the connection") }
@@ -98,3 +105,6 @@ public final class ControlClient {
         return line
     }
 }
+
+@available(*, unavailable)
+extension ControlClient: Sendable {}

@@ -1,0 +1,16 @@
+/// A failed request's error.
+public struct ControlFailure: Codable, Sendable, Equatable, Error, CustomStringConvertible {
+    /// Stable code: `bad-request`, `unknown-command`, `no-such-stream`, `exists`, `invalid-config`,
+    /// `not-live-safe`, `permission-denied`, `too-large`, `busy`, `failed`.
+    public var code: String
+    /// Readable detail.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ code: String, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(self.code): \(self.message)" }
+}
