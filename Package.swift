@@ -74,7 +74,7 @@ let package = Package(
         ),
         .target(
             name: "SliceTraining",
-            dependencies: ["SliceEngine", "SliceModels", "SliceMedia", "CSliceKernels"]
+            dependencies: ["SliceEngine", "SliceModels", "SliceMedia"]
         ),
         .target(
             name: "SliceQA",

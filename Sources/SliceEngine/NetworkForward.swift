@@ -1,10 +1,25 @@
-import CSliceKernels
 import Dispatch
 
 extension Network {
     /// Runs the network on a whole float tensor (no tiles, one thread) and returns every node's output, in
-    /// node order. The same kernels as ``InferenceEngine``; used for tests, golden fixtures and training.
+    /// node order. The same kernels as ``InferenceEngine``, activations fused; for tests, golden fixtures
+    /// and tools.
     public func forward(parameters: ParameterStore, input: Tensor) throws -> [Tensor] {
+        try self.forward(input: input, fusion: .fused) { parameters.pointer($0) }.outputs
+    }
+
+    /// The training forward pass: like ``forward(parameters:input:)`` but from mutable training weights,
+    /// with each activation run after its convolution so the pre-activation can be kept for
+    /// ``backward(_:gradOutput:parameters:gradients:inputGradient:)``.
+    public func forwardForTraining(parameters: ParameterBuffers, input: Tensor) throws -> ForwardTrace {
+        guard parameters.specs == self.parameters else {
+            throw EngineError(.modelMismatch, "training weights were made for another architecture")
+        }
+        return try self.forward(input: input, fusion: .preactivation) { parameters.pointer($0).map { UnsafePointer($0) } }
+    }
+
+    /// The one node loop of both forward passes; `parameter` finds a tensor by its full name.
+    private func forward(input: Tensor, fusion: Kernels.Fusion, parameter: (String) -> UnsafePointer<Float>?) throws -> ForwardTrace {
         guard input.channels == self.inputChannels else {
             throw EngineError(.shapeMismatch, "input has \(input.channels) channels, the network takes \(self.inputChannels)")
         }
@@ -13,18 +28,30 @@ extension Network {
         }
         let gridH = input.height / self.inputScale
         let gridW = input.width / self.inputScale
-        var outputs: [Tensor] = [input]
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Int(sk_upscale2x_scratch_floats(Int32(gridW * 2))))
+        var trace = ForwardTrace(outputs: [input], preactivations: [:])
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Kernels.upscaleScratchFloats(outputWidth: gridW * 2))
         defer { scratch.deallocate() }
-        for node in self.nodes.dropFirst() {
+        for (i, node) in self.nodes.enumerated().dropFirst() {
             let out = Tensor(channels: node.channels, height: gridH * node.scale, width: gridW * node.scale)
-            var a = outputs[node.inputs[0]].view
-            var b: TensorView? = node.inputs.count > 1 ? outputs[node.inputs[1]].view : nil
-            var o = out.view
-            try Kernels.apply(node.operation, input: &a, second: &b, output: &o, parameters: parameters, name: node.name, scratch: scratch)
-            outputs.append(out)
+            let act = fusion == .fused ? .none : node.operation.activation
+            // Unfused, the kernel writes z into its own tensor; the activation then makes the output.
+            let z = act == .none ? out : Tensor(channels: node.channels, height: out.height, width: out.width)
+            var a = trace.outputs[node.inputs[0]].view
+            var b: TensorView? = node.inputs.count > 1 ? trace.outputs[node.inputs[1]].view : nil
+            var o = z.view
+            let slope = parameter("\(node.name).slope")
+            try Kernels.apply(node.operation, input: &a, second: &b, output: &o, weight: parameter("\(node.name).weight"),
+                              bias: parameter("\(node.name).bias"), slope: slope, name: node.name, scratch: scratch, fusion: fusion)
+            if act != .none {
+                trace.preactivations[i] = z
+                try Kernels.activate(act, preactivation: z, output: out, slope: slope, name: node.name)
+            }
+            if fusion == .preactivation, case .pointwise(_, _, true) = node.operation {
+                Kernels.addInPlace(out, trace.outputs[node.inputs[1]])
+            }
+            trace.outputs.append(out)
         }
-        return outputs
+        return trace
     }
 }
 
@@ -38,7 +65,7 @@ extension Network {
         for node in self.nodes.dropFirst() {
             outputs.append(Tensor(channels: node.channels, height: gridH * node.scale, width: gridW * node.scale))
         }
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Int(sk_upscale2x_scratch_floats(Int32(gridW * 2))))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Kernels.upscaleScratchFloats(outputWidth: gridW * 2))
         defer { scratch.deallocate() }
         var result: [(String, Double)] = []
         for (i, node) in self.nodes.enumerated().dropFirst() {

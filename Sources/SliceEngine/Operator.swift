@@ -1,5 +1,3 @@
-import CSliceKernels
-
 /// Runs one operation on whole tensors, outside any network: for golden-fixture tests, gradient checks
 /// and tools. Uses the same dispatched kernels as inference.
 public enum Operator {
@@ -38,7 +36,7 @@ public enum Operator {
         var a = input.view
         var b = second?.view
         var o = out.view
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Int(sk_upscale2x_scratch_floats(Int32(w))))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Kernels.upscaleScratchFloats(outputWidth: w))
         defer { scratch.deallocate() }
         func with(_ array: [Float]?, _ body: (UnsafePointer<Float>?) throws -> Void) rethrows {
             if let array { try array.withUnsafeBufferPointer { try body($0.baseAddress) } } else { try body(nil) }

@@ -1,4 +1,3 @@
-import CSliceKernels
 import Dispatch
 import Foundation
 import SliceEngine
@@ -263,11 +262,8 @@ public final class JointTrainer: @unchecked Sendable {
                     let upActs = try self.upsampler.forward(received)
                     let out = upActs.outputs.last!
                     let grad = Tensor(channels: 1, height: out.height, width: out.width)
-                    var ov = out.view, hv = high.view, gv = grad.view
-                    var loss = 0.0
-                    let ret = sk_charbonnier_loss(&ov.raw, &hv.raw, 1e-3, 1.0 / Double(out.height * out.width * c.batch), &gv.raw,
-                                                  Int32(SK_GRAD_OVERWRITE), &loss, 0, Int32(out.height))
-                    if ret != SK_OK { throw EngineError(.kernelRejected, "loss") }
+                    var loss = try Loss.charbonnier(output: out, target: high, epsilon: 1e-3,
+                                                    weight: 1.0 / Double(out.height * out.width * c.batch), gradient: grad)
                     guard let gLow = try self.upsampler.backward(upActs, gradOutput: grad, gradients: upGrads[wkr], inputGradient: true) else {
                         throw EngineError(.kernelRejected, "upsampler gave no input gradient")
                     }
@@ -325,8 +321,8 @@ public final class JointTrainer: @unchecked Sendable {
             upGrads[0].scale(by: Float(c.clip / norm))
         }
         let lr = self.learningRate(at: step)
-        self.encoder.adamStep(gradients: encGrads[0], m: self.encoderMoments.0, v: self.encoderMoments.1, learningRate: lr, step: step)
-        self.upsampler.adamStep(gradients: upGrads[0], m: self.upsamplerMoments.0, v: self.upsamplerMoments.1, learningRate: lr, step: step)
+        try self.encoder.adamStep(gradients: encGrads[0], m: self.encoderMoments.0, v: self.encoderMoments.1, learningRate: lr, step: step)
+        try self.upsampler.adamStep(gradients: upGrads[0], m: self.upsamplerMoments.0, v: self.upsamplerMoments.1, learningRate: lr, step: step)
         self.step += 1
         return losses.withLock { $0.reduce(0, +) }
     }

@@ -1,4 +1,3 @@
-import CSliceKernels
 import Dispatch
 import Foundation
 import SliceEngine
@@ -185,12 +184,9 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
                     let acts = try self.model.forward(low)
                     let out = acts.outputs.last!
                     let grad = Tensor(channels: 1, height: out.height, width: out.width)
-                    var ov = out.view, hv = high.view, gv = grad.view
-                    var loss = 0.0
                     // Charbonnier (smooth L1) in 8-bit units' scale: robust to the codec's outliers.
-                    let ret = sk_charbonnier_loss(&ov.raw, &hv.raw, 1e-3, 1.0 / Double(out.height * out.width * c.batch), &gv.raw,
-                                                  Int32(SK_GRAD_OVERWRITE), &loss, 0, Int32(out.height))
-                    if ret != SK_OK { throw EngineError(.kernelRejected, "loss") }
+                    let loss = try Loss.charbonnier(output: out, target: high, epsilon: 1e-3,
+                                                    weight: 1.0 / Double(out.height * out.width * c.batch), gradient: grad)
                     losses.withLock { $0[wkr] += loss }
                     try self.model.backward(acts, gradOutput: grad, gradients: grads[wkr])
                 }
@@ -208,7 +204,7 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
         }
         let norm = grads[0].norm
         if norm > c.clip { grads[0].scale(by: Float(c.clip / norm)) }
-        self.model.adamStep(gradients: grads[0], m: self.m, v: self.v, learningRate: learningRate ?? self.learningRate(at: step), step: step)
+        try self.model.adamStep(gradients: grads[0], m: self.m, v: self.v, learningRate: learningRate ?? self.learningRate(at: step), step: step)
         self.step += 1
         return losses.withLock { $0.reduce(0, +) }
     }

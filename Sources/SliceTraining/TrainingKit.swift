@@ -1,4 +1,3 @@
-import CSliceKernels
 import SliceEngine
 
 /// Pieces both trainers share, so the upsampler trainer and the joint trainer sample, run and step the
@@ -49,12 +48,9 @@ struct Dihedral {
 }
 
 extension TrainableNetwork {
-    /// One Adam step (decoupled, no weight decay) of every parameter from `gradients`, with moments `m`, `v`.
-    func adamStep(gradients: ParameterBuffers, m: ParameterBuffers, v: ParameterBuffers, learningRate: Float, step: Int) {
-        var cfg = sk_adam_config(lr: learningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0, decoupled: 1)
-        for spec in self.weights.specs {
-            _ = sk_adam_step(self.weights.pointer(spec.name), gradients.pointer(spec.name), m.pointer(spec.name),
-                             v.pointer(spec.name), spec.count, &cfg, Int64(step + 1))
-        }
+    /// One Adam step (decoupled, no weight decay) of every parameter from `gradients`, with moments `m`, `v`;
+    /// `step` counts from 0.
+    func adamStep(gradients: ParameterBuffers, m: ParameterBuffers, v: ParameterBuffers, learningRate: Float, step: Int) throws {
+        try AdamOptimizer(learningRate: learningRate).step(self.weights, gradients: gradients, m: m, v: v, step: step + 1)
     }
 }
