@@ -113,7 +113,8 @@ let package = Package(
         .testTarget(name: "SliceConfigTests", dependencies: ["SliceConfig", "SliceAdaptation", "SlicePipeline", "SliceTestSupport"]),
         .testTarget(name: "SliceControlTests", dependencies: ["SliceControl"]),
         .testTarget(name: "SliceDaemonTests", dependencies: ["SliceDaemon", "SliceConfig", "SliceControl", "SliceAdaptation", "SlicePipeline", "SliceMedia", "SliceTestSupport"]),
-        .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceQA", "SliceAdaptation", "SliceTestSupport"]),
+        .testTarget(name: "SliceQATests", dependencies: ["SliceQA", "SliceAdaptation", "SlicePipeline"]),
+        .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

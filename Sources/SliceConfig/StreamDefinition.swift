@@ -8,14 +8,7 @@ import SliceUpdate
 /// One stream a node runs: where it reads, what it does, where it writes, how it behaves live.
 public struct StreamDefinition: Codable, Sendable, Equatable {
     /// What a stream does between decode and encode.
-    public enum Role: String, Codable, Sendable {
-        /// Downscale 2x (classical or the slicing encoder) and encode the small stream.
-        case sender
-        /// Upscale 2x (learned or classical) and re-encode.
-        case receiver
-        /// Transcode at the same size.
-        case passthrough
-    }
+    public typealias Role = StreamRecipe.Role
 
     /// Unique name.
     public var name: String
@@ -229,8 +222,9 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         }
         if let r = self.reconnect, let n = r.maximumAttempts, n < 1 { throw fail("reconnect", "max_attempts must be positive") }
         if self.model != nil {
-            let learned = (self.role == .sender && self.downscaler == "slice") || (self.role == .receiver && ["subpixel", "transposed"].contains(self.upsampler))
-            guard learned else { throw fail("model", "a model needs downscaler 'slice' (sender) or upsampler 'subpixel'/'transposed' (receiver)") }
+            var recipe = StreamRecipe(role: self.role, input: self.input, output: self.output)
+            recipe.scaler = self.role == .sender ? self.downscaler : self.upsampler
+            guard recipe.isLearned else { throw fail("model", "a model needs downscaler 'slice' (sender) or upsampler 'subpixel'/'transposed' (receiver)") }
         }
         if let a = self.adapt {
             guard self.role == .sender else { throw fail("adapt", "only sender streams adapt (this one is a \(self.role.rawValue))") }
@@ -249,33 +243,19 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         if let (key, message) = a.problem { throw fail(key, message) }
     }
 
-    /// The pipeline this stream runs.
-    public func pipelineConfiguration() -> PipelineConfiguration {
-        let transform: TransformSpec
-        var tag: StreamTag? = nil
-        switch self.role {
-        case .passthrough:
-            transform = .passthrough
-        case .sender:
-            transform = TransformSpec.sender(self.downscaler, model: self.model) ?? .downscale2x(.area)
-            // With adaptation the pipeline names the tuned model (and its hash) in the tag.
-            // A slicing encoder asks for the upsampler it was trained with (its `receiver` metadata).
-            let paired = self.downscaler == "slice" ? (try? ModelRegistry.resolve(self.model ?? "slice2x"))?.metadata["receiver"] : nil
-            tag = StreamTag(downscaler: self.downscaler == "slice" ? (self.model ?? "slice2x") : self.downscaler, upsampler: self.adapt?.model ?? paired ?? "sr2x")
-        case .receiver:
-            transform = TransformSpec.receiver(self.upsampler, model: self.model) ?? .automaticUpsampler(fallback: .lanczos)
-        }
-        var encoder = EncoderSettings(codec: self.codec, crf: self.crf, bitRate: self.bitrate.flatMap(EncoderSettings.parseBitRate),
-                                      preset: self.preset, gop: self.gop, threads: self.threads)
-        var outputFormat = self.outputFormat
-        if outputFormat == nil && self.output.lowercased().hasSuffix(".y4m") { outputFormat = "yuv4mpegpipe" }
-        if outputFormat == "yuv4mpegpipe" { encoder = EncoderSettings(codec: "wrapped_avframe") }
-        var config = PipelineConfiguration(
-            input: self.input,
-            inputOptions: InputOptions(format: self.inputFormat, options: self.inputOptions, openTimeout: self.openTimeout, readTimeout: self.readTimeout),
-            output: self.output, outputOptions: OutputOptions(format: outputFormat), encoder: encoder, transform: transform,
-            queueCapacity: self.queue, tags: ["slicestream_role": self.role.rawValue, "slicestream_stream": self.name])
-        config.streamTag = tag
+    /// The pipeline this stream runs; throws for a scaler name ``validate(file:key:)`` would refuse.
+    public func pipelineConfiguration() throws -> PipelineConfiguration {
+        var recipe = StreamRecipe(role: self.role, input: self.input, output: self.output)
+        recipe.inputOptions = InputOptions(format: self.inputFormat, options: self.inputOptions, openTimeout: self.openTimeout, readTimeout: self.readTimeout)
+        recipe.outputFormat = self.outputFormat
+        recipe.scaler = self.role == .sender ? self.downscaler : self.upsampler
+        recipe.model = self.model
+        recipe.encoder = EncoderSettings(codec: self.codec, crf: self.crf, bitRate: self.bitrate.flatMap(EncoderSettings.parseBitRate),
+                                         preset: self.preset, gop: self.gop, threads: self.threads)
+        recipe.adaptedModel = self.role == .sender ? self.adapt?.model : nil
+        recipe.tags = ["slicestream_role": self.role.rawValue, "slicestream_stream": self.name]
+        var config = try recipe.pipelineConfiguration()
+        config.queueCapacity = self.queue
         config.realtime = self.realtime
         config.loop = self.loop
         config.reconnect = self.reconnect

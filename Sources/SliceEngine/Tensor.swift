@@ -117,14 +117,4 @@ public struct TensorView: @unchecked Sendable {
         v.raw.w = Int32(c.count)
         return v
     }
-
-    /// The same memory reinterpreted with a different shape of at most the same extent (scratch reuse).
-    public func reshaped(channels: Int, height: Int, width: Int) -> TensorView {
-        var v = self
-        v.raw.c = Int32(channels)
-        v.raw.h = Int32(height)
-        v.raw.w = Int32(width)
-        v.raw.plane = self.raw.stride * height
-        return v
-    }
 }

@@ -55,11 +55,6 @@ public struct FrameMD5: Equatable, Sendable {
             throw QAError("\(path): cannot read: \(error.localizedDescription)")
         }
     }
-
-    /// The value of a header field (`dimensions 0`), if present.
-    public func headerValue(_ key: String) -> String? {
-        self.header.first { $0.hasPrefix(key + ":") }.map { String($0.dropFirst(key.count + 1)).trimmingCharacters(in: .whitespaces) }
-    }
 }
 
 /// A QA failure outside a vector's comparison (bad manifest, unreadable file).

@@ -360,24 +360,24 @@ public final class JointTrainer: @unchecked Sendable {
         for image in self.validation {
             let truth = Self.centerCrop(image, side: side)
             let sent = try encEngine.run(truth)
-            clean += SuperResolutionTrainer.psnr(try upEngine.run(sent).pixels, truth.pixels)
+            clean += PictureQuality.psnr(try upEngine.run(sent).pixels, truth.pixels)
             let (decoded, n) = try sent.throughCodecCounting(crf: self.validationCRF)
             bytes += n
-            coded += SuperResolutionTrainer.psnr(try upEngine.run(decoded).pixels, truth.pixels)
+            coded += PictureQuality.psnr(try upEngine.run(decoded).pixels, truth.pixels)
             if computeBaselines {
                 let full = Size(width: truth.width, height: truth.height), half = Size(width: truth.width / 2, height: truth.height / 2)
                 let lanczos = try truth.resized(to: half, algorithm: .lanczos)
-                lc += SuperResolutionTrainer.psnr(try lanczos.resized(to: full, algorithm: .lanczos).pixels, truth.pixels)
+                lc += PictureQuality.psnr(try lanczos.resized(to: full, algorithm: .lanczos).pixels, truth.pixels)
                 let (ld, ln) = try lanczos.throughCodecCounting(crf: self.validationCRF)
                 lb += ln
-                lq += SuperResolutionTrainer.psnr(try ld.resized(to: full, algorithm: .lanczos).pixels, truth.pixels)
+                lq += PictureQuality.psnr(try ld.resized(to: full, algorithm: .lanczos).pixels, truth.pixels)
                 for (k, crf) in curveCRFs.enumerated() {
                     let (d, n) = try lanczos.throughCodecCounting(crf: crf)
                     curve[k].bytes += Double(n)
-                    curve[k].psnr += SuperResolutionTrainer.psnr(try d.resized(to: full, algorithm: .lanczos).pixels, truth.pixels) / Double(self.validation.count)
+                    curve[k].psnr += PictureQuality.psnr(try d.resized(to: full, algorithm: .lanczos).pixels, truth.pixels) / Double(self.validation.count)
                 }
                 let (ad, _) = try truth.resized(to: half, algorithm: .area).throughCodecCounting(crf: self.validationCRF)
-                aq += SuperResolutionTrainer.psnr(try ad.resized(to: full, algorithm: .lanczos).pixels, truth.pixels)
+                aq += PictureQuality.psnr(try ad.resized(to: full, algorithm: .lanczos).pixels, truth.pixels)
             }
         }
         let n = Double(self.validation.count)

@@ -119,7 +119,7 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
         let x = (pair.low.width - side) / 2, y = (pair.low.height - side) / 2
         let low = pair.low.cropped(x: x, y: y, width: side, height: side)
         let high = pair.high.cropped(x: 2 * x, y: 2 * y, width: 2 * side, height: 2 * side)
-        return (Self.psnr(try engine.run(low).pixels, high.pixels), low, high)
+        return (PictureQuality.psnr(try engine.run(low).pixels, high.pixels), low, high)
     }
 
     /// Current weights as a parameter store.
@@ -221,18 +221,11 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
             model += result.psnr
             if computeBaseline {
                 let up = try result.low.resized(to: Size(width: result.high.width, height: result.high.height), algorithm: .lanczos)
-                self.lanczosBaseline.append(Self.psnr(up.pixels, result.high.pixels))
+                self.lanczosBaseline.append(PictureQuality.psnr(up.pixels, result.high.pixels))
             }
             lanczos += self.lanczosBaseline[i]
         }
         return (model / Double(self.validation.count), lanczos / Double(self.validation.count))
-    }
-
-    static func psnr(_ a: [UInt8], _ b: [UInt8]) -> Double {
-        var se = 0.0
-        for i in a.indices { let d = Double(a[i]) - Double(b[i]); se += d * d }
-        let mse = se / Double(a.count)
-        return mse == 0 ? 100 : 10 * log10(255 * 255 / mse)
     }
 
     /// Trains to the configured step count, reporting every `interval` steps and checkpointing through

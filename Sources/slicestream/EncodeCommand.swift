@@ -5,22 +5,12 @@ import SlicePipeline
 import SliceAdaptation
 import SliceUpdate
 
-/// A sender downscaler: classical swscale kernels or the learned slicing encoder.
-enum Downscaler: String, ExpressibleByArgument, CaseIterable {
-    case area, bicubic, lanczos, slice
-}
-
-/// A receiver upsampler: classical swscale kernels or a learned model.
-enum Upsampler: String, ExpressibleByArgument, CaseIterable {
-    case bicubic, lanczos, subpixel, transposed
-}
-
 /// `slicestream encode`: the sender path — 2x downscale, then encode.
 struct EncodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "encode", abstract: "Sender: shrink each frame 2x and encode the small stream.")
 
     @OptionGroup var options: PipelineOptions
-    @Option(help: "Downscaler: area, bicubic, lanczos, or slice (the learned slicing encoder).") var downscaler: Downscaler = .area
+    @Option(help: "Downscaler: area, bicubic, lanczos, or slice (the learned slicing encoder).") var downscaler: String = "area"
     @Option(help: "Model for --downscaler slice: a bundled name, a .safetensors path, or untrained:NAME.") var model: String?
     @Option(name: .customLong("receiver-model"), help: "Upsampler the stream tag asks receivers to use (default: the encoder model's partner, or sr2x).") var receiverModel: String?
     @Flag(name: .customLong("no-tag"), help: "Do not tag the stream (in-band SEI and container metadata).") var noTag = false
@@ -31,32 +21,35 @@ struct EncodeCommand: ParsableCommand {
     @Option(name: .customLong("adapt-cpu-share"), help: "Background mode: most of one core the adapter may use.") var adaptCPUShare: Double = 0.5
 
     func validate() throws {
-        if self.model != nil && self.downscaler != .slice { throw ValidationError("--model goes with --downscaler slice") }
+        if !TransformSpec.senderNames.contains(self.downscaler) {
+            throw ValidationError("--downscaler is one of \(TransformSpec.senderNames.joined(separator: ", "))")
+        }
+        if self.model != nil && !self.recipe.isLearned { throw ValidationError("--model goes with --downscaler slice") }
         if AdaptationMode(rawValue: self.adaptMode) == nil { throw ValidationError("--adapt-mode is synchronous or background") }
         if !(self.adaptCPUShare > 0 && self.adaptCPUShare <= 1) { throw ValidationError("--adapt-cpu-share must be above 0 and at most 1") }
     }
 
+    /// The sender stream these options describe (without adaptation).
+    private var recipe: StreamRecipe {
+        var recipe = self.options.recipe(role: .sender)
+        recipe.scaler = self.downscaler
+        recipe.model = self.model
+        recipe.receiverModel = self.receiverModel
+        recipe.tagged = !self.noTag
+        return recipe
+    }
+
     func run() throws {
-        let transform = TransformSpec.sender(self.downscaler.rawValue, model: self.model)!
-        var tag: StreamTag? = nil
-        var receiver = self.receiverModel
-        if receiver == nil, self.downscaler == .slice {
-            // A slicing encoder pairs with the upsampler it was trained with.
-            receiver = (try? ModelRegistry.resolve(self.model ?? "slice2x"))?.metadata["receiver"]
-        }
-        let adaptModel = self.adaptModel ?? receiver ?? "sr2x"
-        if !self.noTag {
-            tag = StreamTag(downscaler: self.downscaler == .slice ? (self.model ?? "slice2x") : self.downscaler.rawValue,
-                            upsampler: self.adapt ? adaptModel : (receiver ?? "sr2x"))
-        }
+        var recipe = self.recipe
         var adaptation: AdaptationSettings? = nil
         if self.adapt {
-            var a = self.adaptation.settings(model: adaptModel)
+            var a = self.adaptation.settings(model: self.adaptModel ?? recipe.receiverUpsampler)
             a.mode = AdaptationMode(rawValue: self.adaptMode) ?? .synchronous  // validate() checked it
             a.cpuShare = self.adaptCPUShare
+            recipe.adaptedModel = a.model
             adaptation = a
         }
-        try self.options.run(transform: transform, tags: ["slicestream_role": "sender"], streamTag: tag, adaptation: adaptation)
+        try self.options.run(recipe, adaptation: adaptation)
     }
 }
 
@@ -65,25 +58,34 @@ struct DecodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "decode", abstract: "Receiver: decode, rebuild full resolution (2x) and re-encode.")
 
     @OptionGroup var options: PipelineOptions
-    @Option(help: "Upsampler: bicubic, lanczos, subpixel or transposed (learned). Default: what the stream's tag asks for, else the generic learned model, else lanczos.") var upsampler: Upsampler?
+    @Option(help: "Upsampler: bicubic, lanczos, subpixel or transposed (learned). Default: what the stream's tag asks for, else the generic learned model, else lanczos.") var upsampler: String?
     @Option(help: "Model for a learned upsampler: a bundled name, a .safetensors path, or untrained:NAME.") var model: String?
     @Option(help: "Exact output size WxH for a classical upsampler (e.g. to restore an odd source size); default twice the input.") var size: String?
 
     func validate() throws {
+        if let u = self.upsampler, !TransformSpec.receiverNames.contains(u) {
+            throw ValidationError("--upsampler is one of \(TransformSpec.receiverNames.joined(separator: ", "))")
+        }
         if let s = self.size, Size(parsing: s) == nil { throw ValidationError("bad --size '\(s)' (use WxH)") }
-        if self.model != nil && [.bicubic, .lanczos, nil].contains(self.upsampler) {
+        let recipe = self.recipe
+        if self.model != nil && !recipe.isLearned {
             throw ValidationError("--model goes with --upsampler subpixel or transposed")
         }
-        if self.size != nil && ![.bicubic, .lanczos].contains(self.upsampler) {
+        if self.size != nil && !["bicubic", "lanczos"].contains(self.upsampler ?? "") {
             throw ValidationError("--size needs --upsampler bicubic or lanczos; learned ones give exactly 2x")
         }
     }
 
+    /// The receiver stream these options describe.
+    private var recipe: StreamRecipe {
+        var recipe = self.options.recipe(role: .receiver)
+        recipe.scaler = self.upsampler
+        recipe.model = self.model
+        recipe.size = self.size.flatMap(Size.init(parsing:))
+        return recipe
+    }
+
     func run() throws {
-        var transform = TransformSpec.receiver(self.upsampler?.rawValue ?? "auto", model: self.model)!
-        if let size = self.size.flatMap(Size.init(parsing:)), let upsampler = self.upsampler {
-            transform = .scale(upsampler == .bicubic ? .bicubic : .lanczos, size)  // validate() allows --size with classical kernels only
-        }
-        try self.options.run(transform: transform, tags: ["slicestream_role": "receiver"])
+        try self.options.run(self.recipe)
     }
 }

@@ -30,25 +30,24 @@ struct PipelineOptions: ParsableArguments {
         if let f = self.frames, f <= 0 { throw ValidationError("--frames must be positive") }
     }
 
-    func configuration(transform: TransformSpec, tags: [String: String], streamTag: StreamTag? = nil) -> PipelineConfiguration {
-        var outputFormat = self.format
-        if outputFormat == nil && self.output.lowercased().hasSuffix(".y4m") { outputFormat = "yuv4mpegpipe" }
-        var encoder = EncoderSettings(codec: self.codec, crf: self.crf, bitRate: self.bitrate.flatMap(EncoderSettings.parseBitRate),
-                                      preset: self.preset, gop: self.gop, threads: self.threads)
-        if outputFormat == "yuv4mpegpipe" { encoder = EncoderSettings(codec: "wrapped_avframe") }  // what y4m takes in FFmpeg 5.1
-        var config = PipelineConfiguration(
-            input: self.input, inputOptions: InputOptions(format: self.inputFormat, openTimeout: self.timeout, readTimeout: self.timeout),
-            output: self.output, outputOptions: OutputOptions(format: outputFormat, metadata: tags),
-            encoder: encoder, transform: transform, copyOtherStreams: !self.noCopy, tags: tags, maximumFrames: self.frames)
-        config.streamTag = streamTag
-        return config
+    /// The stream these options describe, for `role`; the command fills in the scaler and the model.
+    func recipe(role: StreamRecipe.Role) -> StreamRecipe {
+        var recipe = StreamRecipe(role: role, input: self.input, output: self.output)
+        recipe.inputOptions = InputOptions(format: self.inputFormat, openTimeout: self.timeout, readTimeout: self.timeout)
+        recipe.outputFormat = self.format
+        recipe.encoder = EncoderSettings(codec: self.codec, crf: self.crf, bitRate: self.bitrate.flatMap(EncoderSettings.parseBitRate),
+                                         preset: self.preset, gop: self.gop, threads: self.threads)
+        recipe.tags = ["slicestream_role": role.rawValue]
+        return recipe
     }
 
-    /// Builds, runs and reports a pipeline; a failure becomes exit code 1 with the error on stderr.
-    func run(transform: TransformSpec, tags: [String: String], streamTag: StreamTag? = nil, adaptation: AdaptationSettings? = nil) throws {
+    /// Builds, runs and reports the recipe's pipeline; a failure becomes exit code 1 with the error on stderr.
+    func run(_ recipe: StreamRecipe, adaptation: AdaptationSettings? = nil) throws {
         CommandLineLogging.bootstrap()
         do {
-            var config = self.configuration(transform: transform, tags: tags, streamTag: streamTag)
+            var config = try recipe.pipelineConfiguration()
+            config.copyOtherStreams = !self.noCopy
+            config.maximumFrames = self.frames
             config.senderExtension = adaptation.map(ContentAdapter.factory)
             let pipeline = try Pipeline(configuration: config)
             let interrupt = SignalForwarder.install { pipeline.stop() }

@@ -100,8 +100,8 @@ final class NodeConfigurationTests: XCTestCase {
         XCTAssertTrue(expected.decay)
         XCTAssertEqual(expected.minimumFrames, 12)
         XCTAssertEqual(expected.budgetHorizon, 0)
-        XCTAssertNotNil(defaults.pipelineConfiguration().senderExtension, "the sender runs the adapter")
-        XCTAssertEqual(defaults.pipelineConfiguration().streamTag?.upsampler, "sr2x")
+        XCTAssertNotNil(try defaults.pipelineConfiguration().senderExtension, "the sender runs the adapter")
+        XCTAssertEqual(try defaults.pipelineConfiguration().streamTag?.upsampler, "sr2x")
         XCTAssertNil(try NodeConfiguration.parse("streams:\n\(self.stream)}\n", file: "x").streams[0].adapt, "off unless asked for")
         XCTAssertNil(try NodeConfiguration.parse("streams:\n\(self.stream), adapt: ~}\n", file: "x").streams[0].adapt)
 

@@ -48,7 +48,7 @@ final class DaemonIntegrationTests: XCTestCase {
         p.arguments = ["--config", path]
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, n in n }
         // The daemon's log goes next to its config, to be read when something fails.
-        FileManager.default.createFile(atPath: path + ".log", contents: nil)
+        _ = FileManager.default.createFile(atPath: path + ".log", contents: nil)
         p.standardError = FileHandle(forWritingAtPath: path + ".log")
         try p.run()
         return p

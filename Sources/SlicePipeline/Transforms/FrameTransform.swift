@@ -3,7 +3,8 @@ import SliceUpdate
 import SliceModels
 
 /// The transform stage's slot: turns one working-format picture into another (a 2x downscale on the
-/// sender, a 2x upscale on the receiver). Classical scalers fill it now; learned models fill it later.
+/// sender, a 2x upscale on the receiver): a classical scaler, a learned model, or the tag-following
+/// ``AutomaticUpsampler``.
 ///
 /// A transform is created on the thread that builds the pipeline and then owned by the transform stage
 /// alone, so it need not be thread-safe; it may fan one frame out over several cores internally.
