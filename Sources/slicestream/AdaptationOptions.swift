@@ -5,7 +5,8 @@ import SliceUpdate
 
 /// The `--adapt-*` tuning options shared by `encode --adapt` and `eval` (its `+adapt` pairs): how the
 /// sender tunes the receiver's upsampler and when it sends the weights. Defaults are
-/// ``AdaptationSettings``'s.
+/// ``AdaptationSettings``'s, and each option is named `--adapt-` plus its configuration key with dashes
+/// (`max_share` is `--adapt-max-share`), so error messages can name either.
 struct AdaptationOptions: ParsableArguments {
     private static let defaults = AdaptationSettings()
 
@@ -20,7 +21,7 @@ struct AdaptationOptions: ParsableArguments {
     @Option(name: .customLong("adapt-min-frames"), help: "Frames the window must hold before a round runs (at the start and after a scene cut).") var minimumFrames: Int = defaults.minimumFrames
     @Option(name: .customLong("adapt-threshold"), help: "Minimum PSNR-Y gain (dB) on held-out frames for an update to be sent.") var threshold: Double = defaults.threshold
     @Option(name: .customLong("adapt-repeat-interval"), help: "Media seconds between repeats of the current update, for late joiners.") var repeatInterval: Double = defaults.repeatInterval
-    @Option(name: .customLong("adapt-scene-cut"), help: "Mean absolute luma difference between frames that counts as a scene cut and restarts the window.") var sceneCut: Double = defaults.sceneCutThreshold
+    @Option(name: [.customLong("adapt-scene-cut-threshold"), .customLong("adapt-scene-cut")], help: "Mean absolute luma difference between frames that counts as a scene cut and restarts the window.") var sceneCut: Double = defaults.sceneCutThreshold
     @Option(name: .customLong("adapt-scope"), help: "Parameters tuned and sent: light (output layer, biases, slopes: about 250 bytes per sr2x update), all (about 0.9 kB) or tail (output layer: about 110 bytes).") var scope: String = defaults.scope.rawValue
     @Option(name: .customLong("adapt-budget-horizon"), help: "Seconds of expected video the update budget may borrow against, so the first update need not wait.") var budgetHorizon: Double = defaults.budgetHorizon
     @Option(name: .customLong("adapt-levels"), help: "Quantisation levels of the weight deltas (1...127): fewer make smaller updates and coarser weights.") var levels: Int = defaults.levels
@@ -29,8 +30,8 @@ struct AdaptationOptions: ParsableArguments {
     func validate() throws {
         if AdaptationScope(rawValue: self.scope) == nil { throw ValidationError("--adapt-scope is all, light or tail") }
         if let (key, message) = self.settings(model: "sr2x").problem {
-            let option = key == "scene_cut_threshold" ? "scene-cut" : key.replacingOccurrences(of: "_", with: "-")
-            throw ValidationError("--adapt-\(option) \(message)")
+            // Every option is `--adapt-` and the configuration key with dashes.
+            throw ValidationError("--adapt-\(key.replacingOccurrences(of: "_", with: "-")) \(message)")
         }
     }
 

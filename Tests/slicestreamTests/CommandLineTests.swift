@@ -74,7 +74,7 @@ final class CommandLineTests: XCTestCase {
         let src = TestMedia.testVector("bikes-3s.mp4")
         for (args, message) in [(["encode", src, media.path("o.ts"), "--adapt", "--adapt-learning-rate", "0"], "--adapt-learning-rate must be above 0"),
                                 (["encode", src, media.path("o.ts"), "--adapt", "--adapt-min-frames", "2"], "--adapt-min-frames must be between 4"),
-                                (["encode", src, media.path("o.ts"), "--adapt", "--adapt-scene-cut", "0"], "--adapt-scene-cut must be above 0"),
+                                (["encode", src, media.path("o.ts"), "--adapt", "--adapt-scene-cut", "0"], "--adapt-scene-cut-threshold must be above 0"),
                                 (["eval", src, "--adapt-scope", "most"], "--adapt-scope is all, light or tail"),
                                 (["eval", src, "--adapt-batch", "0"], "--adapt-batch must be between 1 and 256")] {
             let r = try self.run(args)
