@@ -26,6 +26,14 @@ public struct VectorResult: Codable, Sendable {
     public var updates: Int?
     /// Seconds it took.
     public var seconds: Double
+    /// Whether the output equals FFmpeg's own for the vector's `ffmpeg` filter chain; nil when the vector
+    /// has none or no `ffmpeg` was found.
+    public var anchored: Bool? = nil
+    /// With `--update`: mean PSNR-Y of the new output minus the stored one, dB.
+    public var psnrChange: Double? = nil
+    /// With `--update` (or `checkPSNR`): largest difference between SliceStream's per-frame PSNR-Y and
+    /// FFmpeg's `psnr` filter on the same output, dB.
+    public var psnrOracleDifference: Double? = nil
 
     /// A mismatching frame's quality, so tiny drift can be told from a broken model.
     public struct MismatchPSNR: Codable, Sendable {
@@ -52,8 +60,17 @@ public struct QARunner: Sendable {
     /// The manifest.
     public func manifest() throws -> TestVectorManifest { try TestVectorManifest.load(path: self.manifestPath) }
 
-    /// Runs one vector and compares (or, with `update`, rewrites its reference and PSNRs).
-    public func run(_ vector: TestVector, update: Bool = false) -> (VectorResult, TestVector) {
+    /// Runs one vector and compares its output with the committed reference, or, given `staging`, writes
+    /// the new reference, its companions and PSNRs under `staging` (same relative paths) for the caller to
+    /// commit once every vector passed its gates. `checkPSNR` also checks the stored PSNRs with FFmpeg.
+    public func run(_ vector: TestVector, staging: URL? = nil, checkPSNR: Bool = false) -> (VectorResult, TestVector) {
+        let update = staging != nil
+        /// Where a file of the vector directory is written in update mode.
+        func staged(_ relative: String) throws -> String {
+            let url = (staging ?? self.directory).appendingPathComponent(relative)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            return url.path
+        }
         let start = Date()
         var updated = vector
         var result = VectorResult(name: vector.name, passed: false, frames: 0, expectedFrames: 0, mismatchedFrames: 0,
@@ -80,7 +97,7 @@ public struct QARunner: Sendable {
                 let text = (report.adaptation?.chunks ?? []).map(\.description).joined(separator: "\n") + "\n"
                 let path = self.directory.appendingPathComponent(file).path
                 if update {
-                    try text.write(toFile: path, atomically: true, encoding: .utf8)
+                    try text.write(toFile: try staged(file), atomically: true, encoding: .utf8)
                 } else {
                     let want = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
                     if text != want {
@@ -91,15 +108,26 @@ public struct QARunner: Sendable {
                 }
             }
             let expectedPath = self.directory.appendingPathComponent(vector.expected).path
-            if update {
-                try FileManager.default.createDirectory(at: URL(fileURLWithPath: expectedPath).deletingLastPathComponent(), withIntermediateDirectories: true)
-                if FileManager.default.fileExists(atPath: expectedPath) { try FileManager.default.removeItem(atPath: expectedPath) }
-                try FileManager.default.copyItem(atPath: md5Path, toPath: expectedPath)
-                if vector.source != nil {
-                    updated.psnr = try self.framePSNR(vector, scratch: scratch).map { ($0 * 1000).rounded() / 1000 }
+            try self.checkAnchor(vector, got: got, scratch: scratch, into: &result)
+            if (update || checkPSNR), vector.source != nil {
+                let psnr = try self.framePSNR(vector, scratch: scratch)
+                try self.checkPSNROracle(vector, psnr: psnr, scratch: scratch, into: &result)
+                let new = psnr.map { ($0 * 1000).rounded() / 1000 }
+                if let old = vector.psnr { result.psnrChange = Self.mean(new) - Self.mean(old) }
+                if update {
+                    updated.psnr = new
+                } else if let old = vector.psnr, old.count != new.count || zip(old, new).contains(where: { $0 != $1 && abs($0 - $1) > 0.0015 }) {
+                    // The stored list is what an independent tool measured when the reference was made.
+                    result.error = result.error ?? String(format: "stored PSNR-Y list does not match this output (mean change %+.3f dB)", result.psnrChange ?? 0)
                 }
+            }
+            if update {
+                let target = try staged(vector.expected)
+                if FileManager.default.fileExists(atPath: target) { try FileManager.default.removeItem(atPath: target) }
+                try FileManager.default.copyItem(atPath: md5Path, toPath: target)
+                try self.writePlaneHashes(vector, to: try staged(vector.expected + ".planes"), scratch: scratch)
                 result.expectedFrames = got.entries.count
-                result.passed = true
+                result.passed = result.error == nil
             } else {
                 let expected = try FrameMD5.load(path: expectedPath)
                 result.expectedFrames = expected.entries.count
@@ -117,6 +145,7 @@ public struct QARunner: Sendable {
                 if !result.passed && mismatches.isEmpty && result.error == nil { result.error = "framemd5 headers differ (time base, size or format)" }
                 if !mismatches.isEmpty, vector.source != nil {
                     let psnr = try self.framePSNR(vector, scratch: scratch)
+                    if let old = vector.psnr { result.psnrChange = Self.mean(psnr.map { ($0 * 1000).rounded() / 1000 }) - Self.mean(old) }
                     result.mismatchPSNR = mismatches.prefix(20).compactMap { i in
                         i < psnr.count ? VectorResult.MismatchPSNR(frame: i, psnr: psnr[i], expectedPSNR: vector.psnr.flatMap { i < $0.count ? $0[i] : nil }) : nil
                     }
@@ -184,12 +213,43 @@ public struct QARunner: Sendable {
     }
 
     /// Writes the per-plane companion file of a vector's reference (with `--update`).
-    public func writePlaneHashes(_ vector: TestVector) throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slicestream-qa-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
+    private func writePlaneHashes(_ vector: TestVector, to path: String, scratch: URL) throws {
         let hashes = try self.planeMD5s(vector, scratch: scratch)
         let text = hashes.map { $0.joined(separator: " ") }.joined(separator: "\n") + "\n"
-        try text.write(to: self.directory.appendingPathComponent(vector.expected + ".planes"), atomically: true, encoding: .utf8)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// Compares the produced frames with FFmpeg's own for the vector's `ffmpeg` chain, when both exist.
+    private func checkAnchor(_ vector: TestVector, got: FrameMD5, scratch: URL, into result: inout VectorResult) throws {
+        guard let filter = vector.ffmpeg, FFmpegOracle.executable != nil else { return }
+        let theirs = try FFmpegOracle.frameMD5s(input: self.directory.appendingPathComponent(vector.input).path, filter: filter,
+                                               frames: vector.frames, scratch: scratch)
+        let ours = got.entries.map(\.md5)
+        result.anchored = theirs == ours
+        if theirs != ours {
+            let first = zip(ours, theirs).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(ours.count, theirs.count)
+            result.error = "differs from FFmpeg's own output (-vf \(filter)) from frame \(first) (\(ours.count) frames against \(theirs.count))"
+        }
+    }
+
+    /// Checks SliceStream's per-frame PSNR-Y of the output against FFmpeg's `psnr` filter on the same frames.
+    private func checkPSNROracle(_ vector: TestVector, psnr: [Double], scratch: URL, into result: inout VectorResult) throws {
+        guard let source = vector.source, FFmpegOracle.executable != nil else { return }
+        let theirs = try FFmpegOracle.framePSNR(distorted: scratch.appendingPathComponent("out.y4m").path,
+                                                reference: self.directory.appendingPathComponent(source).path,
+                                                frames: vector.frames, scratch: scratch)
+        guard theirs.count == psnr.count else {
+            result.error = "FFmpeg's psnr filter measured \(theirs.count) frames, SliceStream \(psnr.count)"
+            return
+        }
+        let difference = zip(psnr, theirs).map { $0 == $1 ? 0 : abs($0 - $1) }.max() ?? 0
+        result.psnrOracleDifference = difference
+        // FFmpeg prints two decimals; anything beyond rounding is a disagreement about the measure itself.
+        if difference > 0.01 { result.error = String(format: "PSNR-Y differs from FFmpeg's psnr filter by up to %.3f dB", difference) }
+    }
+
+    static func mean(_ values: [Double]) -> Double {
+        let finite = values.filter(\.isFinite)
+        return finite.isEmpty ? 0 : finite.reduce(0, +) / Double(finite.count)
     }
 }

@@ -37,10 +37,12 @@ public struct TestVector: Codable, Sendable, Equatable {
     /// Model updates the vector must produce: sent (encode with `adapt`) or applied (decode). Kept by hand,
     /// never rewritten by `--update`, so a reference regenerated over rejected updates fails loudly.
     public var updates: Int?
-
+    /// Classical vectors: the `ffmpeg -vf` filter chain that must give the same frames from `input` (FFmpeg
+    /// as an oracle that shares no code with the pipeline; `qa` checks it when `ffmpeg` is installed).
+    public var ffmpeg: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, input, operation, downscaler, upsampler, model, frames, expected, source, psnr, adapt, updates
+        case name, description, input, operation, downscaler, upsampler, model, frames, expected, source, psnr, adapt, updates, ffmpeg
         case modelPath = "model_path"
     }
 

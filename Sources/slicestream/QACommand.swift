@@ -9,7 +9,9 @@ struct QACommand: ParsableCommand {
 
     @Argument(help: "Vector directory (holding manifest.yaml).") var directory: String = "testvectors"
     @Option(help: "Run only this vector (repeatable).") var vector: [String] = []
-    @Flag(help: "Regenerate the references and expected PSNRs (on purpose only; review the diff).") var update = false
+    @Flag(help: "Regenerate the references and expected PSNRs (on purpose only; review the diff). Nothing is written unless every selected vector runs, matches FFmpeg where anchored, and keeps its PSNR-Y.") var update = false
+    @Flag(name: .customLong("accept-quality-change"), help: "With --update: accept a mean PSNR-Y drop of more than \(QAGate.maximumDrop) dB (say why in the commit).") var acceptQualityChange = false
+    @Flag(name: .customLong("check-psnr"), help: "Also measure each vector's output against its source and check it with FFmpeg's psnr filter.") var checkPSNR = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -24,16 +26,28 @@ struct QACommand: ParsableCommand {
         let unknown = Set(self.vector).subtracting(manifest.vectors.map(\.name))
         if !unknown.isEmpty { throw reportFailure(QAError("no vector named \(unknown.sorted().joined(separator: ", "))")) }
         var results: [VectorResult] = []
+        let staging = FileManager.default.temporaryDirectory.appendingPathComponent("slicestream-qa-update-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: staging) }
+        var updated = manifest
         for (i, vector) in manifest.vectors.enumerated() where self.vector.isEmpty || self.vector.contains(vector.name) {
-            let (result, updated) = runner.run(vector, update: self.update)
-            if self.update {
-                manifest.vectors[i] = updated
-                if result.error == nil { try? runner.writePlaneHashes(updated) }
+            var (result, changed) = runner.run(vector, staging: self.update ? staging : nil, checkPSNR: self.checkPSNR)
+            if self.update, result.error == nil, let refusal = QAGate.refusal(result, accepted: self.acceptQualityChange) {
+                result.error = refusal
+                result.passed = false
             }
+            updated.vectors[i] = changed
             results.append(result)
             if !self.json { Self.printResult(result, update: self.update) }
         }
-        if self.update { try manifest.write(path: URL(fileURLWithPath: self.directory).appendingPathComponent("manifest.yaml").path) }
+        if self.update {
+            // All or nothing: a failed or refused vector leaves every reference and the manifest as they were.
+            if results.allSatisfy(\.passed) {
+                try QAGate.commit(staging: staging, into: URL(fileURLWithPath: self.directory))
+                try updated.write(path: URL(fileURLWithPath: self.directory).appendingPathComponent("manifest.yaml").path)
+            } else if !self.json {
+                print("qa: nothing written (\(results.filter { !$0.passed }.count) vectors failed or were refused)")
+            }
+        }
         let failed = results.filter { !$0.passed }.count
         if self.json {
             try printJSON(results)
@@ -45,9 +59,11 @@ struct QACommand: ParsableCommand {
     }
 
     static func printResult(_ r: VectorResult, update: Bool) {
-        let verdict = update ? (r.error == nil ? "UPDATED" : "ERROR") : (r.passed ? "PASS" : "FAIL")
+        let verdict = update ? (r.passed ? "UPDATED" : "REFUSED") : (r.passed ? "PASS" : "FAIL")
         print(verdict.padding(toLength: 8, withPad: " ", startingAt: 0) + r.name.padding(toLength: 36, withPad: " ", startingAt: 0)
-              + String(format: "%4d frames  %6.2f s", r.frames, r.seconds))
+              + String(format: "%4d frames  %6.2f s", r.frames, r.seconds)
+              + (r.anchored == true ? "  = FFmpeg" : "")
+              + (r.psnrChange.map { String(format: "  PSNR-Y %+.3f dB", $0) } ?? ""))
         if let e = r.error { print("        error: \(e)") }
         if !r.passed && !update && r.error == nil {
             print("        \(r.mismatchedFrames) of \(max(r.frames, r.expectedFrames)) frames differ; first: frame \(r.firstMismatch ?? -1)"
