@@ -36,18 +36,8 @@ public final class Daemon: Sendable {
         }
         if let socket = self.socketOverride { config.node.controlSocket = socket }
         let node = Node(configuration: config, configPath: self.configPath, notifier: self.notifier)
-        let server: ControlServer
-        do {
-            server = try ControlServer(node: node, path: config.node.controlSocket, mode: config.node.socketModeValue ?? 0o660,
-                                       group: config.node.socketGroup)
-        } catch {
-            self.logger.critical("cannot start: \(error)")
-            return 1
-        }
-        self.logger.info("slicestreamd \(Node.version) listening on \(server.path) with \(config.streams.count) streams")
-        node.startAutostartStreams()
-        self.notifier.ready(status: node.statusLine)
-
+        // Signal handling is in place before the socket accepts anyone: a SIGTERM sent right after the
+        // daemon answers must stop it, not fall into the moment between `signal(SIG_IGN)` and the source.
         let shutdown = DispatchSemaphore(value: 0)
         let signals = DispatchQueue(label: "slicestream.daemon.signals")
         var sources: [any DispatchSourceSignal] = []
@@ -70,6 +60,17 @@ public final class Daemon: Sendable {
         }
         hup.resume()
         sources.append(hup)
+        let server: ControlServer
+        do {
+            server = try ControlServer(node: node, path: config.node.controlSocket, mode: config.node.socketModeValue ?? 0o660,
+                                       group: config.node.socketGroup)
+        } catch {
+            self.logger.critical("cannot start: \(error)")
+            return 1
+        }
+        self.logger.info("slicestreamd \(Node.version) listening on \(server.path) with \(config.streams.count) streams")
+        node.startAutostartStreams()
+        self.notifier.ready(status: node.statusLine)
 
         // Health loop: ping the watchdog only while no stage is stuck, so systemd restarts a wedged node.
         let interval = min(5, (SystemdNotifier.watchdogInterval ?? 10) / 2)

@@ -41,8 +41,18 @@ public enum ModelRegistry {
     /// (colon-separated), then the installed model folder.
     public static var searchPath: [String] {
         let env = ProcessInfo.processInfo.environment["SLICESTREAM_MODEL_PATH"].map { $0.split(separator: ":").map(String.init) } ?? []
-        return env + ["/usr/local/share/slicestream/models"]
+        return env + [Self.installedModelsDirectory].compactMap { $0 }
     }
+
+    /// `PREFIX/share/slicestream/models` for a binary installed in `PREFIX/bin` (`make install`): found
+    /// beside the running executable, not at a fixed path, so a build in the checkout (and its tests) never
+    /// picks up models some earlier install left in /usr/local.
+    public static let installedModelsDirectory: String? = {
+        guard let executable = Bundle.main.executableURL?.resolvingSymlinksInPath() else { return nil }
+        let bin = executable.deletingLastPathComponent()
+        guard bin.lastPathComponent == "bin" else { return nil }
+        return bin.deletingLastPathComponent().appendingPathComponent("share/slicestream/models").path
+    }()
 
     /// The installed file for `name` in ``searchPath``, if any.
     public static func installedURL(_ name: String) -> URL? {

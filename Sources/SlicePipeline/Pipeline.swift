@@ -182,7 +182,7 @@ public final class Pipeline: Sendable {
             transform: transform.transformName.isEmpty ? self.transformName : transform.transformName,
             framesDecoded: decode.framesDecoded, framesEncoded: encode.framesEncoded, packetsCopied: mux.packetsCopied,
             videoBytes: encode.videoBytes, mediaSeconds: max(0, media), elapsedSeconds: elapsed,
-            corruptPackets: decode.corruptPackets, resizedFrames: convert.resizedFrames, timestampRepairs: encode.timestampRepairs,
+            corruptPackets: decode.corruptPackets, damagedFrames: decode.damagedFrames, resizedFrames: convert.resizedFrames, timestampRepairs: encode.timestampRepairs,
             inputTag: decode.inputTag, framesDropped: convert.framesDropped, framesDegraded: transform.framesDegraded,
             reconnects: demux.reconnects, loops: demux.loops, lastInputError: demux.lastInputError, inputBytes: demux.inputBytes,
             outputReconnects: mux.outputReconnects, lastOutputError: mux.lastOutputError,

@@ -26,6 +26,8 @@ public struct PipelineReport: Sendable, Codable {
     public var elapsedSeconds: Double
     /// Damaged packets the decoder skipped.
     public var corruptPackets: Int
+    /// Frames the decoder returned with concealed damage.
+    public var damagedFrames: Int
     /// Frames whose geometry or format changed mid-stream and were rescaled to the working size.
     public var resizedFrames: Int
     /// Timestamps that were missing or went backwards and were repaired.

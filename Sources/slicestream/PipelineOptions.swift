@@ -77,6 +77,7 @@ func printSummary(_ r: PipelineReport) {
                  Double(r.videoBytes) / 1000, r.videoBitRate / 1000, r.mediaSeconds))
     if r.packetsCopied > 0 { print("  copied \(r.packetsCopied) packets of other streams") }
     if r.corruptPackets > 0 { print("  skipped \(r.corruptPackets) damaged packets") }
+    if r.damagedFrames > 0 { print("  concealed damage in \(r.damagedFrames) frames") }
     if r.resizedFrames > 0 { print("  rescaled \(r.resizedFrames) frames whose size changed mid-stream") }
     if r.timestampRepairs > 0 { print("  repaired \(r.timestampRepairs) timestamps") }
     if let a = r.adaptation {

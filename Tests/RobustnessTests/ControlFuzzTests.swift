@@ -100,9 +100,19 @@ final class ControlFuzzTests: XCTestCase {
         return .success(code)
     }
 
+    /// How an acknowledged reply changed the stream list: +1 for a stream added, -1 for one removed. Error
+    /// replies may overtake the replies to earlier requests, so each reply is read on its own.
+    static func streamChange(_ reply: [UInt8]) -> Int {
+        guard let json = (try? JSONSerialization.jsonObject(with: Data(reply))) as? [String: Any], json["ok"] as? Bool == true,
+              let message = (json["result"] as? [String: Any])?["message"] as? String, message.hasPrefix("stream '") else { return 0 }
+        if message.hasSuffix("' added") || message.hasSuffix("' added and starting") { return 1 }
+        return message.hasSuffix("' removed") ? -1 : 0
+    }
+
     /// Sends a batch of lines on one connection (in a few writes, like a pipelining client), then reads
-    /// one reply per non-blank line. Returns problems found.
-    static func runBatch(_ lines: [[UInt8]], socket: String, label: String, rng: inout SeededRandom) -> [String] {
+    /// one reply per non-blank line. Returns problems found; `streams` follows the adds and removes the
+    /// daemon accepted, so the test knows how many streams the daemon must have without asking it.
+    static func runBatch(_ lines: [[UInt8]], socket: String, label: String, rng: inout SeededRandom, streams: inout Int) -> [String] {
         guard let c = try? RawConnection(path: socket, timeout: 15) else { return ["\(label): cannot connect"] }
         var problems: [String] = []
         var payload: [UInt8] = []
@@ -133,7 +143,9 @@ final class ControlFuzzTests: XCTestCase {
                 }
                 replies += 1
                 switch classify(reply) {
-                case .success(let code): if code == "too-large" { tooLarge += 1 }
+                case .success(let code):
+                    if code == "too-large" { tooLarge += 1 }
+                    if code == "ok" { streams += Self.streamChange(reply) }
                 case .failure(let f): problems.append("\(label) reply \(replies): \(f.message)")
                 }
             case .closed: return problems + ["\(label): connection closed after \(replies) of \(expected) replies"]
@@ -149,12 +161,13 @@ final class ControlFuzzTests: XCTestCase {
         var rng = SeededRandom(seed: FuzzBudget.seed(3))
         var problems: [String] = []
         var lines = 0
+        var streams = 1  // the config's `p`
         for b in 0..<batches {
             FuzzTrace.note("ControlFuzz batch \(b)")
             let batch = (0..<(5 + rng.below(40))).map { _ in Self.line(rng: &rng) }
             lines += batch.count
-            problems += Self.runBatch(batch, socket: daemon.socket, label: "batch \(b)", rng: &rng)
-            guard self.assertDaemonHealthy(daemon, streams: try daemon.status().streamCount, "after batch \(b)") else { return }
+            problems += Self.runBatch(batch, socket: daemon.socket, label: "batch \(b)", rng: &rng, streams: &streams)
+            guard self.assertDaemonHealthy(daemon, streams: streams, "after batch \(b)") else { return }
             XCTAssertTrue(try daemon.client().call(ControlRequest(command: "stats", name: "p"), as: StreamStats.self).name == "p")
             if problems.count > 8 { break }
         }
@@ -220,20 +233,32 @@ final class ControlFuzzTests: XCTestCase {
         // Several connections fuzzing at once.
         let socket = daemon.socket
         let problems = ProblemList()
+        let changes = StreamChanges()
         DispatchQueue.concurrentPerform(iterations: 4) { worker in
             var rng = SeededRandom(seed: FuzzBudget.seed(40 + UInt64(worker)))
             for b in 0..<max(3, count / 10) {
                 let batch = (0..<(5 + rng.below(20))).map { _ in Self.line(rng: &rng) }
-                problems.add(Self.runBatch(batch, socket: socket, label: "worker \(worker) batch \(b)", rng: &rng))
+                var streams = 0
+                problems.add(Self.runBatch(batch, socket: socket, label: "worker \(worker) batch \(b)", rng: &rng, streams: &streams))
+                changes.add(streams)
             }
         }
         XCTAssertEqual(problems.all, [], problems.all.joined(separator: "\n"))
-        self.assertDaemonHealthy(daemon, streams: try daemon.status().streamCount, "after abandoned and concurrent connections")
+        self.assertDaemonHealthy(daemon, streams: 1 + changes.total, "after abandoned and concurrent connections")
         XCTAssertEqual(daemon.terminate(), 0)
     }
 }
 
 /// A thread-safe list of problem descriptions.
+/// Adds and removes accepted across concurrent fuzzing connections.
+final class StreamChanges: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sum = 0
+
+    func add(_ change: Int) { self.lock.withLock { self.sum += change } }
+    var total: Int { self.lock.withLock { self.sum } }
+}
+
 final class ProblemList: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [String] = []

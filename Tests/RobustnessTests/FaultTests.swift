@@ -4,6 +4,7 @@ import SliceDaemon
 import SliceMedia
 import SlicePipeline
 import SliceTestSupport
+import Synchronization
 import XCTest
 
 /// Faults from outside: a live input that goes silent, outputs that refuse writes, a full disk, SIGKILL
@@ -20,8 +21,16 @@ final class FaultTests: XCTestCase {
         return path
     }
 
-    /// A UDP port unlikely to collide with other tests running on this machine.
-    static func port(_ offset: Int) -> Int { 41000 + Int(getpid() % 500) * 8 + offset }
+    /// A free loopback port for `offset`: the same offset gives the same port within one test process
+    /// (sender and receiver of one test meet there), chosen by the kernel, never a fixed number.
+    static func port(_ offset: Int) -> Int { Self.ports.withLock { p in
+        if let port = p[offset] { return port }
+        let port = FreePort.next()
+        p[offset] = port
+        return port
+    } }
+
+    private static let ports = Mutex([Int: Int]())
 
     /// Sends `payload` to `port` paced over about `seconds`, from its start (so it begins on a keyframe).
     static func feed(_ payload: Data, port: Int, seconds: Double) throws {

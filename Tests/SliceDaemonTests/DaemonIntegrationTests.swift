@@ -92,7 +92,8 @@ final class DaemonIntegrationTests: XCTestCase {
         let media = try TestMedia()
         let socket = media.path("control.sock")
         let configPath = media.path("node.yaml")
-        try self.config(media, port: 39931, socket: socket).write(toFile: configPath, atomically: true, encoding: .utf8)
+        let port = FreePort.next()
+        try self.config(media, port: port, socket: socket).write(toFile: configPath, atomically: true, encoding: .utf8)
         let notify = media.path("notify")
         let notifyFD = socket_dgram(bindTo: notify)
         defer { close(notifyFD) }
@@ -174,7 +175,7 @@ final class DaemonIntegrationTests: XCTestCase {
             output: \(media.path("spare.mkv"))
             autostart: false
         """
-        try self.config(media, port: 39931, socket: socket, extra: extra).write(toFile: configPath, atomically: true, encoding: .utf8)
+        try self.config(media, port: port, socket: socket, extra: extra).write(toFile: configPath, atomically: true, encoding: .utf8)
         let reload = try client.call(ControlRequest(command: "reload"), as: ReloadResult.self)
         XCTAssertEqual(reload.added, ["spare"])
         XCTAssertEqual(Set(reload.unchanged).union(reload.restarted), ["viewer", "camera"])
@@ -198,6 +199,7 @@ final class DaemonIntegrationTests: XCTestCase {
         let media = try TestMedia()
         let socket = media.path("control.sock")
         let configPath = media.path("node.yaml")
+        let port = FreePort.next()
         let config = """
             node:
               control_socket: \(socket)
@@ -205,7 +207,7 @@ final class DaemonIntegrationTests: XCTestCase {
             streams:
               - name: viewer
                 role: receiver
-                input: "udp://127.0.0.1:39941"
+                input: "udp://127.0.0.1:\(port)"
                 input_format: mpegts
                 read_timeout: 2
                 reconnect: {initial_delay: 0.2, max_delay: 1}
@@ -220,7 +222,7 @@ final class DaemonIntegrationTests: XCTestCase {
                 preset: ultrafast
                 bitrate: 300k
                 gop: 25
-                output: "udp://127.0.0.1:39941?pkt_size=1316"
+                output: "udp://127.0.0.1:\(port)?pkt_size=1316"
                 output_format: mpegts
                 adapt: {steps: 20, interval: 1, threshold: -100, max_share: 0.2, cpu_share: 0.5}
             """

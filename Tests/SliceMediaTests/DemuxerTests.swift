@@ -69,7 +69,7 @@ final class DemuxerTests: XCTestCase {
 
     func testSilentUDPInputTimesOutInsteadOfHanging() throws {
         let start = Date()
-        XCTAssertThrowsError(try Demuxer(url: "udp://127.0.0.1:39871", options: InputOptions(format: "mpegts", openTimeout: 1, readTimeout: 1))) { error in
+        XCTAssertThrowsError(try Demuxer(url: "udp://127.0.0.1:\(FreePort.next())", options: InputOptions(format: "mpegts", openTimeout: 1, readTimeout: 1))) { error in
             XCTAssertEqual((error as? MediaError)?.code, .timeout, "\(error)")
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 8)
@@ -77,7 +77,7 @@ final class DemuxerTests: XCTestCase {
 
     func testUnreachableSRTInputFailsInTime() throws {
         let start = Date()
-        XCTAssertThrowsError(try Demuxer(url: "srt://127.0.0.1:39872?connect_timeout=1000", options: InputOptions(openTimeout: 2, readTimeout: 2))) { error in
+        XCTAssertThrowsError(try Demuxer(url: "srt://127.0.0.1:\(FreePort.next())?connect_timeout=1000", options: InputOptions(openTimeout: 2, readTimeout: 2))) { error in
             let code = (error as? MediaError)?.code
             XCTAssertTrue(code == .timeout || code == .openInput, "\(error)")
         }
@@ -86,7 +86,7 @@ final class DemuxerTests: XCTestCase {
 
     func testCancelUnblocksARead() throws {
         // A UDP input that never receives anything: the read blocks until cancelled from another thread.
-        let port = 39873
+        let port = FreePort.next()
         let sender = try UDPSender(port: port)
         // Feed a few TS packets so open succeeds, then go silent.
         let media = try TestMedia()

@@ -35,34 +35,39 @@ final class LivePipelineTests: XCTestCase {
         XCTAssertLessThan(elapsed, 4.0)
     }
 
-    func testDropPolicyNeverBlocksTheInput() throws {
-        // A slow transform (lanczos to a large size, one frame at a time) behind a queue of 1.
-        let media = try TestMedia()
-        let clip = try media.makeClip("c.mkv", size: Size(width: 320, height: 240), seconds: 2, audio: false)
-        var config = PipelineConfiguration(input: clip, output: media.path("o.mkv"), encoder: EncoderSettings(codec: "libx264", preset: "slower"),
-                                           transform: .scale(.lanczos, Size(width: 1920, height: 1440)), queueCapacity: 1)
-        config.overload = .drop
-        let report = try Pipeline(configuration: config).run()
+    /// A transform stage slower than a live input (a fixed sleep per frame stands in for an expensive
+    /// model), behind a live-paced input and a cheap encoder.
+    private func slowStage(_ media: TestMedia, overload: OverloadPolicy, queue: Int) throws -> PipelineReport {
+        let clip = try media.makeClip("c.mkv", size: Size(width: 160, height: 120), seconds: 2, audio: false)
+        let slow = TransformSpec.custom(name: "slow", outputSize: { $0 }, make: { SlowTransform(size: $0, seconds: 0.08) })
+        var config = PipelineConfiguration(input: clip, output: media.path("o.mkv"), encoder: EncoderSettings(codec: "ffv1"),
+                                           transform: slow, queueCapacity: queue)
+        config.realtime = true  // 25 fps in, 12.5 fps through the transform
+        config.overload = overload
+        return try Pipeline(configuration: config).run()
+    }
+
+    func testDropPolicyDropsWhatTheTransformCannotTakeAndCountsIt() throws {
+        let report = try self.slowStage(try TestMedia(), overload: .drop, queue: 1)
         XCTAssertEqual(report.framesDecoded, 50)
+        XCTAssertGreaterThan(report.framesDropped, 5, "a transform at half the input rate drops frames")
         XCTAssertEqual(report.framesEncoded + report.framesDropped, 50, "every frame is either encoded or counted as dropped")
+        XCTAssertEqual(report.stages[2].dropped, report.framesDropped, "the convert stage's counter agrees")
     }
 
     func testDegradePolicyCountsCheapFrames() throws {
-        let media = try TestMedia()
-        let clip = try media.makeClip("c.mkv", size: Size(width: 320, height: 240), seconds: 2, audio: false)
-        var config = PipelineConfiguration(input: clip, output: media.path("o.mkv"), encoder: EncoderSettings(codec: "libx264", preset: "slower"),
-                                           transform: .scale(.lanczos, Size(width: 1920, height: 1440)), queueCapacity: 2)
-        config.overload = .degrade(.bilinear)
-        let report = try Pipeline(configuration: config).run()
+        let report = try self.slowStage(try TestMedia(), overload: .degrade(.bilinear), queue: 2)
         XCTAssertEqual(report.framesEncoded, 50, "degrading never drops")
         XCTAssertEqual(report.framesDropped, 0)
+        XCTAssertGreaterThan(report.framesDegraded, 5, "frames went through the cheap kernel while the queue was full")
+        XCTAssertLessThan(report.framesDegraded, 50, "and the slow transform took the others")
     }
 
     func testLostUDPInputIsReconnectedAndFramesKeepFlowing() throws {
         let media = try TestMedia()
         let ts = try media.makeClip("a.ts", size: Size(width: 96, height: 64), seconds: 2, audio: false, format: "mpegts")
         let payload = try Data(contentsOf: URL(fileURLWithPath: ts))
-        let port = 39901
+        let port = FreePort.next()
         let sender = try UDPSender(port: port)
         var config = PipelineConfiguration(input: "udp://127.0.0.1:\(port)", inputOptions: InputOptions(format: "mpegts", openTimeout: 5, readTimeout: 0.7),
                                            output: media.path("o.mkv"), encoder: EncoderSettings(codec: "ffv1"), transform: .passthrough)
@@ -98,7 +103,7 @@ final class OutputRetryTests: XCTestCase {
     func testAFailingNetworkOutputIsReopenedWhileTheInputRuns() throws {
         // A connected UDP socket to a port nobody listens on: sends fail with ECONNREFUSED.
         let media = try TestMedia()
-        var config = PipelineConfiguration(input: TestMedia.testVector("bikes-3s.mp4"), output: "udp://127.0.0.1:39961?connect=1&pkt_size=1316",
+        var config = PipelineConfiguration(input: TestMedia.testVector("bikes-3s.mp4"), output: "udp://127.0.0.1:\(FreePort.next())?connect=1&pkt_size=1316",
                                            outputOptions: OutputOptions(format: "mpegts"), encoder: EncoderSettings(preset: "ultrafast", gop: 10),
                                            transform: .downscale2x(.area))
         config.realtime = true
@@ -107,5 +112,22 @@ final class OutputRetryTests: XCTestCase {
         XCTAssertEqual(report.framesEncoded, 75, "the input side ran to the end")
         XCTAssertNotNil(report.lastOutputError)
         XCTAssertGreaterThanOrEqual(report.outputReconnects, 1, "\(report.lastOutputError ?? "")")
+    }
+}
+
+/// Passes frames through after a fixed pause: a stage slower than its input, without burning CPU.
+final class SlowTransform: FrameTransform {
+    let name = "slow"
+    let outputSize: Size
+    private let seconds: Double
+
+    init(size: Size, seconds: Double) {
+        self.outputSize = size
+        self.seconds = seconds
+    }
+
+    func process(_ frame: Frame) throws -> Frame {
+        usleep(UInt32(self.seconds * 1e6))
+        return frame
     }
 }

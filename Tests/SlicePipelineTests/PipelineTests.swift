@@ -145,6 +145,8 @@ final class PipelineTests: XCTestCase {
         try Data(bytes).write(to: URL(fileURLWithPath: damaged))
         let report = try self.run(damaged, media.path("out.mkv"), .passthrough)
         XCTAssertGreaterThan(report.framesEncoded, 10, "decodes what it can")
+        XCTAssertGreaterThan(report.corruptPackets + report.damagedFrames, 0, "the damage is counted: \(report.corruptPackets) packets skipped, \(report.damagedFrames) frames concealed")
+        XCTAssertEqual(report.stages[1].itemsIn, report.stages[0].itemsOut, "every packet reached the decoder")
     }
 
     func testUnwritableOutputIsASetupError() throws {

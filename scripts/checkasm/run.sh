@@ -55,54 +55,58 @@ link() { # compiler, object dir, harness, output
 }
 
 echo "== building with $CC${GCC:+ and $GCC (compile check)}"
-rm -rf /tmp/skobj-cc /tmp/skobj-gcc /tmp/skobj-asan
-compile "$CC" /tmp/skobj-cc ""
-if [ -n "$GCC" ]; then compile "$GCC" /tmp/skobj-gcc ""; fi
-if [ "$ASAN" = 1 ]; then compile "$CC" /tmp/skobj-asan "$ASANFLAGS"; fi
+# A private scratch directory per run, so two runs on one machine (or a CI run beside a session) never
+# delete or link each other's objects.
+T=$(mktemp -d "${TMPDIR:-/tmp}/checkasm.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+mkdir -p "$T/skobj-cc" "$T/skobj-gcc" "$T/skobj-asan"
+compile "$CC" $T/skobj-cc ""
+if [ -n "$GCC" ]; then compile "$GCC" $T/skobj-gcc ""; fi
+if [ "$ASAN" = 1 ]; then compile "$CC" $T/skobj-asan "$ASANFLAGS"; fi
 wait_all
-link "$CC" /tmp/skobj-cc "" checkasm /tmp/checkasm
-link "$CC" /tmp/skobj-cc "" gradcheck /tmp/gradcheck
+link "$CC" $T/skobj-cc "" checkasm $T/checkasm
+link "$CC" $T/skobj-cc "" gradcheck $T/gradcheck
 if [ -n "$GCC" ]; then
-    link "$GCC" /tmp/skobj-gcc "" checkasm /tmp/checkasm-gcc
-    link "$GCC" /tmp/skobj-gcc "" gradcheck /tmp/gradcheck-gcc
+    link "$GCC" $T/skobj-gcc "" checkasm $T/checkasm-gcc
+    link "$GCC" $T/skobj-gcc "" gradcheck $T/gradcheck-gcc
 fi
 if [ "$ASAN" = 1 ]; then
-    link "$CC" /tmp/skobj-asan "$ASANFLAGS" checkasm /tmp/checkasm-asan
-    link "$CC" /tmp/skobj-asan "$ASANFLAGS" gradcheck /tmp/gradcheck-asan
+    link "$CC" $T/skobj-asan "$ASANFLAGS" checkasm $T/checkasm-asan
+    link "$CC" $T/skobj-asan "$ASANFLAGS" gradcheck $T/gradcheck-asan
 fi
 
 if [ "$GRAD" = 0 ]; then
     echo "== checkasm ($CC)"
-    /tmp/checkasm "$@"
+    $T/checkasm "$@"
     if [ -n "$GCC" ]; then
         echo "== checkasm (gcc build)"
-        /tmp/checkasm-gcc --iters 100 "$@" | tail -n 1
+        $T/checkasm-gcc --iters 100 "$@" | tail -n 1
     fi
 fi
 if [ "$GRAD" = 0 ] || [ "$BENCH" = 0 ]; then
     echo "== gradcheck ($CC)"
-    /tmp/gradcheck "$@"
+    $T/gradcheck "$@"
     if [ -n "$GCC" ]; then
         echo "== gradcheck (gcc build)"
-        /tmp/gradcheck-gcc --iters 30 "$@" | tail -n 1
+        $T/gradcheck-gcc --iters 30 "$@" | tail -n 1
     fi
 fi
 
 if [ "$ASAN" = 1 ]; then
     if [ "$GRAD" = 0 ]; then
         echo "== checkasm (ASan+UBSan, $CC)"
-        /tmp/checkasm-asan --iters 100 "$@" | tail -n 1
+        $T/checkasm-asan --iters 100 "$@" | tail -n 1
     fi
     echo "== gradcheck (ASan+UBSan, $CC)"
-    /tmp/gradcheck-asan --iters 30 "$@" | tail -n 1
+    $T/gradcheck-asan --iters 30 "$@" | tail -n 1
 fi
 
 if [ "$BENCH" = 1 ]; then
     if [ "$GRAD" = 1 ]; then
         echo "== gradcheck bench"
-        /tmp/gradcheck --bench
+        $T/gradcheck --bench
     else
         echo "== bench"
-        /tmp/checkasm --bench
+        $T/checkasm --bench
     fi
 fi

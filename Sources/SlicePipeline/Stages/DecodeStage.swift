@@ -9,6 +9,8 @@ final class DecodeStage {
     struct Counters {
         var framesDecoded = 0
         var corruptPackets = 0
+        /// Frames the decoder returned with damage concealed (errors inside a packet it could still use).
+        var damagedFrames = 0
         /// The last SliceStream tag seen (in-band, or the container's until one is).
         var inputTag: StreamTag? = nil
     }
@@ -19,6 +21,7 @@ final class DecodeStage {
     private let output: BoundedQueue<Frame>
     private var decoder: Decoder
     private var corruptBefore = 0
+    private var damagedBefore = 0
     private var decoded: [Frame] = []
     private var limitReached = false
 
@@ -37,19 +40,29 @@ final class DecodeStage {
             case .packet(let packet):
                 self.stats.countIn()
                 try self.stats.time { try self.decoder.decode(packet) { self.decoded.append($0) } }
-                let corrupt = self.corruptBefore + self.decoder.corruptPackets
-                self.state.decode.withLock { $0.corruptPackets = corrupt }
+                self.publishDamage()
             case .decoder(let next):
                 // A new input session: drain what the old decoder holds, then switch.
                 try self.stats.time { try self.decoder.decode(nil) { self.decoded.append($0) } }
                 self.corruptBefore += self.decoder.corruptPackets
+                self.damagedBefore += self.decoder.damagedFrames
                 self.decoder = next.value
             }
             self.handOn()
         }
         if self.state.isHealthy {
             try self.stats.time { try self.decoder.decode(nil) { self.decoded.append($0) } }
+            self.publishDamage()
             self.handOn()
+        }
+    }
+
+    private func publishDamage() {
+        let corrupt = self.corruptBefore + self.decoder.corruptPackets
+        let damaged = self.damagedBefore + self.decoder.damagedFrames
+        self.state.decode.withLock { c in
+            c.corruptPackets = corrupt
+            c.damagedFrames = damaged
         }
     }
 

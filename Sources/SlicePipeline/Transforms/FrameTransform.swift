@@ -39,6 +39,21 @@ public enum TransformSpec: Sendable, Equatable {
     case learned(String)
     /// Receiver: the upsampler the sender's tag asks for, else the generic model, else this kernel.
     case automaticUpsampler(fallback: ScaleAlgorithm)
+    /// A transform the embedding code supplies (the pipeline as a library): built from the working size
+    /// on the thread that opens the pipeline; `name` identifies it in reports and comparisons.
+    case custom(name: String, outputSize: @Sendable (Size) -> Size, make: @Sendable (Size) throws -> any FrameTransform)
+
+    public static func == (a: TransformSpec, b: TransformSpec) -> Bool {
+        switch (a, b) {
+        case (.passthrough, .passthrough): return true
+        case (.scale(let x, let s), .scale(let y, let t)): return x == y && s == t
+        case (.downscale2x(let x), .downscale2x(let y)), (.upscale2x(let x), .upscale2x(let y)): return x == y
+        case (.learned(let x), .learned(let y)): return x == y
+        case (.automaticUpsampler(let x), .automaticUpsampler(let y)): return x == y
+        case (.custom(let x, _, _), .custom(let y, _, _)): return x == y
+        default: return false
+        }
+    }
 
     /// The output size for a given working size.
     public func outputSize(for input: Size) -> Size {
@@ -47,6 +62,7 @@ public enum TransformSpec: Sendable, Equatable {
         case .scale(_, let size): return size
         case .downscale2x: return input.halvedEven
         case .upscale2x, .automaticUpsampler: return input.doubled
+        case .custom(_, let outputSize, _): return outputSize(input)
         case .learned(let text):
             let isEncoder = (try? ModelRegistry.resolve(text))?.architecture.isEncoder ?? false
             return isEncoder ? input.halvedEven : input.doubled
@@ -69,6 +85,8 @@ public enum TransformSpec: Sendable, Equatable {
             return try NeuralTransform(model: model, inputSize: inputSize)
         case .automaticUpsampler(let fallback):
             return AutomaticUpsampler(inputSize: inputSize, containerTag: inputTag, fallback: fallback)
+        case .custom(_, _, let make):
+            return try make(inputSize)
         }
     }
 }

@@ -102,17 +102,18 @@ final class KnownBugTests: XCTestCase {
         let clip = try media.makeClip("in.mkv", size: Size(width: 96, height: 64), seconds: 0.4, audio: false, codec: "ffv1")
         let live = try FaultTests.liveClip(media, seconds: 1)
         let port = FaultTests.port(5)
-        struct Case { var label: String; var node: String = ""; var stream: String = ""; var input: String? = nil; var watch = false; var feed = false; var location: String }
+        /// `key`: what the validator names when it refuses the value (how each of these is fixed today).
+        struct Case { var label: String; var node: String = ""; var stream: String = ""; var input: String? = nil; var watch = false; var feed = false; var location: String; var key: String }
         let cases = [
-            Case(label: "gop: 9999999999", stream: "gop: 9999999999", location: "Encoder.swift:81 Int32(gop)"),
-            Case(label: "threads: 9999999999", stream: "threads: 9999999999", location: "Encoder.swift:80 Int32(settings.threads)"),
-            Case(label: "open_timeout: 1e300", stream: "open_timeout: 1e300", location: "InterruptState.swift:20 UInt64(seconds * 1e9)"),
-            Case(label: "read_timeout: 1e11", stream: "read_timeout: 1e11", location: "InterruptState.swift:20 UInt64(seconds * 1e9)"),
+            Case(label: "gop: 9999999999", stream: "gop: 9999999999", location: "Encoder.swift:81 Int32(gop)", key: "streams[0].gop"),
+            Case(label: "threads: 9999999999", stream: "threads: 9999999999", location: "Encoder.swift:80 Int32(settings.threads)", key: "streams[0].threads"),
+            Case(label: "open_timeout: 1e300", stream: "open_timeout: 1e300", location: "InterruptState.swift:20 UInt64(seconds * 1e9)", key: "streams[0].open_timeout"),
+            Case(label: "read_timeout: 1e11", stream: "read_timeout: 1e11", location: "InterruptState.swift:20 UInt64(seconds * 1e9)", key: "streams[0].read_timeout"),
             Case(label: "reconnect delays 1e300 after an input loss",
                  stream: "input_format: mpegts\n    open_timeout: 5\n    read_timeout: 0.3\n    reconnect: {initial_delay: 1e300, max_delay: 1e300}",
-                 input: "udp://127.0.0.1:\(port)", feed: true, location: "Pipeline.swift:491 (runDemux pause) UInt64(max(0, seconds) * 1e9)"),
+                 input: "udp://127.0.0.1:\(port)", feed: true, location: "DemuxStage pause: UInt64(max(0, seconds) * 1e9)", key: "streams[0].reconnect"),
             Case(label: "stats_interval_seconds: 1e300 and a watch client", node: "stats_interval_seconds: 1e300", watch: true,
-                 location: "ControlServer.swift:246 Int64(statsIntervalSeconds * 1000)"),
+                 location: "ControlServer.swift:246 Int64(statsIntervalSeconds * 1000)", key: "node.stats_interval_seconds"),
         ]
         var crashes: [String] = []
         for c in cases {
@@ -132,8 +133,11 @@ final class KnownBugTests: XCTestCase {
                 """
             do {
                 _ = try NodeConfiguration.parse(yaml.replacingOccurrences(of: "SOCKET", with: "/tmp/x.sock"), file: "case.yaml")
-            } catch is ConfigError {
-                continue  // refused by validation: fixed that way
+            } catch let error as ConfigError {
+                // Refused by validation (fixed that way): the refusal must name the key. Were a value
+                // accepted again, the daemon below must survive it.
+                XCTAssertTrue("\(error)".contains(c.key), "\(c.label): \(error)")
+                continue
             }
             let daemon = try DaemonHarness(config: yaml, media: media, mayExit: true)
             if c.feed && daemon.isRunning {
@@ -164,8 +168,9 @@ final class KnownBugTests: XCTestCase {
         let yaml = "node:\n  control_socket: SOCKET\n  stats_interval_seconds: 0.00001\nstreams: []\n"
         do {
             _ = try NodeConfiguration.parse(yaml.replacingOccurrences(of: "SOCKET", with: "/tmp/x.sock"), file: "tiny.yaml")
-        } catch is ConfigError {
-            return  // refused: fixed
+        } catch let error as ConfigError {
+            // Refused (fixed that way): say which key. Were it accepted again, the watcher below must not spin.
+            return XCTAssertTrue("\(error)".contains("node.stats_interval_seconds"), "\(error)")
         }
         let daemon = try DaemonHarness(config: yaml)
         let w = try RawConnection(path: daemon.socket, timeout: 2)
