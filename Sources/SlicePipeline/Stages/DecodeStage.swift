@@ -49,6 +49,9 @@ final class DecodeStage {
         }
         if self.state.isHealthy {
             try self.stats.time { try self.decoder.decode(nil) { self.decoded.append($0) } }
+            // The flush can report a held packet's damage too (a file cut inside its only packet).
+            let corrupt = self.corruptBefore + self.decoder.corruptPackets
+            self.state.decode.withLock { $0.corruptPackets = corrupt }
             self.handOn()
         }
     }
