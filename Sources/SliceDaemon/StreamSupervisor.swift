@@ -104,8 +104,16 @@ public final class StreamSupervisor: Sendable {
             guard proceed else { break }
             let pipeline: Pipeline
             do {
-                self.preserveEarlierOutput(definition.output)
-                pipeline = try Pipeline(configuration: definition.pipelineConfiguration())
+                // Refused before anything is renamed or opened: a folder where others could plant a link,
+                // or an output that is the input (moving it aside would take the input away).
+                try OutputSafety.checkDirectory(of: definition.output)
+                try OutputSafety.checkDistinct(input: definition.input, output: definition.output)
+                try self.preserveEarlierOutput(definition.output)
+                var configuration = try definition.pipelineConfiguration()
+                // A node's outputs must survive a crash or SIGKILL with what was written (fragmented MP4,
+                // short Matroska clusters, flushed TS); offline tools keep faststart MP4 (see EncodeCommand).
+                configuration.outputOptions.crashSafe = true
+                pipeline = try Pipeline(configuration: configuration)
             } catch {
                 failures += 1
                 self.fail(error, failures: failures, generation: generation)
@@ -161,29 +169,47 @@ public final class StreamSupervisor: Sendable {
     }
 
     /// A file output from an earlier run (or an earlier attempt of this one) is moved aside, never
-    /// truncated: `cam.ts` becomes `cam.20261127-113500.ts`.
-    private func preserveEarlierOutput(_ output: String) {
-        let path = output.hasPrefix("file:") ? String(output.dropFirst(5)) : output
-        guard !path.contains("://"), !path.hasPrefix("pipe:"), !path.hasPrefix("/dev/"),
-              let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              attributes[.type] as? FileAttributeType == .typeRegular, (attributes[.size] as? Int ?? 0) > 0 else { return }
+    /// truncated: `cam.ts` becomes `cam.20261127-113500.ts`. Nothing here follows a link: a link at the
+    /// output's name is refused (the muxer would refuse it too), and the new name is taken with `link(2)`,
+    /// which never replaces an existing name. Throws when the earlier output cannot be kept.
+    private func preserveEarlierOutput(_ output: String) throws {
+        guard let path = Muxer.localPath(of: output), !path.hasPrefix("/dev/") else { return }
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFLNK {
+            throw OutputSafetyError(.symbolicLink, path: path, message: "the output is a symbolic link; outputs are never written through links (remove the link or name the real file)")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 else { return }
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.locale = Locale(identifier: "en_US_POSIX")
         let url = URL(fileURLWithPath: path)
-        let ext = url.pathExtension
-        var target = url.deletingPathExtension().path + "." + formatter.string(from: Date()) + (ext.isEmpty ? "" : "." + ext)
-        var n = 1
-        while FileManager.default.fileExists(atPath: target) {
-            target = url.deletingPathExtension().path + "." + formatter.string(from: Date()) + "-\(n)" + (ext.isEmpty ? "" : "." + ext)
-            n += 1
+        let ext = url.pathExtension.isEmpty ? "" : "." + url.pathExtension
+        let stem = url.deletingPathExtension().path + "." + formatter.string(from: Date())
+        for n in 0..<1000 {
+            let target = stem + (n == 0 ? "" : "-\(n)") + ext
+            if link(path, target) == 0 {
+                // Both names are the same file now; if the old name cannot go, writing it would
+                // truncate the kept copy too.
+                guard unlink(path) == 0 else {
+                    let err = String(cString: strerror(errno))
+                    _ = unlink(target)
+                    throw OutputSafetyError(.cannotSetAside, path: path, message: "cannot move the earlier output aside: \(err)")
+                }
+                self.logger.notice("kept the earlier output as \(target)")
+                return
+            }
+            let err = errno
+            if err == EEXIST { continue }
+            // A file system without hard links: rename, after making sure the name is free.
+            var other = stat()
+            if (err == EPERM || err == ENOTSUP), lstat(target, &other) != 0, rename(path, target) == 0 {
+                self.logger.notice("kept the earlier output as \(target)")
+                return
+            }
+            throw OutputSafetyError(.cannotSetAside, path: path, message: "cannot move the earlier output aside: \(String(cString: strerror(err)))")
         }
-        do {
-            try FileManager.default.moveItem(atPath: path, toPath: target)
-            self.logger.notice("kept the earlier output as \(target)")
-        } catch {
-            self.logger.error("cannot move the earlier output \(path) aside: \(error)")
-        }
+        throw OutputSafetyError(.cannotSetAside, path: path, message: "cannot move the earlier output aside: 1000 names taken")
     }
 
     private func fail(_ error: any Error, failures: Int, generation: Int) {

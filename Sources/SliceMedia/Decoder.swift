@@ -102,10 +102,12 @@ public final class Decoder {
     public func decode(_ packet: Packet?, emit: (Frame) throws -> Void) throws {
         let ret = avcodec_send_packet(self.context, packet?.pointer)
         if ret < 0 && ret != FFError.eof {
-            guard packet != nil, ret != FFError.posix(ENOMEM) else {
+            guard ret != FFError.posix(ENOMEM) else {
                 throw MediaError(.decode, call: "avcodec_send_packet", averror: ret, context: self.codecName)
             }
-            // Damaged input: skip this packet, keep the decoder and go on with the next one.
+            // Damaged input: skip this packet, keep the decoder and go on with the next one. On a flush
+            // (nil) the error is an earlier packet's, reported late (a packet the decoder held, e.g. the
+            // only one of a file cut inside it): the flush itself was taken, so count it and drain.
             self.corruptPackets += 1
         }
         while true {

@@ -9,12 +9,17 @@ public struct OutputOptions: Sendable {
     public var options: [String: String]
     /// Container metadata tags to write.
     public var metadata: [String: String]
+    /// Write so that a killed process leaves a playable file up to about half a second before the kill:
+    /// fragmented MP4 with short fragments, Matroska with short clusters, every packet flushed. Options
+    /// given in ``options`` win. The daemon sets it; offline tools keep seekable layouts (faststart).
+    public var crashSafe: Bool
 
     /// Creates output options.
-    public init(format: String? = nil, options: [String: String] = [:], metadata: [String: String] = [:]) {
+    public init(format: String? = nil, options: [String: String] = [:], metadata: [String: String] = [:], crashSafe: Bool = false) {
         self.format = format
         self.options = options
         self.metadata = metadata
+        self.crashSafe = crashSafe
     }
 }
 
@@ -39,6 +44,8 @@ public final class Muxer {
     private var trailerWritten = false
     private var muxerOptions: [String: String]
     private let interrupt = InterruptState()
+    /// The file we opened ourselves (local paths); nil for network URLs and `pipe:`.
+    private var file: OutputFile?
 
     /// Creates the output and opens its file or network URL.
     public init(url: String, options: OutputOptions = OutputOptions()) throws {
@@ -62,6 +69,7 @@ public final class Muxer {
         self.context = ctx
         self.formatName = String(cString: ctx.pointee.oformat.pointee.name)
         self.needsGlobalHeader = (ctx.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER) != 0
+        if options.crashSafe { Muxer.addCrashSafeOptions(format: self.formatName, to: &muxerOptions) }
         if self.formatName == "mp4" && muxerOptions["movflags"] == nil {
             // faststart: playable while downloading; use_metadata_tags: keep our own tags (model name, ...).
             muxerOptions["movflags"] = "+faststart+use_metadata_tags"
@@ -74,7 +82,12 @@ public final class Muxer {
         for (key, value) in options.metadata {
             av_dict_set(&ctx.pointee.metadata, key, value, 0)
         }
-        if (ctx.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
+        if (ctx.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0, let path = Muxer.localPath(of: url) {
+            // Every stored property is set, so deinit runs and frees the context if this throws.
+            let file = try OutputFile(path: path, url: url)
+            self.file = file
+            ctx.pointee.pb = file.context
+        } else if (ctx.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
             var pb: UnsafeMutablePointer<AVIOContext>? = nil
             var cb = self.interrupt.interruptCallback
             self.interrupt.arm(seconds: 10)
@@ -93,10 +106,43 @@ public final class Muxer {
         if self.headerWritten && !self.trailerWritten {
             av_write_trailer(self.context)
         }
-        if (self.context.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
+        if let file = self.file {
+            file.close()
+            self.context.pointee.pb = nil
+        } else if (self.context.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
             avio_closep(&self.context.pointee.pb)
         }
         avformat_free_context(self.context)
+    }
+
+    /// The local file path a URL names, as FFmpeg reads it (`file:` prefix, or no `scheme:` at all);
+    /// nil for any other protocol (`udp://`, `pipe:`, ...).
+    public static func localPath(of url: String) -> String? {
+        if url.hasPrefix("file:") { return String(url.dropFirst(5)) }
+        // FFmpeg's url_find_protocol: a run of scheme characters followed by ':' names a protocol.
+        let scheme = url.utf8.prefix { c in
+            (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x2B || c == 0x2D || c == 0x2E
+        }
+        let rest = url.utf8.dropFirst(scheme.count)
+        if rest.first == UInt8(ascii: ":") || url.hasPrefix("subfile,") { return nil }
+        return url.isEmpty ? nil : url
+    }
+
+    /// Fills in (without overriding) the options that make `format` survive a killed process.
+    static func addCrashSafeOptions(format: String, to options: inout [String: String]) {
+        switch format {
+        case "mp4", "mov", "ismv":
+            // Fragments of at most 0.5 s, each written whole, instead of a moov only the trailer writes.
+            options["movflags"] = options["movflags"] ?? "+frag_keyframe+empty_moov+default_base_moof+use_metadata_tags"
+            options["frag_duration"] = options["frag_duration"] ?? "500000"
+        case "matroska", "webm":
+            // Clusters are held in memory until they close; close them every 0.5 s or 1 MiB.
+            options["cluster_time_limit"] = options["cluster_time_limit"] ?? "500"
+            options["cluster_size_limit"] = options["cluster_size_limit"] ?? "1048576"
+        default:
+            break
+        }
+        options["flush_packets"] = options["flush_packets"] ?? "1"
     }
 
     /// Whether this container can carry a copy of the stream `parameters` describe (false means "skip it").

@@ -26,6 +26,8 @@ struct PipelineSetup {
     init(configuration: PipelineConfiguration) throws {
         var configuration = configuration
         do {
+            // Before anything opens the output (which truncates it): `encode F F` must not destroy F.
+            try OutputSafety.checkDistinct(input: configuration.input, output: configuration.output)
             let demuxer = try Demuxer(url: configuration.input, options: configuration.inputOptions)
             let videoIndex = try demuxer.requireVideoStream()
             let info = demuxer.streams[videoIndex]
@@ -106,6 +108,8 @@ struct PipelineSetup {
         } catch let error as MediaError {
             throw PipelineError(.setup, message: error.description, mediaError: error)
         } catch let error as EngineError {
+            throw PipelineError(.setup, message: error.description)
+        } catch let error as OutputSafetyError {
             throw PipelineError(.setup, message: error.description)
         }
     }

@@ -49,6 +49,10 @@ struct PipelineOptions: ParsableArguments {
             config.copyOtherStreams = !self.noCopy
             config.maximumFrames = self.frames
             config.senderExtension = adaptation.map(ContentAdapter.factory)
+            // Offline `encode`/`decode` keep the seekable layouts (faststart MP4, cued Matroska) rather than
+            // the daemon's crash-safe ones: a file job that dies is simply run again, its output plays while
+            // downloading and seeks at once, and the QA vectors pin these exact bytes. Input and output
+            // being the same file is refused by the pipeline itself (`PipelineSetup`).
             let pipeline = try Pipeline(configuration: config)
             let interrupt = SignalForwarder.install { pipeline.stop() }
             defer { interrupt.cancel() }

@@ -2,7 +2,8 @@ import SliceMedia
 
 /// Converts every frame to yuv420p at the working size (the first frame's). A mid-stream change of size
 /// or pixel format is scaled back to the working size and counted, so the output never changes geometry.
-/// Under the `drop` overload policy it drops frames the transform has no room for.
+/// Under the `drop` overload policy it drops frames the transform has no room for (live inputs only:
+/// ``PipelineState/overload`` is `.block` for a file read as fast as we go).
 final class ConvertStage {
     /// The convert stage's counters.
     struct Counters {
@@ -36,7 +37,7 @@ final class ConvertStage {
                 working = try self.stats.time { try self.converter.scale(frame) }
                 if frame.size != workingSize { self.state.convert.withLock { $0.resizedFrames += 1 } }
             }
-            if case .drop = self.state.configuration.overload {
+            if case .drop = self.state.overload {
                 if self.output.tryPush(working) {
                     self.stats.countOut()
                 } else {

@@ -52,6 +52,7 @@ final class DecodeStage {
         }
         if self.state.isHealthy {
             try self.stats.time { try self.decoder.decode(nil) { self.decoded.append($0) } }
+            // The flush can report a held packet's damage too (a file cut inside its only packet).
             self.publishDamage()
             self.handOn()
         }

@@ -23,6 +23,9 @@ final class PipelineState: Sendable {
     }
 
     let configuration: PipelineConfiguration
+    /// The overload policy in force: the configured one for live inputs, `.block` for inputs read as
+    /// fast as the pipeline pulls them (see ``effectiveOverload(for:)``).
+    let overload: OverloadPolicy
     let workingSize: Size
     let outputSize: Size
     let control = Mutex(Control())
@@ -37,9 +40,24 @@ final class PipelineState: Sendable {
 
     init(configuration: PipelineConfiguration, workingSize: Size, outputSize: Size, canceller: InputCanceller) {
         self.configuration = configuration
+        self.overload = Self.effectiveOverload(for: configuration)
         self.workingSize = workingSize
         self.outputSize = outputSize
         self.inputCanceller = Mutex(canceller)
+    }
+
+    /// `drop` and `degrade` exist so a live input is never held up; an input that waits for us (a regular
+    /// file or a lavfi graph not paced in real time) loses nothing by waiting, and dropping there only
+    /// throws frames away (a file receiver kept 18 of 150 frames). Such inputs block.
+    static func effectiveOverload(for configuration: PipelineConfiguration) -> OverloadPolicy {
+        if configuration.realtime { return configuration.overload }
+        var waitsForUs = configuration.inputOptions.format == "lavfi"
+        if !waitsForUs, let path = Muxer.localPath(of: configuration.input) {
+            // A FIFO or a device node is fed by someone else at their pace: it keeps the policy.
+            var st = stat()
+            waitsForUs = stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        }
+        return waitsForUs ? .block : configuration.overload
     }
 
     /// A stop was asked for (the input ends; everything read drains).

@@ -44,7 +44,7 @@ final class TransformStage {
             let updateBytes = frame.userDataSEI.reduce(0) { $0 + (ModelUpdate.isUpdatePayload($1) ? $1.count : 0) }
             if updateBytes > 0 { self.state.transform.withLock { $0.receivedUpdateBytes += updateBytes } }
             let receiver = self.transform as? any ModelUpdateReceiving
-            if case .degrade(let algorithm) = self.state.configuration.overload, self.input.depth * 2 > self.input.capacity {
+            if case .degrade(let algorithm) = self.state.overload, self.input.depth * 2 > self.input.capacity {
                 // Behind a live input: keep up with a classical kernel until the queue drains. Updates on
                 // this frame still reach the learned model, so none is lost to load.
                 if self.cheap == nil { self.cheap = try ScaleTransform(algorithm: algorithm, outputSize: self.state.outputSize) }
