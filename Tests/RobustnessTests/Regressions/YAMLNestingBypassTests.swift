@@ -40,7 +40,7 @@ final class YAMLNestingBypassTests: XCTestCase {
     func testBypassFileIsRefusedBySlicestreamAdd() throws {
         let media = try TestMedia()
         let path = media.path("add.yaml")
-        try ("name: it's\nrole: sender\ninput: " + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000) + "\n")
+        try ("{name: it's, role: sender, input: " + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000) + "}\n")
             .write(toFile: path, atomically: true, encoding: .utf8)
         let r = try runChild(Binaries.cli, ["add", path, "--socket", media.path("none.sock")], timeout: 60)
         XCTAssertFalse(r.diedBySignal, "REGRESSION: slicestream add crashes on a deeply nested stream file: \(r.summary)")
