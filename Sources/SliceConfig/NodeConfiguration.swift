@@ -41,6 +41,10 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
 
     /// Parses and validates YAML text; `file` names the source in errors.
     public static func parse(_ text: String, file: String) throws -> NodeConfiguration {
+        try YAMLGuard.onLargeStack { try Self.parseGuarded(text, file: file) }
+    }
+
+    private static func parseGuarded(_ text: String, file: String) throws -> NodeConfiguration {
         let root = try Self.guardedRoot(text, file: file)
         guard let top = root.mapping else {
             throw ConfigError(file: file, key: "", message: "the top level must be a mapping with 'node' and 'streams'")
@@ -65,6 +69,10 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// Parses and validates one stream definition (YAML or JSON, the keys of a `streams` entry), as
     /// `slicestream add` sends it: the same guard, unknown-key check and validation as a config file.
     public static func parseStream(_ text: String, file: String) throws -> StreamDefinition {
+        try YAMLGuard.onLargeStack { try Self.parseStreamGuarded(text, file: file) }
+    }
+
+    private static func parseStreamGuarded(_ text: String, file: String) throws -> StreamDefinition {
         let root = try Self.guardedRoot(text, file: file)
         guard let map = root.mapping else { throw ConfigError(file: file, key: "", message: "must be a mapping: one stream definition") }
         try checkStreamKeys(map, path: "", file: file)
@@ -83,7 +91,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             throw ConfigError(file: file, key: "", message: "not valid YAML: \(error)")
         }
         guard let root = composed else { throw ConfigError(file: file, key: "", message: "empty file") }
-        if let problem = YAMLGuard.problem(in: root) { throw ConfigError(file: file, key: "", message: "refused: \(problem)") }
+        if let problem = YAMLGuard.problem(in: root) { throw ConfigError(file: file, key: problem.key, message: "refused: \(problem.message)") }
         return root
     }
 
@@ -122,9 +130,13 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// Checks what types alone cannot: unique names, known roles and kernels, positive numbers.
     public func validate(file: String) throws {
         try self.node.validate(file: file)
+        if self.streams.count > self.node.maxStreams {
+            throw ConfigError(file: file, key: "streams", message: "\(self.streams.count) streams; node.max_streams allows \(self.node.maxStreams)")
+        }
         var names = Set<String>()
         for (i, s) in self.streams.enumerated() {
             try s.validate(file: file, key: "streams[\(i)]")
+            try s.checkAccess(self.node, origin: .configFile, file: file, key: "streams[\(i)]")
             guard names.insert(s.name).inserted else {
                 throw ConfigError(file: file, key: "streams[\(i)].name", message: "duplicate stream name '\(s.name)'")
             }
@@ -180,70 +192,4 @@ func editDistance(_ a: String, _ b: String) -> Int {
         }
     }
     return row[b.count]
-}
-
-/// Node-wide settings.
-public struct NodeSettings: Codable, Sendable, Equatable {
-    /// Control socket path.
-    public var controlSocket: String = "/run/slicestream/control.sock"
-    /// Control socket permissions, octal text.
-    public var socketMode: String = "0660"
-    /// Group given the control socket (read-only commands are open to it).
-    public var socketGroup: String?
-    /// Group whose members may run changing commands (root and the daemon's own user always may).
-    public var adminGroup: String?
-    /// Log level: trace, debug, info, notice, warning, error, critical.
-    public var logLevel: String = "info"
-    /// Seconds SIGTERM waits for streams to drain and finalise before aborting them.
-    public var shutdownGraceSeconds: Double = 10
-    /// Seconds between `watch` events.
-    public var statsIntervalSeconds: Double = 1
-    /// Control clients served at once; more are refused with an error.
-    public var maxClients: Int = 64
-    /// A stage busy on one item for longer than this stops the systemd watchdog pings.
-    public var stallSeconds: Double = 30
-
-    /// Default settings.
-    public init() {}
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case controlSocket = "control_socket", socketMode = "socket_mode", socketGroup = "socket_group", adminGroup = "admin_group"
-        case logLevel = "log_level", shutdownGraceSeconds = "shutdown_grace_seconds", statsIntervalSeconds = "stats_interval_seconds"
-        case maxClients = "max_clients", stallSeconds = "stall_seconds"
-    }
-
-    public init(from decoder: any Swift.Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = NodeSettings()
-        self.controlSocket = try c.decodeIfPresent(String.self, forKey: .controlSocket) ?? d.controlSocket
-        self.socketMode = try c.decodeIfPresent(String.self, forKey: .socketMode) ?? d.socketMode
-        self.socketGroup = try c.decodeIfPresent(String.self, forKey: .socketGroup)
-        self.adminGroup = try c.decodeIfPresent(String.self, forKey: .adminGroup)
-        self.logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
-        self.shutdownGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .shutdownGraceSeconds) ?? d.shutdownGraceSeconds
-        self.statsIntervalSeconds = try c.decodeIfPresent(Double.self, forKey: .statsIntervalSeconds) ?? d.statsIntervalSeconds
-        self.maxClients = try c.decodeIfPresent(Int.self, forKey: .maxClients) ?? d.maxClients
-        self.stallSeconds = try c.decodeIfPresent(Double.self, forKey: .stallSeconds) ?? d.stallSeconds
-    }
-
-    /// The socket mode as a number.
-    public var socketModeValue: UInt16? { UInt16(self.socketMode, radix: 8) }
-
-    func validate(file: String) throws {
-        guard let mode = self.socketModeValue, mode <= 0o777 else {
-            throw ConfigError(file: file, key: "node.socket_mode", message: "'\(self.socketMode)' is not an octal mode like 0660")
-        }
-        guard !self.controlSocket.isEmpty, self.controlSocket.utf8.count < 100 else {
-            throw ConfigError(file: file, key: "node.control_socket", message: "must be a path shorter than 100 bytes")
-        }
-        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(self.logLevel) else {
-            throw ConfigError(file: file, key: "node.log_level", message: "'\(self.logLevel)' is not a log level")
-        }
-        for (key, value, low, high) in [("shutdown_grace_seconds", self.shutdownGraceSeconds, 0.1, 3600.0),
-                                        ("stats_interval_seconds", self.statsIntervalSeconds, 0.01, 3600),
-                                        ("stall_seconds", self.stallSeconds, 1, 86400)] where !(value >= low && value <= high) {
-            throw ConfigError(file: file, key: "node.\(key)", message: "must be between \(low) and \(high)")
-        }
-        guard self.maxClients > 0, self.maxClients <= 10_000 else { throw ConfigError(file: file, key: "node.max_clients", message: "must be between 1 and 10000") }
-    }
 }

@@ -107,6 +107,8 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: any Swift.Decoder) throws {
+        // The config file checks keys before decoding; a control request's JSON arrives here directly.
+        try Self.rejectUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(name: try c.decode(String.self, forKey: .name), role: try c.decode(Role.self, forKey: .role),
                   input: try c.decode(String.self, forKey: .input), output: try c.decode(String.self, forKey: .output))
@@ -120,6 +122,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
             if try c.decodeNil(forKey: .reconnect) {
                 self.reconnect = nil
             } else {
+                try Self.rejectUnknownKeys(c.superDecoder(forKey: .reconnect), allowed: ["initial_delay", "max_delay", "max_attempts"])
                 let r = try c.nestedContainer(keyedBy: ReconnectKeys.self, forKey: .reconnect)
                 self.reconnect = ReconnectPolicy(initialDelay: try r.decodeIfPresent(Double.self, forKey: .initialDelay) ?? 0.5,
                                                  maximumDelay: try r.decodeIfPresent(Double.self, forKey: .maxDelay) ?? 10,
@@ -140,9 +143,28 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         self.queue = try c.decodeIfPresent(Int.self, forKey: .queue) ?? 8
         self.autostart = try c.decodeIfPresent(Bool.self, forKey: .autostart) ?? true
         if c.contains(.adapt), try !c.decodeNil(forKey: .adapt) {
+            try Self.rejectUnknownKeys(c.superDecoder(forKey: .adapt), allowed: AdaptationSettings.CodingKeys.allCases.map(\.rawValue))
             var settings = StreamDefinition.daemonAdaptationDefaults
             try settings.merge(from: c.superDecoder(forKey: .adapt))
             self.adapt = settings
+        }
+    }
+
+    /// Any key, to list what a mapping holds.
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Throws `dataCorrupted` naming the first key of the decoder's mapping that is not in `allowed`.
+    private static func rejectUnknownKeys(_ decoder: any Swift.Decoder, allowed: [String]) throws {
+        guard let keys = try? decoder.container(keyedBy: AnyKey.self).allKeys else { return }  // not a mapping: decoding says so
+        for key in keys.map(\.stringValue).sorted() where !allowed.contains(key) {
+            let path = (decoder.codingPath.map(\.stringValue) + [key]).joined(separator: ".")
+            let hint = allowed.min { editDistance($0, key) < editDistance($1, key) }.map { " (did you mean '\($0)'?)" } ?? ""
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown key '\(path)'\(hint)"))
         }
     }
 
@@ -246,7 +268,12 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
     /// The pipeline this stream runs; throws for a scaler name ``validate(file:key:)`` would refuse.
     public func pipelineConfiguration() throws -> PipelineConfiguration {
         var recipe = StreamRecipe(role: self.role, input: self.input, output: self.output)
-        recipe.inputOptions = InputOptions(format: self.inputFormat, options: self.inputOptions, openTimeout: self.openTimeout, readTimeout: self.readTimeout)
+        // FFmpeg itself enforces what validation checked: only this input's protocol (and what it opens
+        // underneath), and only allowed demuxers when probing. Set last, so input_options cannot widen them.
+        var options = self.inputOptions
+        options["protocol_whitelist"] = StreamAccess.protocolWhitelist(for: self.input, format: self.inputFormat)
+        options["format_whitelist"] = self.inputFormat ?? NodeSettings.defaultInputFormats.joined(separator: ",")
+        recipe.inputOptions = InputOptions(format: self.inputFormat, options: options, openTimeout: self.openTimeout, readTimeout: self.readTimeout)
         recipe.outputFormat = self.outputFormat
         recipe.scaler = self.role == .sender ? self.downscaler : self.upsampler
         recipe.model = self.model

@@ -146,12 +146,16 @@ public final class Node: Sendable {
         guard let definition else { throw ControlFailure("bad-request", "'add' needs a 'stream' definition") }
         do {
             try definition.validate(file: "<add request>", key: "stream")
+            try definition.checkAccess(self.configuration.node, origin: .controlRequest, file: "<add request>", key: "stream")
         } catch let error as ConfigError {
             throw ControlFailure("invalid-config", error.description)
         }
         let sup = StreamSupervisor(definition: definition)
         try self.state.withLock { s in
             guard s.supervisors[definition.name] == nil else { throw ControlFailure("exists", "a stream named '\(definition.name)' exists") }
+            guard s.order.count < s.config.node.maxStreams else {
+                throw ControlFailure("invalid-config", "<add request>: stream: the node runs \(s.order.count) streams, node.max_streams allows \(s.config.node.maxStreams)")
+            }
             s.supervisors[definition.name] = sup
             s.order.append(definition.name)
             s.config.streams.append(definition)

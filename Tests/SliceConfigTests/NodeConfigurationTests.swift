@@ -52,7 +52,9 @@ final class NodeConfigurationTests: XCTestCase {
         self.expectError("streams:\n\(self.stream), bitrat: 1M}\n", key: "streams[0].bitrat", containing: "did you mean 'bitrate'")
         self.expectError("streams:\n\(self.stream), crf: fast}\n", key: "streams[0].crf", containing: "expected a number")
         self.expectError("streams:\n  - {name: a, role: sender, input: in.mp4}\n", key: "streams[0].output", containing: "missing")
-        self.expectError("streams:\n\(self.stream), role: dancer}\n", key: "streams[0].role", containing: "dancer")
+        self.expectError("streams:\n  - {name: a, role: dancer, input: in.mp4, output: out.ts}\n", key: "streams[0].role", containing: "dancer")
+        // A repeated key used to be taken silently (the last one won).
+        self.expectError("streams:\n\(self.stream), role: dancer}\n", key: "streams[0].role", containing: "duplicate key 'role'")
         self.expectError("streams:\n\(self.stream)}\n\(self.stream)}\n", key: "streams[1].name", containing: "duplicate")
         self.expectError("streams:\n\(self.stream), crf: 20, bitrate: 1M}\n", key: "streams[0].crf", containing: "not both")
         self.expectError("streams:\n\(self.stream), codec: libnothing}\n", key: "streams[0].codec", containing: "no encoder")
