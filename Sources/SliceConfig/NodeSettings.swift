@@ -18,6 +18,12 @@ public struct NodeSettings: Codable, Sendable, Equatable {
     public var statsIntervalSeconds: Double = 1
     /// Control clients served at once; more are refused with an error.
     public var maxClients: Int = 64
+    /// Control connections one uid may hold at once (root and the daemon's user are not limited).
+    public var maxClientsPerUser: Int = 16
+    /// Of `maxClients`, slots only admins may take; nil: the default, 4 (at most `maxClients - 1`).
+    public var adminReservedClients: Int?
+    /// A control connection with no request for this long (and no `watch`) is closed.
+    public var clientIdleSeconds: Double = 30
     /// A stage busy on one item for longer than this stops the systemd watchdog pings.
     public var stallSeconds: Double = 30
     /// Most streams the node runs (config file and `add` together).
@@ -56,6 +62,7 @@ public struct NodeSettings: Codable, Sendable, Equatable {
         case inputDirectories = "input_directories", outputDirectories = "output_directories"
         case inputProtocols = "input_protocols", outputProtocols = "output_protocols"
         case inputFormats = "input_formats", outputFormats = "output_formats"
+        case maxClientsPerUser = "max_clients_per_user", adminReservedClients = "admin_reserved_clients", clientIdleSeconds = "client_idle_seconds"
     }
 
     public init(from decoder: any Swift.Decoder) throws {
@@ -77,7 +84,13 @@ public struct NodeSettings: Codable, Sendable, Equatable {
         self.outputProtocols = try c.decodeIfPresent([String].self, forKey: .outputProtocols) ?? d.outputProtocols
         self.inputFormats = try c.decodeIfPresent([String].self, forKey: .inputFormats) ?? d.inputFormats
         self.outputFormats = try c.decodeIfPresent([String].self, forKey: .outputFormats) ?? d.outputFormats
+        self.maxClientsPerUser = try c.decodeIfPresent(Int.self, forKey: .maxClientsPerUser) ?? d.maxClientsPerUser
+        self.adminReservedClients = try c.decodeIfPresent(Int.self, forKey: .adminReservedClients)
+        self.clientIdleSeconds = try c.decodeIfPresent(Double.self, forKey: .clientIdleSeconds) ?? d.clientIdleSeconds
     }
+
+    /// Control slots kept for admins: `adminReservedClients`, or 4 but always leaving one for everyone.
+    public var effectiveAdminReservedClients: Int { self.adminReservedClients ?? min(4, self.maxClients - 1) }
 
     /// The socket mode as a number.
     public var socketModeValue: UInt16? { UInt16(self.socketMode, radix: 8) }
@@ -94,10 +107,17 @@ public struct NodeSettings: Codable, Sendable, Equatable {
         }
         for (key, value, low, high) in [("shutdown_grace_seconds", self.shutdownGraceSeconds, 0.1, 3600.0),
                                         ("stats_interval_seconds", self.statsIntervalSeconds, 0.01, 3600),
-                                        ("stall_seconds", self.stallSeconds, 1, 86400)] where !(value >= low && value <= high) {
+                                        ("stall_seconds", self.stallSeconds, 1, 86400),
+                                        ("client_idle_seconds", self.clientIdleSeconds, 0.1, 86400)] where !(value >= low && value <= high) {
             throw ConfigError(file: file, key: "node.\(key)", message: "must be between \(low) and \(high)")
         }
         guard self.maxClients > 0, self.maxClients <= 10_000 else { throw ConfigError(file: file, key: "node.max_clients", message: "must be between 1 and 10000") }
+        guard self.maxClientsPerUser > 0, self.maxClientsPerUser <= 10_000 else {
+            throw ConfigError(file: file, key: "node.max_clients_per_user", message: "must be between 1 and 10000")
+        }
+        if let reserved = self.adminReservedClients, !(reserved >= 0 && reserved < self.maxClients) {
+            throw ConfigError(file: file, key: "node.admin_reserved_clients", message: "must be between 0 and max_clients - 1 (\(self.maxClients - 1))")
+        }
         guard self.maxStreams > 0, self.maxStreams <= 10_000 else { throw ConfigError(file: file, key: "node.max_streams", message: "must be between 1 and 10000") }
         for (key, list) in [("input_directories", self.inputDirectories), ("output_directories", self.outputDirectories)] {
             for (i, directory) in list.enumerated() where StreamAccess.resolvedDirectory(directory) == nil {

@@ -1,7 +1,7 @@
 /// A failed request's error.
 public struct ControlFailure: Codable, Sendable, Equatable, Error, CustomStringConvertible {
     /// Stable code: `bad-request`, `unknown-command`, `no-such-stream`, `exists`, `invalid-config`,
-    /// `not-live-safe`, `permission-denied`, `too-large`, `busy`, `failed`.
+    /// `not-live-safe`, `permission-denied`, `too-large`, `busy`, `timeout` (an idle connection closed), `failed`.
     public var code: String
     /// Readable detail.
     public var message: String

@@ -9,13 +9,16 @@ import Synchronization
 ///
 /// Every connection is served on its own: lines are framed on the event loop, commands run on a serial
 /// queue per connection (a slow `stop` never blocks other clients or the event loop), replies are written
-/// back in order. Peer credentials (SO_PEERCRED) gate changing commands. Oversized or malformed requests
-/// get an error reply; a client that does not read its `watch` events has them skipped, never buffered.
+/// back in order. Peer credentials, read from the socket at accept (``PeerCredentials``), gate changing
+/// commands and the connection slots (``ControlAdmission``: per-uid limit, slots kept for admins); a
+/// connection that sends no request for `client_idle_seconds` is closed. Oversized, malformed or
+/// duplicate-key requests get an error reply; a client that does not read its `watch` events has them
+/// skipped, never buffered.
 public final class ControlServer: Sendable {
     private let node: Node
     private let group: MultiThreadedEventLoopGroup
     private let channel: Mutex<(any Channel)?> = Mutex(nil)
-    private let clients = ClientCounter()
+    private let clients = ControlAdmission()
     private let logger = Logger(label: "slicestream.control")
     /// Socket path.
     public let path: String
@@ -101,123 +104,98 @@ public final class ControlServer: Sendable {
     }
 }
 
-/// Splits the byte stream into lines; a line longer than `limit` is an error.
-struct LineDecoder: ByteToMessageDecoder {
-    typealias InboundOut = Result<ByteBuffer, ControlFailure>
-    let limit: Int
-    var discarding = false
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        if let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
-            let length = newline - buffer.readerIndex
-            if self.discarding {
-                buffer.moveReaderIndex(forwardBy: length + 1)
-                self.discarding = false
-                return .continue
-            }
-            let line = buffer.readSlice(length: length)!
-            buffer.moveReaderIndex(forwardBy: 1)
-            if length > self.limit {
-                context.fireChannelRead(self.wrapInboundOut(.failure(ControlFailure("too-large", "request longer than \(self.limit) bytes"))))
-            } else {
-                context.fireChannelRead(self.wrapInboundOut(.success(line)))
-            }
-            return .continue
-        }
-        if buffer.readableBytes > self.limit && !self.discarding {
-            // Report once, then skip to the end of this oversized line.
-            self.discarding = true
-            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
-            context.fireChannelRead(self.wrapInboundOut(.failure(ControlFailure("too-large", "request longer than \(self.limit) bytes"))))
-            return .continue
-        }
-        if self.discarding { buffer.moveReaderIndex(forwardBy: buffer.readableBytes) }
-        return .needMoreData
-    }
-
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        // A final line without a newline is still a request (e.g. `printf '{...}' | socat`).
-        if buffer.readableBytes > 0 && !self.discarding && buffer.readableBytes <= self.limit {
-            let line = buffer.readSlice(length: buffer.readableBytes)!
-            context.fireChannelRead(self.wrapInboundOut(.success(line)))
-        }
-        return .needMoreData
-    }
-}
-
-/// Connected control clients, shared by every connection's handler.
-final class ClientCounter: Sendable {
-    let count = Atomic<Int>(0)
-}
-
-/// Linux `struct ucred` (pid, uid, gid), declared here because Glibc hides it behind _GNU_SOURCE.
-struct RawPeerCredentials: Sendable {
-    var pid: Int32 = 0
-    var uid: UInt32 = 0
-    var gid: UInt32 = 0
-}
-
-/// Peer credentials of a Unix-socket client.
-struct PeerCredentials: Sendable {
-    var pid: Int32
-    var uid: UInt32
-    var gid: UInt32
-
-    /// Whether the peer may run changing commands: root, the daemon's own user, or a member of `adminGroup`.
-    func mayChange(adminGroup: String?) -> Bool {
-        if self.uid == 0 || self.uid == getuid() { return true }
-        guard let adminGroup, let gr = getgrnam(adminGroup) else { return false }
-        let gid = gr.pointee.gr_gid
-        if self.gid == gid { return true }
-        // Supplementary groups are not in SO_PEERCRED; read them from the peer's /proc entry.
-        guard let text = try? String(contentsOfFile: "/proc/\(self.pid)/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Groups:") }) else { return false }
-        return line.dropFirst("Groups:".count).split(separator: " ").compactMap { UInt32($0.trimmingCharacters(in: .whitespaces)) }.contains(gid)
-    }
-}
-
 final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = Result<ByteBuffer, ControlFailure>
     typealias OutboundOut = ByteBuffer
 
     // Touched only on the channel's event loop, except `queue`, which is itself thread-safe.
     private let node: Node
-    private let clients: ClientCounter
+    private let clients: ControlAdmission
     private let logger: Logger
     private let queue = DispatchQueue(label: "slicestream.control.connection")
+    /// Taken once at accept from the socket; nil only on a refused connection.
     private var credentials: PeerCredentials? = nil
     private var watch: RepeatedTask? = nil
-    private var counted = false
+    /// The slot this connection holds in `clients` (released on close).
+    private var admitted = false
+    /// Closes the connection when it has sent no request for `client_idle_seconds` (nil while a request
+    /// is being answered or a `watch` runs: neither is idle).
+    private var idleTimer: Scheduled<Void>? = nil
 
-    init(node: Node, clients: ClientCounter, logger: Logger) {
+    init(node: Node, clients: ControlAdmission, logger: Logger) {
         self.node = node
         self.clients = clients
         self.logger = logger
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let limit = self.node.configuration.node.maxClients
-        let now = self.clients.count.add(1, ordering: .relaxed).newValue
-        self.counted = true
-        if now > limit {
-            self.reply(context: context, Self.encode(ControlResponse<NoResult>(id: nil, error: ControlFailure("busy", "too many control clients (\(limit))"))))
-            context.close(promise: nil)
+        let settings = self.node.configuration.node
+        let credentials: PeerCredentials
+        do {
+            let fd = try context.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { $0 }
+            guard let fd else { throw PeerCredentialsError(option: "SO_PEERCRED", errno: EBADF) }
+            credentials = try PeerCredentials.of(socket: fd)
+        } catch {
+            // Without credentials the peer could only be treated as a stranger; refuse rather than guess.
+            self.refuse(context: context, reason: .noCredentials, uid: nil, message: "cannot read the client's credentials: \(error)")
             return
         }
-        if let provider = context.channel as? any SocketOptionProvider {
-            let future: EventLoopFuture<RawPeerCredentials> = provider.unsafeGetSocketOption(level: .init(rawValue: SOL_SOCKET), name: .init(rawValue: SO_PEERCRED))
-            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            future.whenSuccess { cred in loopBound.value.credentials = PeerCredentials(pid: cred.pid, uid: cred.uid, gid: cred.gid) }
+        self.credentials = credentials
+        let limits = ControlLimits(settings)
+        let admin = credentials.isAdmin(adminGroup: settings.adminGroup)
+        if let reason = self.clients.admit(uid: credentials.uid, admin: admin, privileged: credentials.isPrivileged(), limits: limits) {
+            let message: String
+            switch reason {
+            case .full: message = "too many control clients (\(limits.maxClients))"
+            case .reserved: message = "too many control clients: the last \(limits.reservedForAdmins) of \(limits.maxClients) are kept for admins"
+            default: message = "too many control connections from uid \(credentials.uid) (\(limits.perUser))"
+            }
+            self.refuse(context: context, reason: reason, uid: credentials.uid, message: message)
+            return
         }
+        self.admitted = true
+        self.armIdleTimer(channel: context.channel)
         context.fireChannelActive()
+    }
+
+    /// Answers `busy`, closes, logs the peer and the reason, counts it.
+    private func refuse(context: ChannelHandlerContext, reason: ControlDropReason, uid: UInt32?, message: String) {
+        self.logger.notice("control connection refused (\(reason.rawValue)): uid \(uid.map(String.init) ?? "unknown") pid \(self.credentials?.pid ?? 0): \(message)")
+        self.node.countControlDrop(reason.rawValue)
+        self.reply(context: context, Self.encode(ControlResponse<NoResult>(id: nil, error: ControlFailure("busy", message))))
+        context.close(promise: nil)
+    }
+
+    /// Starts the idle clock (event loop only): called at accept and whenever the last reply is written.
+    private func armIdleTimer(channel: any Channel) {
+        self.idleTimer?.cancel()
+        let seconds = self.node.configuration.node.clientIdleSeconds
+        let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        self.idleTimer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
+            let handler = bound.value
+            guard handler.idleTimer != nil, handler.inFlight == 0, handler.watch == nil else { return }
+            handler.idleTimer = nil
+            let uid = handler.credentials.map { String($0.uid) } ?? "unknown"
+            handler.logger.notice("control connection dropped (idle): uid \(uid) pid \(handler.credentials?.pid ?? 0): no request for \(seconds) s")
+            handler.node.countControlDrop(ControlDropReason.idle.rawValue)
+            let line = Self.encode(ControlResponse<NoResult>(id: nil, error: ControlFailure("timeout", "no request for \(seconds) s: connection closed")))
+            channel.writeAndFlush(line).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// A request arrived: the connection is not idle until it has been answered.
+    private func stopIdleTimer() {
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         self.watch?.cancel()
         self.watch = nil
-        if self.counted {
-            self.clients.count.subtract(1, ordering: .relaxed)
-            self.counted = false
+        self.stopIdleTimer()
+        if self.admitted, let credentials = self.credentials {
+            self.clients.release(uid: credentials.uid)
+            self.admitted = false
         }
         context.fireChannelInactive()
     }
@@ -243,7 +221,12 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
                 handler.inFlight -= 1
                 if handler.inputClosed && handler.inFlight == 0 {
                     channel.close(promise: nil)
-                } else if handler.inFlight <= Self.resumeAt && channel.isWritable {
+                    return
+                }
+                if handler.inFlight == 0 && handler.watch == nil && channel.isActive {
+                    handler.armIdleTimer(channel: channel)
+                }
+                if handler.inFlight <= Self.resumeAt && channel.isWritable {
                     channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
                 }
             }
@@ -270,11 +253,13 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
         let node = self.node
         switch self.unwrapInboundIn(data) {
         case .failure(let failure):
+            self.stopIdleTimer()
             node.countFailedRequest()
             self.answer(context: context) { Self.encode(ControlResponse<NoResult>(id: nil, error: failure)) }
         case .success(var buffer):
             let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) { return }  // blank line
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) { return }  // blank line (not activity)
+            self.stopIdleTimer()
             let request: ControlRequest
             do {
                 request = try JSONDecoder().decode(IncomingRequest.self, from: Data(bytes)).request
@@ -284,8 +269,16 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
                 self.answer(context: context) { Self.encode(ControlResponse<NoResult>(id: nil, error: ControlFailure("bad-request", message))) }
                 return
             }
+            // JSONDecoder keeps the first of two equal keys: a request must not mean two things.
+            if let duplicate = DuplicateJSONKey.find(in: bytes) {
+                node.countFailedRequest()
+                self.answer(context: context) {
+                    Self.encode(ControlResponse<NoResult>(id: request.id, error: ControlFailure("bad-request", "duplicate key '\(duplicate)'")))
+                }
+                return
+            }
             if ControlProtocol.changingCommands.contains(request.command),
-               !(self.credentials?.mayChange(adminGroup: node.configuration.node.adminGroup) ?? false) {
+               !(self.credentials?.isAdmin(adminGroup: node.configuration.node.adminGroup) ?? false) {
                 node.countFailedRequest()
                 self.answer(context: context) {
                     Self.encode(ControlResponse<NoResult>(id: request.id, error: ControlFailure("permission-denied", "'\(request.command)' needs root, the daemon's user or the admin group")))

@@ -26,6 +26,7 @@ public final class Node: Sendable {
         var reloads = 0
         var rejectedReloads = 0
         var failedRequests = 0
+        var controlDrops: [String: Int] = [:]
         var stopping = false
     }
     private let state: Mutex<State>
@@ -64,6 +65,9 @@ public final class Node: Sendable {
 
     /// Counts a request answered with an error.
     public func countFailedRequest() { self.state.withLock { $0.failedRequests += 1 } }
+
+    /// Counts a control connection refused at accept or closed for idling, by reason.
+    func countControlDrop(_ reason: String) { self.state.withLock { $0.controlDrops[reason, default: 0] += 1 } }
 
     /// Whether every running stream is making progress (no stage stuck on one item).
     public var isHealthy: Bool {
@@ -325,6 +329,8 @@ public final class Node: Sendable {
         family("config_reloads_total", "counter", "Accepted config reloads.", [("", Double(s.reloads))])
         family("config_reloads_rejected_total", "counter", "Rejected config reloads.", [("", Double(s.rejectedReloads))])
         family("control_requests_failed_total", "counter", "Control requests answered with an error.", [("", Double(s.failedRequests))])
+        family("control_connections_dropped_total", "counter", "Control connections refused at accept or closed when idle, by reason.",
+               ControlDropReason.allCases.map { ("reason=\"\($0.rawValue)\"", Double(s.controlDrops[$0.rawValue, default: 0])) })
         return out
     }
 
