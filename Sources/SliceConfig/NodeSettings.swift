@@ -49,7 +49,7 @@ public struct NodeSettings: Codable, Sendable, Equatable {
                                              "ivf", "h264", "hevc", "yuv4mpegpipe", "rawvideo", "lavfi"]
     /// Muxers allowed by default: single-file containers (not `tee`, `segment`, `hls`, `image2`: they write
     /// files the output path does not name).
-    public static let defaultOutputFormats = ["mpegts", "mp4", "mov", "matroska", "webm", "flv", "avi", "nut", "ogg", "ivf",
+    public static let defaultOutputFormats = ["mpegts", "mp4", "fmp4", "mov", "matroska", "webm", "flv", "avi", "nut", "ogg", "ivf",
                                               "h264", "hevc", "yuv4mpegpipe", "rtp_mpegts", "null"]
 
     /// Default settings.

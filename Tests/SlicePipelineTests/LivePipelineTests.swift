@@ -56,7 +56,7 @@ final class LivePipelineTests: XCTestCase {
     }
 
     func testDegradePolicyCountsCheapFrames() throws {
-        let report = try self.slowStage(try TestMedia(), overload: .degrade(.bilinear), queue: 2)
+        let report = try self.slowStage(try TestMedia(), overload: .degrade(.bilinear), queue: 4)
         XCTAssertEqual(report.framesEncoded, 50, "degrading never drops")
         XCTAssertEqual(report.framesDropped, 0)
         XCTAssertGreaterThan(report.framesDegraded, 5, "frames went through the cheap kernel while the queue was full")

@@ -9,12 +9,15 @@ import XCTest
 final class DuplicateJSONKeyTests: XCTestCase {
     func testDuplicateKeysInRequestsAreRejectedWithTheirName() throws {
         let media = try TestMedia()
+        let input = TestMedia.testVector("bikes-3s.mp4")
+        // Files named over the socket must lie in the node's media directories.
         let daemon = try DaemonHarness(config: """
             node:
               control_socket: SOCKET
+              input_directories: [\(URL(fileURLWithPath: input).deletingLastPathComponent().path)]
+              output_directories: [\(media.directory.path)]
             streams: []
             """, media: media)
-        let input = TestMedia.testVector("bikes-3s.mp4")
         func stream(_ extra: String) -> String {
             #"{"name":"dup","role":"passthrough","input":"\#(input)","output":"\#(media.path("a.mkv"))","codec":"ffv1","autostart":false\#(extra)}"#
         }
