@@ -54,12 +54,12 @@ public struct ModelUpdateAssembler: Sendable {
     /// Chunks or updates rejected (bad CRC, inconsistent chunks, undecodable header, over a bound).
     public private(set) var rejected = 0
     /// Update chunks discarded without ending up in a valid update: malformed, over a bound, evicted,
-    /// expired, superseded, or part of an update whose CRC or blob is bad (repeats of chunks already held
-    /// or applied are not counted: they are ``repeatedBytes``).
+    /// expired, superseded, older than the last update applied, or part of an update whose CRC or blob is
+    /// bad (repeats of a chunk already held or of the last update applied are ``repeatedBytes``).
     public private(set) var droppedChunks = 0
     /// SEI payload bytes of ``droppedChunks``.
     public private(set) var droppedBytes = 0
-    /// Payload bytes of chunks that repeat one already held or applied (a sender's repeats).
+    /// Payload bytes of chunks that repeat one already held or the last update applied (a sender's repeats).
     public private(set) var repeatedBytes = 0
     /// Payload bytes of chunks that ended up in updates that completed and decoded.
     public private(set) var completedBytes = 0
@@ -116,7 +116,8 @@ public struct ModelUpdateAssembler: Sendable {
             return self.reject(payload)
         }
         if let last = self.lastSequence, header.sequence <= last {
-            self.repeatedBytes += payload.count  // a repeat or an old one: already applied
+            // A sender repeats its latest update (already applied here); anything older is stale.
+            if header.sequence == last { self.repeatedBytes += payload.count } else { self.droppedChunks += 1; self.droppedBytes += payload.count }
             return nil
         }
         var slot: Int
