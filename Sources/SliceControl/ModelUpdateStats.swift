@@ -12,14 +12,25 @@ public struct ModelUpdateStats: Codable, Sendable, Equatable {
     public var updateBytes: Int
     /// Update SEI bit rate in the input, bit/s over the media time.
     public var updateBitRate: Double
+    /// Update chunks dropped unused (malformed, over the receiver's bounds, evicted or expired); nil from
+    /// daemons that do not count them.
+    public var droppedChunks: Int?
+    /// SEI payload bytes of those chunks.
+    public var droppedBytes: Int?
+    /// Stream tags refused and ignored (a path, an unknown name, an encoder as the upsampler).
+    public var tagsRejected: Int?
 
     /// Creates the counters.
-    public init(generation: Int, received: Int, applied: Int, rejected: Int, updateBytes: Int, updateBitRate: Double) {
+    public init(generation: Int, received: Int, applied: Int, rejected: Int, updateBytes: Int, updateBitRate: Double,
+                droppedChunks: Int? = nil, droppedBytes: Int? = nil, tagsRejected: Int? = nil) {
         self.generation = generation
         self.received = received
         self.applied = applied
         self.rejected = rejected
         self.updateBytes = updateBytes
         self.updateBitRate = updateBitRate
+        self.droppedChunks = droppedChunks
+        self.droppedBytes = droppedBytes
+        self.tagsRejected = tagsRejected
     }
 }

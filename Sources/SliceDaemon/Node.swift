@@ -314,6 +314,8 @@ public final class Node: Sendable {
             family("model_updates_applied_total", "counter", "Model updates applied.", receiving.map { ($0.0, Double($0.1.applied)) })
             family("model_updates_rejected_total", "counter", "Model updates or chunks rejected.", receiving.map { ($0.0, Double($0.1.rejected)) })
             family("model_update_bitrate_bps", "gauge", "Bit rate of model-update SEI in the input.", receiving.map { ($0.0, $0.1.updateBitRate) })
+            family("model_update_dropped_bytes_total", "counter", "Model-update SEI bytes dropped unused (malformed, over bounds, evicted).", receiving.map { ($0.0, Double($0.1.droppedBytes ?? 0)) })
+            family("stream_tags_rejected_total", "counter", "Stream tags refused (a path, an unknown name, not an upsampler).", receiving.map { ($0.0, Double($0.1.tagsRejected ?? 0)) })
         }
         var latency: [(String, Double)] = []
         var p99: [(String, Double)] = []

@@ -67,6 +67,9 @@ extension ModelUpdateStats {
             applied: report.updates.applied,
             rejected: report.updates.rejected,
             updateBytes: report.updates.bytes,
-            updateBitRate: report.receivedUpdateBitRate)
+            updateBitRate: report.receivedUpdateBitRate,
+            droppedChunks: report.updates.droppedChunks,
+            droppedBytes: report.updates.droppedBytes,
+            tagsRejected: report.updates.tagsRejected)
     }
 }

@@ -172,9 +172,7 @@ public final class Pipeline: Sendable {
         let elapsed = control.started > 0 ? Double(now &- control.started) / 1e9 : 0
         let media = encode.firstPTS.map { encode.lastPTS - $0 + self.frameSeconds } ?? 0
         var updates = transform.updates
-        updates.received += transform.retiredUpdates.received
-        updates.applied += transform.retiredUpdates.applied
-        updates.rejected += transform.retiredUpdates.rejected
+        updates.retire(transform.retiredUpdates)
         updates.bytes = transform.receivedUpdateBytes
         return PipelineReport(
             input: self.configuration.input, output: self.configuration.output,

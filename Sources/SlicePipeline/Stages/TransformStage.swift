@@ -71,9 +71,7 @@ final class TransformStage {
         self.transform = try spec.makeTransform(inputSize: self.state.workingSize, inputTag: self.inputTag)
         if let old {
             self.state.transform.withLock { c in
-                c.retiredUpdates.received += old.received
-                c.retiredUpdates.applied += old.applied
-                c.retiredUpdates.rejected += old.rejected
+                c.retiredUpdates.retire(old)
                 c.updates = UpdateCounters()
             }
         }

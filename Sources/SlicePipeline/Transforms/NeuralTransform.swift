@@ -39,6 +39,11 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     /// architecture); from this frame on, output uses the new weights.
     private func applyUpdates(in frame: Frame) {
         guard !self.model.architecture.isEncoder else { return }
+        self.assembler.advanceFrame()
+        defer {
+            self.updateCounters.droppedChunks = self.assembler.droppedChunks
+            self.updateCounters.droppedBytes = self.assembler.droppedBytes
+        }
         for payload in frame.userDataSEI {
             let rejectedBefore = self.assembler.rejected
             if let update = self.assembler.feed(payload) {
@@ -99,6 +104,14 @@ public struct UpdateCounters: Sendable, Equatable, Codable {
     public var rejected = 0
     /// Bytes of update SEI in the input (repeats included); counted by the pipeline, not by transforms.
     public var bytes = 0
+    /// Update chunks dropped unused (malformed, over the assembler's bounds, evicted, expired or part of a
+    /// bad update); in-band data is untrusted, so what a receiver discards is counted, not just forgotten.
+    public var droppedChunks = 0
+    /// SEI payload bytes of ``droppedChunks``.
+    public var droppedBytes = 0
+    /// Stream tags ignored because what they ask for is not allowed: a path, an unknown name, an encoder
+    /// or a model that does not double the working size (the upsampler in use stays).
+    public var tagsRejected = 0
 
     /// Creates counters.
     public init(generation: Int = 0, received: Int = 0, applied: Int = 0, rejected: Int = 0) {
@@ -106,6 +119,17 @@ public struct UpdateCounters: Sendable, Equatable, Codable {
         self.received = received
         self.applied = applied
         self.rejected = rejected
+    }
+
+    /// Adds the counts of a transform that is being replaced (every counter but ``generation`` and
+    /// ``bytes``, which belong to the current model and to the pipeline).
+    public mutating func retire(_ old: UpdateCounters) {
+        self.received += old.received
+        self.applied += old.applied
+        self.rejected += old.rejected
+        self.droppedChunks += old.droppedChunks
+        self.droppedBytes += old.droppedBytes
+        self.tagsRejected += old.tagsRejected
     }
 }
 
