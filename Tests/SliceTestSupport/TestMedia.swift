@@ -100,4 +100,20 @@ public enum Binaries {
     public static var daemon: URL { self.directory.appendingPathComponent("slicestreamd") }
     /// `slicestream`.
     public static var cli: URL { self.directory.appendingPathComponent("slicestream") }
+
+    /// Runs `slicestream` with `arguments` (and `environment` added to ours); its exit status and standard
+    /// output. Standard error is dropped.
+    public static func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = Self.cli
+        p.arguments = arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, n in n }
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
 }

@@ -6,17 +6,7 @@ import XCTest
 /// both must match the same framemd5 references, which proves the SIMD kernels exact end to end.
 final class QACommandTests: XCTestCase {
     private func qa(_ arguments: [String], cpu: String) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = Binaries.cli
-        p.arguments = ["qa", TestMedia.repositoryRoot.appendingPathComponent("testvectors").path] + arguments
-        p.environment = ProcessInfo.processInfo.environment.merging(["SLICESTREAM_CPU": cpu]) { _, n in n }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
+        try Binaries.runCLI(["qa", TestMedia.repositoryRoot.appendingPathComponent("testvectors").path] + arguments, environment: ["SLICESTREAM_CPU": cpu])
     }
 
     /// The level the kernels must pick on this CPU, read from /proc/cpuinfo independently of the dispatcher,
@@ -66,16 +56,8 @@ final class QACommandTests: XCTestCase {
         XCTAssertTrue(lines[1].hasPrefix("frame 23 "), lines[1])
         try ([lines[0], lines[1].replacingOccurrences(of: "frame 23 ", with: "frame 24 ")] + lines.dropFirst(2)).joined(separator: "\n")
             .appending("\n").write(to: log, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = Binaries.cli
-        p.arguments = ["qa", copy.path, "--vector", "bikes-receiver-adapted", "--vector", "bikes-sender-adapted"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let report = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 1)
+        let (status, report) = try Binaries.runCLI(["qa", copy.path, "--vector", "bikes-receiver-adapted", "--vector", "bikes-sender-adapted"])
+        XCTAssertEqual(status, 1)
         XCTAssertTrue(report.contains("applied 4 model updates, the vector expects 5"), report)
         XCTAssertTrue(report.contains("update messages differ from expected/bikes-sender-adapted.framemd5.updates at line 2"), report)
         XCTAssertTrue(report.contains("qa: 0 passed, 2 failed"), report)
@@ -92,16 +74,8 @@ final class QACommandTests: XCTestCase {
         let target = frameLines[3]
         lines[target] = String(lines[target].dropLast(32)) + String(repeating: "0", count: 32)
         try lines.joined(separator: "\n").write(to: ref, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = Binaries.cli
-        p.arguments = ["qa", copy.path, "--vector", "bikes-receiver-bicubic"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 1)
+        let (status, text) = try Binaries.runCLI(["qa", copy.path, "--vector", "bikes-receiver-bicubic"])
+        XCTAssertEqual(status, 1)
         XCTAssertTrue(text.contains("FAIL"), text)
         XCTAssertTrue(text.contains("1 of 25 frames differ; first: frame 3"), text)
         XCTAssertTrue(text.contains("frame 3: PSNR-Y"), text)

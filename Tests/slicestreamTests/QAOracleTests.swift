@@ -18,18 +18,7 @@ final class QAOracleTests: XCTestCase {
         return copy
     }
 
-    private func qa(_ arguments: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = Binaries.cli
-        p.arguments = ["qa"] + arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
-    }
+    private func qa(_ arguments: [String]) throws -> (Int32, String) { try Binaries.runCLI(["qa"] + arguments) }
 
     private func edit(_ file: URL, _ change: (String) -> String) throws {
         let text = try String(contentsOf: file, encoding: .utf8)
