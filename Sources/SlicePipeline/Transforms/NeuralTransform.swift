@@ -21,6 +21,9 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     /// In-band model updates: generation in use (0 = the model as loaded), received, applied and rejected.
     public private(set) var updateCounters = UpdateCounters()
     private let chroma: PlaneScaler
+    /// Whether in-band updates for this model are applied (the default). Off, the model keeps its loaded
+    /// weights whatever the stream carries: the baseline an update's gain is measured against.
+    public var appliesUpdates = true
     private let inputSize: Size
 
     /// Creates the transform for frames of `inputSize`.
@@ -38,7 +41,7 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     /// Applies an update completed by this frame's SEI, if it is for this model (same name, hash and
     /// architecture); from this frame on, output uses the new weights.
     private func applyUpdates(in frame: Frame) {
-        guard !self.model.architecture.isEncoder else { return }
+        guard !self.model.architecture.isEncoder, self.appliesUpdates else { return }
         self.assembler.advanceFrame()
         defer {
             self.updateCounters.droppedChunks = self.assembler.droppedChunks
