@@ -12,6 +12,9 @@ public struct RateWindow: Sendable {
     private var times: [Double] = []
     private var totals: [Double] = []
 
+    /// Samples kept (tests check the bound).
+    var sampleCount: Int { self.times.count }
+
     /// An empty window.
     public init() {}
 
