@@ -102,10 +102,10 @@ public struct EncoderSettings: Sendable, Equatable {
     /// it (same maxrate/bit-rate ratio, same buffer length); leaving CRF drops a CRF's cap for the defaults.
     public func changingRate(to bitRate: Int64) -> EncoderSettings {
         var s = self
-        if let old = self.bitRate, let maxRate = self.maxRate, old > 0 {
+        if let old = self.bitRate, old > 0 {
             let scale = Double(bitRate) / Double(old)
-            s.maxRate = Int64(Double(maxRate) * scale)
-            s.bufferSize = Int64(min(Double(Int32.max), Double(self.bufferSize ?? maxRate) * scale))
+            s.maxRate = self.maxRate.map { Int64(Double($0) * scale) }
+            s.bufferSize = self.bufferSize.map { Int64(min(Double(Int32.max), Double($0) * scale)) }
         } else {
             s.maxRate = nil
             s.bufferSize = nil

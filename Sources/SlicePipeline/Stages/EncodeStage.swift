@@ -111,6 +111,10 @@ final class EncodeStage {
     private func change(to settings: EncoderSettings) throws {
         if self.encoder.reconfigure(to: settings) { return }
         try self.stats.time { try self.encoder.encode(nil) { self.packets.append($0) } }
+        // The sender extension sees every packet receivers get, the drained ones included.
+        if let senderExtension, !self.packets.isEmpty {
+            try senderExtension.encoded(self.packets, mediaTime: self.state.encode.withLock { $0.lastPTS })
+        }
         self.handOn()
         self.encoder = try self.encoder.reopened(with: settings)
         self.state.encode.withLock { $0.encoderReopens += 1 }
