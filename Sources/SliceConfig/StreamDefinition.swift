@@ -46,6 +46,18 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
     public var preset: String?
     /// Keyframe interval in frames.
     public var gop: Int?
+    /// VBV maximum rate (`800k`, `2M`); libx264 at a bit rate gets one equal to it when not given.
+    public var maxrate: String? = nil
+    /// VBV buffer size in bits (`1600k`); nil: one second of `maxrate`.
+    public var bufsize: String? = nil
+    /// Encoder tuning (`zerolatency`, `film`, ...).
+    public var tune: String? = nil
+    /// Codec profile (`baseline`, `main`, `high`).
+    public var profile: String? = nil
+    /// Codec level (`3.1`, `4.0`).
+    public var level: String? = nil
+    /// Codec-private options passed through (`x264-params: "keyint=50:scenecut=0"`); unknown keys are refused.
+    public var codecOptions: [String: String] = [:]
     /// Encoder threads (0: auto).
     public var threads: Int
     /// Output URL.
@@ -67,6 +79,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         case inputFormat = "input_format", inputOptions = "input_options", realtime, loop
         case openTimeout = "open_timeout", readTimeout = "read_timeout", reconnect, downscaler, upsampler
         case outputFormat = "output_format", adapt
+        case maxrate, bufsize, tune, profile, level, codecOptions = "codec_options"
     }
 
     /// Adaptation settings for the daemon: as offline, but rounds run in the background by default, so
@@ -137,6 +150,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         self.bitrate = try c.decodeIfPresent(String.self, forKey: .bitrate)
         self.preset = try c.decodeIfPresent(String.self, forKey: .preset) ?? "veryfast"
         self.gop = try c.decodeIfPresent(Int.self, forKey: .gop)
+        try self.decodeEncoderControls(c)
         self.threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? 0
         self.outputFormat = try c.decodeIfPresent(String.self, forKey: .outputFormat)
         self.overload = try c.decodeIfPresent(String.self, forKey: .overload) ?? "drop"
@@ -197,6 +211,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         try c.encodeIfPresent(self.bitrate, forKey: .bitrate)
         try c.encodeIfPresent(self.preset, forKey: .preset)
         try c.encodeIfPresent(self.gop, forKey: .gop)
+        try self.encodeEncoderControls(&c)
         try c.encode(self.threads, forKey: .threads)
         try c.encode(self.output, forKey: .output)
         try c.encodeIfPresent(self.outputFormat, forKey: .outputFormat)
@@ -235,6 +250,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         if let crf = self.crf, !(crf >= 0 && crf <= 63) { throw fail("crf", "must be between 0 and 63") }
         if let b = self.bitrate, EncoderSettings.parseBitRate(b) == nil { throw fail("bitrate", "'\(b)' is not a bit rate like 800k or 2M") }
         if let g = self.gop, !(1...100_000).contains(g) { throw fail("gop", "must be between 1 and 100000") }
+        try self.validateEncoderControls(fail)
         guard (0...256).contains(self.threads) else { throw fail("threads", "must be between 0 and 256") }
         guard self.queue >= 1, self.queue <= 256 else { throw fail("queue", "must be between 1 and 256") }
         guard self.openTimeout > 0, self.openTimeout <= 86400 else { throw fail("open_timeout", "must be between 0 and 86400 seconds") }
@@ -277,8 +293,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         recipe.outputFormat = self.outputFormat
         recipe.scaler = self.role == .sender ? self.downscaler : self.upsampler
         recipe.model = self.model
-        recipe.encoder = EncoderSettings(codec: self.codec, crf: self.crf, bitRate: self.bitrate.flatMap(EncoderSettings.parseBitRate),
-                                         preset: self.preset, gop: self.gop, threads: self.threads)
+        recipe.encoder = self.encoderSettings
         recipe.adaptedModel = self.role == .sender ? self.adapt?.model : nil
         recipe.tags = ["slicestream_role": self.role.rawValue, "slicestream_stream": self.name]
         var config = try recipe.pipelineConfiguration()

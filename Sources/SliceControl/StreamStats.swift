@@ -22,11 +22,11 @@ public struct StreamStats: Codable, Sendable {
     public var framesDropped: Int
     /// Frames sent through the cheaper kernel.
     public var framesDegraded: Int
-    /// Output frames per second over the last interval.
+    /// Output frames per second over the last ``rateWindowSeconds`` of wall time.
     public var fps: Double
-    /// Input bit rate over the run, bit/s.
+    /// Input bit rate (all streams) over the last ``rateWindowSeconds`` of wall time, bit/s.
     public var inputBitRate: Double
-    /// Video output bit rate over the run, bit/s.
+    /// Video output bit rate over the last ``rateWindowSeconds`` of the stream's media time, bit/s.
     public var outputBitRate: Double
     /// Per-stage counters and latency.
     public var stages: [StageStats]
@@ -44,6 +44,14 @@ public struct StreamStats: Codable, Sendable {
     public var adaptation: AdaptationStats? = nil
     /// Receivers: in-band model updates.
     public var modelUpdates: ModelUpdateStats? = nil
+    /// Length of the window the rates cover, seconds.
+    public var rateWindowSeconds: Double? = nil
+    /// Input bytes read in the current run (all streams): the total behind ``inputBitRate``.
+    public var inputBytes: Int64? = nil
+    /// Video bytes encoded in the current run: the total behind ``outputBitRate``.
+    public var outputBytes: Int64? = nil
+    /// Times a live change reopened the encoder in the current run.
+    public var encoderReopens: Int? = nil
 
     /// Creates the counters.
     public init(name: String, role: String, state: String, uptimeSeconds: Double, input: String, output: String, transform: String,

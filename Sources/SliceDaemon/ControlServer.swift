@@ -289,9 +289,10 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
                 self.startWatch(context: context, request: request)
                 return
             }
+            let peer = self.credentials
             self.answer(context: context) {
                 do {
-                    return Self.encode(id: request.id, result: try node.handle(request))
+                    return Self.encode(id: request.id, result: try node.handle(request, peer: peer))
                 } catch let failure as ControlFailure {
                     node.countFailedRequest()
                     return Self.encode(ControlResponse<NoResult>(id: request.id, error: failure))

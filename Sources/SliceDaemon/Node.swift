@@ -17,7 +17,7 @@ public final class Node: Sendable {
     public let configPath: String
     private let notifier: SystemdNotifier
     private let started = Date()
-    private let logger = Logger(label: "slicestream.node")
+    let logger = Logger(label: "slicestream.node")
 
     private struct State {
         var config: NodeConfiguration
@@ -55,7 +55,7 @@ public final class Node: Sendable {
         self.state.withLock { s in s.order.compactMap { s.supervisors[$0] } }
     }
 
-    private func supervisor(_ name: String?) throws -> StreamSupervisor {
+    func supervisor(_ name: String?) throws -> StreamSupervisor {
         guard let name, !name.isEmpty else { throw ControlFailure("bad-request", "this command needs a stream name") }
         guard let sup = self.state.withLock({ $0.supervisors[name] }) else {
             throw ControlFailure("no-such-stream", "no stream named '\(name)'")
@@ -88,6 +88,24 @@ public final class Node: Sendable {
 
     /// Runs one request (other than `watch`) and returns its encoded result.
     public func handle(_ request: ControlRequest) throws -> any (Codable & Sendable) {
+        try self.handle(request, peer: nil)
+    }
+
+    /// Runs one request from `peer` (nil: in-process); a changing command is logged with who asked, what
+    /// changed and how it ended.
+    func handle(_ request: ControlRequest, peer: PeerCredentials?) throws -> any (Codable & Sendable) {
+        guard ControlProtocol.changingCommands.contains(request.command) else { return try self.perform(request) }
+        do {
+            let result = try self.perform(request)
+            self.logChange(request, peer: peer, outcome: (result as? ActionResult)?.message ?? (result as? ReloadResult).map(Self.summary) ?? "done")
+            return result
+        } catch {
+            self.logChange(request, peer: peer, outcome: "refused: \((error as? ControlFailure)?.message ?? "\(error)")")
+            throw error
+        }
+    }
+
+    private func perform(_ request: ControlRequest) throws -> any (Codable & Sendable) {
         switch request.command {
         case "version":
             return VersionInfo(version: Node.version, protocolVersion: ControlProtocol.version, ffmpeg: MediaLibrary.versions,
@@ -168,44 +186,12 @@ public final class Node: Sendable {
         return ActionResult(message: "stream '\(definition.name)' added" + (definition.autostart ? " and starting" : ""))
     }
 
-    /// Settings that change a running stream without a restart.
-    public static let liveSettings = ["bitrate", "crf", "upsampler", "model"]
-
-    private func set(_ request: ControlRequest) throws -> ActionResult {
-        let sup = try self.supervisor(request.name)
-        guard let key = request.key, let value = request.value else { throw ControlFailure("bad-request", "'set' needs 'key' and 'value'") }
-        var def = sup.definition
-        let pipeline = sup.pipeline
-        switch key {
-        case "bitrate":
-            guard let rate = EncoderSettings.parseBitRate(value) else { throw ControlFailure("bad-request", "'\(value)' is not a bit rate like 800k") }
-            def.bitrate = value
-            def.crf = nil
-            pipeline?.setRate(bitRate: rate)
-        case "crf":
-            guard let crf = Double(value), crf >= 0, crf <= 63 else { throw ControlFailure("bad-request", "crf must be a number from 0 to 63") }
-            def.crf = crf
-            def.bitrate = nil
-            pipeline?.setRate(crf: crf)
-        case "upsampler", "model":
-            guard def.role == .receiver else { throw ControlFailure("not-live-safe", "'\(key)' can change live on receivers only") }
-            if key == "upsampler" { def.upsampler = value } else { def.model = value }
-            do {
-                try def.validate(file: "<set request>", key: sup.name)
-                try pipeline?.setTransform(TransformSpec.receiver(def.upsampler, model: def.model) ?? .automaticUpsampler(fallback: .lanczos))
-            } catch let error as ConfigError {
-                throw ControlFailure("bad-request", error.description)
-            } catch {
-                throw ControlFailure("failed", "\(error)")
-            }
-        default:
-            throw ControlFailure("not-live-safe", "'\(key)' cannot change while the stream runs; live settings: \(Node.liveSettings.joined(separator: ", ")). Edit the config and reload.")
-        }
-        sup.update(def)
+    /// Makes `definition` the one in force for its stream (supervisor and node configuration alike).
+    func replaceDefinition(_ definition: StreamDefinition, of supervisor: StreamSupervisor) {
+        supervisor.update(definition)
         self.state.withLock { s in
-            if let i = s.config.streams.firstIndex(where: { $0.name == def.name }) { s.config.streams[i] = def }
+            if let i = s.config.streams.firstIndex(where: { $0.name == definition.name }) { s.config.streams[i] = definition }
         }
-        return ActionResult(message: "stream '\(sup.name)': \(key) = \(value)" + (pipeline == nil ? " (applies when it starts)" : " (live)"))
     }
 
     /// Re-reads the config file. A bad file is refused and the running configuration stays; otherwise
@@ -258,8 +244,14 @@ public final class Node: Sendable {
             s.order = next.streams.map(\.name)
             s.reloads += 1
         }
-        self.logger.info("reloaded: +\(result.added.count) -\(result.removed.count) ~\(result.restarted.count) =\(result.unchanged.count)")
+        self.logger.info("reloaded: \(Self.summary(result))")
         return result
+    }
+
+    /// `+added -removed ~restarted =unchanged`, with the names.
+    static func summary(_ r: ReloadResult) -> String {
+        func part(_ sign: String, _ names: [String]) -> String { "\(sign)\(names.count)" + (names.isEmpty ? "" : " (\(names.joined(separator: ", ")))") }
+        return [part("+", r.added), part("-", r.removed), part("~", r.restarted), part("=", r.unchanged)].joined(separator: " ")
     }
 
     /// Stops every stream in parallel, each within the grace time.
@@ -285,9 +277,12 @@ public final class Node: Sendable {
         family("frames_out_total", "counter", "Frames encoded in the current run.", stats.map { (label($0), Double($0.framesOut)) })
         family("frames_dropped_total", "counter", "Frames dropped because the transform was behind.", stats.map { (label($0), Double($0.framesDropped)) })
         family("frames_degraded_total", "counter", "Frames sent through the cheaper kernel.", stats.map { (label($0), Double($0.framesDegraded)) })
-        family("fps", "gauge", "Output frames per second.", stats.map { (label($0), $0.fps) })
-        family("input_bitrate_bps", "gauge", "Input bit rate.", stats.map { (label($0), $0.inputBitRate) })
-        family("output_bitrate_bps", "gauge", "Video output bit rate.", stats.map { (label($0), $0.outputBitRate) })
+        family("fps", "gauge", "Output frames per second over the last 5 s.", stats.map { (label($0), $0.fps) })
+        family("input_bitrate_bps", "gauge", "Input bit rate over the last 5 s.", stats.map { (label($0), $0.inputBitRate) })
+        family("output_bitrate_bps", "gauge", "Video output bit rate over the last 5 s of media time.", stats.map { (label($0), $0.outputBitRate) })
+        family("input_bytes_total", "counter", "Input bytes read in the current run (all streams).", stats.map { (label($0), Double($0.inputBytes ?? 0)) })
+        family("output_video_bytes_total", "counter", "Video bytes encoded in the current run.", stats.map { (label($0), Double($0.outputBytes ?? 0)) })
+        family("encoder_reopens_total", "counter", "Live changes that reopened the encoder in the current run.", stats.map { (label($0), Double($0.encoderReopens ?? 0)) })
         family("reconnects_total", "counter", "Input reconnects in the current run.", stats.map { (label($0), Double($0.reconnects)) })
         family("restarts_total", "counter", "Pipeline restarts by the supervisor.", stats.map { (label($0), Double($0.restarts)) })
         family("corrupt_packets_total", "counter", "Damaged packets skipped.", stats.map { (label($0), Double($0.corruptPackets)) })

@@ -16,11 +16,15 @@ extension StreamStats {
             input: input, output: output, transform: report?.transform ?? "-",
             framesIn: report?.framesDecoded ?? 0, framesOut: report?.framesEncoded ?? 0, framesDropped: report?.framesDropped ?? 0,
             framesDegraded: report?.framesDegraded ?? 0, fps: fps,
-            inputBitRate: (report?.elapsedSeconds ?? 0) > 0 ? Double(report!.inputBytes) * 8 / report!.elapsedSeconds : 0,
-            outputBitRate: report?.videoBitRate ?? 0, stages: stages,
+            inputBitRate: report?.recentInputBitRate ?? 0,
+            outputBitRate: report?.recentVideoBitRate ?? 0, stages: stages,
             pipelineLatencyMilliseconds: stages.reduce(0) { $0 + $1.meanMilliseconds },
             reconnects: report?.reconnects ?? 0, restarts: restarts,
             lastError: lastError ?? report?.lastInputError, corruptPackets: report?.corruptPackets ?? 0)
+        self.rateWindowSeconds = RateWindow.seconds
+        self.inputBytes = report?.inputBytes ?? 0
+        self.outputBytes = report?.videoBytes ?? 0
+        self.encoderReopens = report?.encoderReopens ?? 0
     }
 }
 

@@ -27,8 +27,6 @@ public final class StreamSupervisor: Sendable {
         var restarts = 0
         var lastError: String? = nil
         var lastReport: PipelineReport? = nil
-        var lastSample: (time: Double, frames: Int)? = nil
-        var fps = 0.0
         var wanted = false       // should be running
         var generation = 0       // bumps on every start, so a stale run loop exits
     }
@@ -125,7 +123,6 @@ public final class StreamSupervisor: Sendable {
                 s.pipeline = pipeline
                 s.state = .running
                 s.runStarted = Date()
-                s.lastSample = nil
                 return true
             }
             guard stillWanted else { break }
@@ -233,23 +230,12 @@ public final class StreamSupervisor: Sendable {
         return self.status.withLock { $0.wanted && $0.generation == generation }
     }
 
-    /// Counters for `stats`; also updates the fps estimate (call it periodically).
+    /// Counters for `stats`.
     public func stats() -> StreamStats {
         let (s, pipeline) = self.status.withLock { ($0, $0.pipeline) }
         let report = pipeline?.report() ?? s.lastReport
-        let now = Date().timeIntervalSince1970
-        var fps = s.fps
-        if let report, pipeline != nil {
-            if let sample = s.lastSample, now - sample.time >= 0.5 {
-                fps = Double(report.framesEncoded - sample.frames) / (now - sample.time)
-                self.status.withLock { $0.fps = fps; $0.lastSample = (now, report.framesEncoded) }
-            } else if s.lastSample == nil {
-                fps = report.framesPerSecond
-                self.status.withLock { $0.fps = fps; $0.lastSample = (now, report.framesEncoded) }
-            }
-        } else {
-            fps = 0
-        }
+        // Frames over the last few seconds (the pipeline's window), not since the start: a change shows.
+        let fps = pipeline != nil ? report?.recentFramesPerSecond ?? 0 : 0
         let uptime = s.state == .running ? (s.runStarted.map { Date().timeIntervalSince($0) } ?? 0) : 0
         var stats = StreamStats(
             name: self.name, role: s.definition.role.rawValue, state: s.state.rawValue, uptimeSeconds: uptime,

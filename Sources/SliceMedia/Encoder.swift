@@ -1,65 +1,28 @@
 import CFFmpeg
 import Foundation
 
-/// What to encode video with. Options a codec does not know are reported, not silently dropped.
-public struct EncoderSettings: Sendable, Equatable {
-    /// Encoder name: `libx264` (default), `libx265`, `libsvtav1`, `libvpx-vp9`, `ffv1`, `rawvideo`, ...
-    public var codec: String
-    /// Constant-quality factor (x264/x265/svtav1/vp9 `crf`); ignored by lossless codecs.
-    public var crf: Double?
-    /// Target bit rate in bit/s (mutually exclusive with `crf`).
-    public var bitRate: Int64?
-    /// Speed preset (`veryfast`, ... for x264/x265; a number for svtav1).
-    public var preset: String?
-    /// Keyframe interval in frames (nil: codec default).
-    public var gop: Int?
-    /// Encoder threads (0: one per core).
-    public var threads: Int
-    /// Further private options passed to the encoder (`tune`, `x264-params`, ...).
-    public var options: [String: String]
-
-    /// Creates settings.
-    public init(codec: String = "libx264", crf: Double? = nil, bitRate: Int64? = nil, preset: String? = nil,
-                gop: Int? = nil, threads: Int = 0, options: [String: String] = [:]) {
-        self.codec = codec
-        self.crf = crf
-        self.bitRate = bitRate
-        self.preset = preset
-        self.gop = gop
-        self.threads = threads
-        self.options = options
-    }
-
-    /// Parses `800k`, `2M`, `1.5M`, `1500000` into bit/s (nil for anything else).
-    public static func parseBitRate(_ text: String) -> Int64? {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        var multiplier = 1.0
-        var number = Substring(t)
-        if t.hasSuffix("k") { multiplier = 1e3; number = number.dropLast() } else if t.hasSuffix("m") { multiplier = 1e6; number = number.dropLast() }
-        guard let value = Double(number), value > 0, value * multiplier < 1e11 else { return nil }
-        return Int64(value * multiplier)
-    }
-
-    /// Whether the codec is a lossless/raw one that takes no rate control.
-    public var isLossless: Bool { ["rawvideo", "ffv1", "wrapped_avframe"].contains(self.codec) }
-}
-
 /// A video encoder (`AVCodecContext`) with fixed geometry.
 ///
 /// Not thread-safe; owned by one pipeline stage.
 public final class Encoder {
-    /// Settings it was opened with.
-    public let settings: EncoderSettings
+    /// Settings in force (those it was opened with, then any live rate change).
+    public private(set) var settings: EncoderSettings
     /// Picture size it encodes.
     public let size: Size
     /// Pixel format it takes.
     public let pixelFormat: PixelFormat
     /// Time base of frame and packet timestamps.
     public let timeBase: Rational
-    /// Options the encoder did not recognise (logged by the caller).
+    /// Internal options the encoder did not take (e.g. `udu_sei` on an encoder without it), for the log.
+    /// The user's own options never end up here: an unknown one fails the open.
     public private(set) var unusedOptions: [String] = []
 
     let context: UnsafeMutablePointer<AVCodecContext>
+    private let frameRate: Rational?
+    private let sampleAspectRatio: Rational?
+
+    /// `AVERROR_OPTION_NOT_FOUND` (`FFERRTAG(0xF8,'O','P','T')`, a macro Swift cannot import).
+    static let optionNotFound: Int32 = -Int32(bitPattern: 0xF8 | UInt32(UInt8(ascii: "O")) << 8 | UInt32(UInt8(ascii: "P")) << 16 | UInt32(UInt8(ascii: "T")) << 24)
 
     /// Opens an encoder. `globalHeader` must be true when the muxer wants codec headers out of band (mp4, mkv).
     public init(settings: EncoderSettings, size: Size, pixelFormat: PixelFormat, timeBase: Rational,
@@ -70,8 +33,8 @@ public final class Encoder {
         guard codec.pointee.type == AVMEDIA_TYPE_VIDEO else {
             throw MediaError(.invalidArgument, call: "avcodec_find_encoder_by_name", message: "'\(settings.codec)' is not a video encoder", context: settings.codec)
         }
-        if settings.crf != nil && settings.bitRate != nil {
-            throw MediaError(.invalidArgument, call: "", message: "give either a CRF or a bit rate, not both", context: settings.codec)
+        if let (key, message) = settings.problem {
+            throw MediaError(.invalidArgument, call: "", message: "\(key): \(message)", context: settings.codec)
         }
         guard let ctx = avcodec_alloc_context3(codec) else {
             throw MediaError(.outOfMemory, call: "avcodec_alloc_context3", message: "cannot allocate an encoder", context: settings.codec)
@@ -81,6 +44,8 @@ public final class Encoder {
         self.size = size
         self.pixelFormat = pixelFormat
         self.timeBase = timeBase
+        self.frameRate = frameRate
+        self.sampleAspectRatio = sampleAspectRatio
 
         ctx.pointee.width = Int32(size.width)
         ctx.pointee.height = Int32(size.height)
@@ -91,10 +56,14 @@ public final class Encoder {
         ctx.pointee.thread_count = Int32(clamping: settings.threads)
         if let gop = settings.gop { ctx.pointee.gop_size = Int32(clamping: gop) }
         if let bitRate = settings.bitRate { ctx.pointee.bit_rate = bitRate }
+        if let (maxRate, bufferSize) = settings.rateLimits {
+            ctx.pointee.rc_max_rate = maxRate
+            ctx.pointee.rc_buffer_size = Int32(clamping: bufferSize)
+        }
         if globalHeader { ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
 
-        var opts = settings.options
-        if (settings.codec == "libx264" || settings.codec == "libx265") && opts["udu_sei"] == nil {
+        var opts: [String: String] = [:]
+        if (settings.codec == "libx264" || settings.codec == "libx265") && settings.options["udu_sei"] == nil {
             opts["udu_sei"] = "1"  // write frames' user-data SEI: stream tags and in-band model updates
         }
         if !settings.isLossless {
@@ -102,13 +71,56 @@ public final class Encoder {
             if let preset = settings.preset { opts["preset"] = preset }
             if settings.codec == "libvpx-vp9" && settings.crf != nil { ctx.pointee.bit_rate = 0 }
         }
+        // The user's options are set one by one, so an unknown key or a bad value is named, not dropped.
+        try Self.setUserOptions(settings, on: ctx)
+        let userOptions = settings.userOptions
         let dict = AVOptions(opts)
         let ret = avcodec_open2(ctx, codec, &dict.dict)
         if ret < 0 {
+            let given = userOptions.map { "\($0.0)=\($0.1)" } + (settings.preset.map { ["preset=\($0)"] } ?? [])
             throw MediaError(.codecOpen, call: "avcodec_open2", averror: ret,
-                             context: "\(settings.codec) \(size) \(pixelFormat.name)")
+                             context: "\(settings.codec) \(size) \(pixelFormat.name)" + (given.isEmpty ? "" : " with " + given.joined(separator: " ")))
         }
         self.unusedOptions = dict.remainingKeys
+    }
+
+    /// Checks the user's options (``EncoderSettings/tune``, ``EncoderSettings/profile``,
+    /// ``EncoderSettings/level``, ``EncoderSettings/options``) against the codec without opening it: an
+    /// unknown key throws `.unknownOption`, a value of the wrong type `.invalidArgument`, each naming the key.
+    /// Values only the encoder's open can judge (an x264 tune name) are checked when it opens.
+    public static func checkOptions(_ settings: EncoderSettings) throws {
+        guard let codec = avcodec_find_encoder_by_name(settings.codec) else {
+            throw MediaError(.encoderNotFound, call: "avcodec_find_encoder_by_name", message: "no encoder named '\(settings.codec)'", context: settings.codec)
+        }
+        guard let ctx = avcodec_alloc_context3(codec) else {
+            throw MediaError(.outOfMemory, call: "avcodec_alloc_context3", message: "cannot allocate an encoder", context: settings.codec)
+        }
+        defer {
+            var p: UnsafeMutablePointer<AVCodecContext>? = ctx
+            avcodec_free_context(&p)
+        }
+        try Self.setUserOptions(settings, on: ctx)
+    }
+
+    private static func setUserOptions(_ settings: EncoderSettings, on ctx: UnsafeMutablePointer<AVCodecContext>) throws {
+        for (key, value) in settings.userOptions {
+            let r = av_opt_set(ctx, key, value, AV_OPT_SEARCH_CHILDREN)
+            if r == Self.optionNotFound {
+                throw MediaError(.unknownOption, call: "av_opt_set", averror: r,
+                                 message: "\(settings.codec) has no option '\(key)'", context: key)
+            }
+            if r < 0 {
+                throw MediaError(.invalidArgument, call: "av_opt_set", averror: r,
+                                 message: "bad value '\(value)' for \(settings.codec) option '\(key)': \(MediaError.describe(r))", context: key)
+            }
+        }
+    }
+
+    /// A new encoder like this one (same geometry, clock and aspect) with other settings, for a live change
+    /// this one cannot make in place. Its headers go in-band, since the muxer already has this one's.
+    public func reopened(with settings: EncoderSettings) throws -> Encoder {
+        try Encoder(settings: settings, size: self.size, pixelFormat: self.pixelFormat, timeBase: self.timeBase,
+                    frameRate: self.frameRate, sampleAspectRatio: self.sampleAspectRatio, globalHeader: false)
     }
 
     deinit {
@@ -116,18 +128,32 @@ public final class Encoder {
         avcodec_free_context(&ctx)
     }
 
-    /// Changes rate control between frames. libx264 and libx265 notice a changed `bit_rate` or `crf` on
-    /// the next frame and reconfigure without a new keyframe; other encoders may ignore it.
-    public func reconfigure(bitRate: Int64?, crf: Double?) {
-        if let bitRate {
+    /// Changes rate control between frames, in place, when the encoder can: libx264 re-reads `bit_rate`,
+    /// `rc_max_rate` and `rc_buffer_size` (ABR with VBV on from the start) or its `crf` (CRF) on the next
+    /// frame (FFmpeg's `reconfig_encoder`). Returns false when it cannot (another codec, or a switch
+    /// between bit rate and CRF, which x264 cannot make live): the caller then reopens the encoder.
+    public func reconfigure(to new: EncoderSettings) -> Bool {
+        let old = self.settings
+        guard old.changesInPlace(to: new) else { return false }
+        let limits = new.rateLimits
+        if let bitRate = new.bitRate, old.bitRate != nil {
             self.context.pointee.bit_rate = bitRate
-            self.context.pointee.rc_max_rate = 0
+        } else if let crf = new.crf {
+            guard av_opt_set_double(self.context.pointee.priv_data, "crf", crf, 0) >= 0 else { return false }
         }
-        if let crf { av_opt_set_double(self.context.pointee.priv_data, "crf", crf, 0) }
+        if let (maxRate, bufferSize) = limits {
+            self.context.pointee.rc_max_rate = maxRate
+            self.context.pointee.rc_buffer_size = Int32(clamping: bufferSize)
+        }
+        self.settings = new
+        return true
     }
 
     /// Current target bit rate (0 in constant-quality mode).
     public var bitRate: Int64 { self.context.pointee.bit_rate }
+
+    /// Current VBV maximum rate in bit/s (0: no VBV).
+    public var maxRate: Int64 { self.context.pointee.rc_max_rate }
 
     /// Encodes one frame (nil flushes at end of stream) and hands every finished packet to `emit`.
     /// Frame pts must be in ``timeBase``; packets come out in the same time base.

@@ -18,6 +18,8 @@ public struct MediaError: Error, CustomStringConvertible, Sendable, Equatable {
         case mux
         case scale
         case invalidArgument = "invalid-argument"
+        /// An encoder or format option the codec does not have (the context names the key).
+        case unknownOption = "unknown-option"
         case timeout
         case cancelled
         case outOfMemory = "out-of-memory"

@@ -135,22 +135,51 @@ public final class Pipeline: Sendable {
         self.fail(PipelineError(.cancelled, message: "cancelled"))
     }
 
-    /// Changes the encoder's target bit rate (or CRF) from the next frame on, without a restart (libx264
-    /// and libx265 reconfigure in place). Safe from any thread.
-    public func setRate(bitRate: Int64? = nil, crf: Double? = nil) {
-        self.state.live.withLock { c in
-            if let bitRate { c.bitRate = bitRate }
-            if let crf { c.crf = crf }
+    /// Changes the encoder's target bit rate from the next frame on; a stream at a CRF switches to the bit
+    /// rate. Throws, changing nothing, when the encoder has no rate to change. Safe from any thread.
+    @discardableResult
+    public func setRate(bitRate: Int64) throws(LiveChangeError) -> LiveRateEffect {
+        try self.changeEncoder(key: "bitrate") { $0.changingRate(to: bitRate) }
+    }
+
+    /// Changes the encoder's constant quality from the next frame on; a stream at a bit rate switches to
+    /// CRF. Throws, changing nothing, when the encoder has no CRF. Safe from any thread.
+    @discardableResult
+    public func setRate(crf: Double) throws(LiveChangeError) -> LiveRateEffect {
+        try self.changeEncoder(key: "crf") { $0.changingQuality(to: crf) }
+    }
+
+    /// The encoder settings in force once every accepted live change has landed.
+    public var encoderSettings: EncoderSettings {
+        self.state.live.withLock { $0.encoderTarget } ?? self.configuration.encoder
+    }
+
+    private func changeEncoder(key: String, _ change: (EncoderSettings) -> EncoderSettings) throws(LiveChangeError) -> LiveRateEffect {
+        try self.state.live.withLock { c throws(LiveChangeError) -> LiveRateEffect in
+            let current = c.encoderTarget ?? self.configuration.encoder
+            if let reason = current.liveRateProblem { throw LiveChangeError(key: key, reason: reason) }
+            let next = change(current)
+            if let (k, message) = next.problem { throw LiveChangeError(key: key, reason: "\(k): \(message)") }
+            c.encoderTarget = next
+            c.encoder = next
+            // The encode stage compares with the settings it runs, which are `current` once earlier changes land.
+            return current.changesInPlace(to: next) ? .reconfigured : .reopened
         }
     }
 
-    /// Replaces the transform from the next frame on (same output size), e.g. another upsampler. The
-    /// new transform is built on the transform stage; a failure there fails the pipeline. Safe from any thread.
+    /// Replaces the transform from the next frame on (same output size), e.g. another upsampler. The new
+    /// transform is built here, before anything changes, so a model that does not load is refused with
+    /// its reason and the running one stays. Safe from any thread.
     public func setTransform(_ spec: TransformSpec) throws {
         guard spec.outputSize(for: self.workingSize) == self.outputSize else {
             throw PipelineError(.setup, message: "a \(spec) transform would change the output size")
         }
-        self.state.live.withLock { $0.transform = spec }
+        let tag = self.state.decode.withLock { $0.inputTag }
+        let transform = try spec.makeTransform(inputSize: self.workingSize, inputTag: tag)
+        guard transform.outputSize == self.outputSize else {
+            throw PipelineError(.setup, message: "\(transform.name) makes \(transform.outputSize), the stream is \(self.outputSize)")
+        }
+        self.state.live.withLock { $0.transform = Handoff(value: transform) }
     }
 
     /// Seconds the longest-busy stage has been working on its current item (health checks).
@@ -174,7 +203,7 @@ public final class Pipeline: Sendable {
         var updates = transform.updates
         updates.retire(transform.retiredUpdates)
         updates.bytes = transform.receivedUpdateBytes
-        return PipelineReport(
+        var report = PipelineReport(
             input: self.configuration.input, output: self.configuration.output,
             inputSize: self.workingSize.description, outputSize: self.outputSize.description,
             transform: transform.transformName.isEmpty ? self.transformName : transform.transformName,
@@ -185,6 +214,12 @@ public final class Pipeline: Sendable {
             reconnects: demux.reconnects, loops: demux.loops, lastInputError: demux.lastInputError, inputBytes: demux.inputBytes,
             outputReconnects: mux.outputReconnects, lastOutputError: mux.lastOutputError,
             stages: self.stages.map { $0.snapshot() }, adaptation: encode.adaptation, updates: updates)
+        let wall = Double(now) / 1e9
+        report.recentVideoBitRate = encode.videoWindow.rate() * 8
+        report.recentInputBitRate = demux.inputWindow.rate(now: wall) * 8
+        report.recentFramesPerSecond = encode.frameWindow.rate(now: wall)
+        report.encoderReopens = encode.encoderReopens
+        return report
     }
 
     private func fail(_ error: PipelineError) {

@@ -56,6 +56,14 @@ public struct PipelineReport: Sendable, Codable {
     public var adaptation: AdaptationReport?
     /// Receiver: in-band model updates found in the input.
     public var updates: UpdateCounters
+    /// Video bit rate over the last ``RateWindow/seconds`` of media time, bit/s.
+    public var recentVideoBitRate: Double? = nil
+    /// Input bit rate (all streams) over the last ``RateWindow/seconds`` of wall time, bit/s.
+    public var recentInputBitRate: Double? = nil
+    /// Frames encoded per second over the last ``RateWindow/seconds`` of wall time.
+    public var recentFramesPerSecond: Double? = nil
+    /// Times a live change reopened the encoder.
+    public var encoderReopens: Int? = nil
 
     /// Frames per second of wall time.
     public var framesPerSecond: Double { self.elapsedSeconds > 0 ? Double(self.framesEncoded) / self.elapsedSeconds : 0 }

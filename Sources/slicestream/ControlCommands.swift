@@ -59,7 +59,12 @@ func printStreamStats(_ s: StreamStats) {
     print("\(s.name) (\(s.role)): \(s.state), up \(Int(s.uptimeSeconds)) s, \(s.transform)")
     print("  \(s.input) -> \(s.output)")
     print(String(format: "  frames in %d, out %d, dropped %d, degraded %d, %.1f fps", s.framesIn, s.framesOut, s.framesDropped, s.framesDegraded, s.fps))
-    print("  input \(formatRate(s.inputBitRate)), output \(formatRate(s.outputBitRate)), pipeline latency \(String(format: "%.1f", s.pipelineLatencyMilliseconds)) ms")
+    let window = s.rateWindowSeconds.map { String(format: " (last %.0f s)", $0) } ?? ""
+    let totals = [s.inputBytes.map { "in \($0 / 1000) kB" }, s.outputBytes.map { "out \($0 / 1000) kB" }].compactMap { $0 }
+    print("  input \(formatRate(s.inputBitRate)), output \(formatRate(s.outputBitRate))\(window)"
+          + (totals.isEmpty ? "" : ", totals \(totals.joined(separator: ", "))")
+          + ", pipeline latency \(String(format: "%.1f", s.pipelineLatencyMilliseconds)) ms")
+    if let reopens = s.encoderReopens, reopens > 0 { print("  encoder reopened \(reopens) times by live changes") }
     print("  reconnects \(s.reconnects), restarts \(s.restarts), corrupt packets \(s.corruptPackets)")
     if let a = s.adaptation {
         print("  adaptation (\(a.mode)): \(a.updatesSent) updates sent, " + String(format: "%.1f kB, %@ (%.2f %% of video), last gain ", Double(a.updateBytes) / 1000, formatRate(a.updateBitRate), 100 * a.updateShare)

@@ -15,6 +15,13 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Target bit rate, e.g. 800k or 2M.") var bitrate: String?
     @Option(help: "Encoder speed preset.") var preset: String?
     @Option(help: "Keyframe interval in frames.") var gop: Int?
+    @Option(help: "VBV maximum rate, e.g. 1M (libx264 at a --bitrate gets one equal to it).") var maxrate: String?
+    @Option(help: "VBV buffer size in bits, e.g. 2M (default: one second of --maxrate).") var bufsize: String?
+    @Option(help: "Encoder tuning, e.g. zerolatency.") var tune: String?
+    @Option(help: "Codec profile, e.g. high, main, baseline.") var profile: String?
+    @Option(help: "Codec level, e.g. 4.0.") var level: String?
+    @Option(name: .customLong("codec-option"), help: ArgumentHelp("Codec-private option KEY=VALUE, repeatable (e.g. x264-params=keyint=50); unknown keys are refused.", valueName: "key=value"))
+    var codecOptions: [String] = []
     @Option(help: "Encoder threads (0: one per core).") var threads: Int = 0
     @Option(name: .customLong("input-format"), help: "Input format (lavfi, mpegts, ...).") var inputFormat: String?
     @Option(help: "Output container (mp4, fmp4, matroska, mpegts, yuv4mpegpipe, ...).") var format: String?
@@ -28,6 +35,29 @@ struct PipelineOptions: ParsableArguments {
         if self.crf != nil && self.bitrate != nil { throw ValidationError("give --crf or --bitrate, not both") }
         if let b = self.bitrate, EncoderSettings.parseBitRate(b) == nil { throw ValidationError("bad bit rate '\(b)' (use e.g. 800k, 2M, 1500000)") }
         if let f = self.frames, f <= 0 { throw ValidationError("--frames must be positive") }
+        if let m = self.maxrate, EncoderSettings.parseBitRate(m) == nil { throw ValidationError("bad --maxrate '\(m)' (use e.g. 800k, 2M)") }
+        if let b = self.bufsize, EncoderSettings.parseBitRate(b) == nil { throw ValidationError("bad --bufsize '\(b)' (use e.g. 1600k, 2M)") }
+        for option in self.codecOptions where !option.contains("=") || option.hasPrefix("=") {
+            throw ValidationError("--codec-option '\(option)' is not KEY=VALUE")
+        }
+        if let (key, message) = self.encoderSettings.problem { throw ValidationError("--\(key): \(message)") }
+    }
+
+    /// The encoder settings these options describe.
+    var encoderSettings: EncoderSettings {
+        var options: [String: String] = [:]
+        for option in self.codecOptions {
+            guard let eq = option.firstIndex(of: "=") else { continue }
+            options[String(option[..<eq])] = String(option[option.index(after: eq)...])
+        }
+        var s = EncoderSettings(codec: self.codec, crf: self.crf, bitRate: self.bitrate.flatMap(EncoderSettings.parseBitRate),
+                                preset: self.preset, gop: self.gop, threads: self.threads, options: options)
+        s.maxRate = self.maxrate.flatMap(EncoderSettings.parseBitRate)
+        s.bufferSize = self.bufsize.flatMap(EncoderSettings.parseBitRate)
+        s.tune = self.tune
+        s.profile = self.profile
+        s.level = self.level
+        return s
     }
 
     /// The stream these options describe, for `role`; the command fills in the scaler and the model.
@@ -35,8 +65,7 @@ struct PipelineOptions: ParsableArguments {
         var recipe = StreamRecipe(role: role, input: self.input, output: self.output)
         recipe.inputOptions = InputOptions(format: self.inputFormat, openTimeout: self.timeout, readTimeout: self.timeout)
         recipe.outputFormat = self.format
-        recipe.encoder = EncoderSettings(codec: self.codec, crf: self.crf, bitRate: self.bitrate.flatMap(EncoderSettings.parseBitRate),
-                                         preset: self.preset, gop: self.gop, threads: self.threads)
+        recipe.encoder = self.encoderSettings
         recipe.tags = ["slicestream_role": role.rawValue]
         return recipe
     }

@@ -61,8 +61,28 @@ final class NodeConfigurationTests: XCTestCase {
         self.expectError("node: {socket_mode: rw}\n", key: "node.socket_mode", containing: "octal")
         self.expectError("streams:\n\(self.stream), downscaler: nearest}\n", key: "streams[0].downscaler", containing: "area")
         self.expectError("streams:\n\(self.stream), model: sr2x}\n", key: "streams[0].model", containing: "slice")
+        // Encoder controls: the codec is asked about every option, and the key is named.
+        self.expectError("streams:\n\(self.stream), codec_options: {no-such-thing: 1}}\n", key: "streams[0].codec_options.no-such-thing", containing: "libx264 has no option 'no-such-thing'")
+        self.expectError("streams:\n\(self.stream), codec: ffv1, tune: zerolatency}\n", key: "streams[0].tune", containing: "ffv1 has no option 'tune'")
+        self.expectError("streams:\n\(self.stream), codec_options: {crf_max: lots}}\n", key: "streams[0].codec_options.crf_max", containing: "bad value 'lots'")
+        self.expectError("streams:\n\(self.stream), bitrate: 1M, maxrate: 500k}\n", key: "streams[0].maxrate", containing: "at least the bit rate")
+        self.expectError("streams:\n\(self.stream), maxrate: fast}\n", key: "streams[0].maxrate", containing: "not a bit rate")
         self.expectError("streams: [\n", key: "", containing: "YAML")
         self.expectError("- 1\n- 2\n", key: "", containing: "mapping")
+    }
+
+    func testEncoderControlsParseAndReachTheEncoderSettings() throws {
+        let yaml = "streams:\n\(self.stream), bitrate: 600k, bufsize: 1200k, tune: zerolatency, profile: high, level: '4.0', codec_options: {x264-params: 'keyint=50'}}\n"
+        let def = try NodeConfiguration.parse(yaml, file: "x").streams[0]
+        let s = def.encoderSettings
+        XCTAssertEqual(s.tune, "zerolatency")
+        XCTAssertEqual(s.profile, "high")
+        XCTAssertEqual(s.level, "4.0")
+        XCTAssertEqual(s.options, ["x264-params": "keyint=50"])
+        XCTAssertEqual(s.rateLimits?.maxRate, 600_000, "libx264 at a bit rate gets VBV")
+        XCTAssertEqual(s.rateLimits?.bufferSize, 1_200_000)
+        let again = try JSONDecoder().decode(StreamDefinition.self, from: JSONEncoder().encode(def))
+        XCTAssertEqual(again, def, "the controls round-trip (add requests, reload comparison)")
     }
 
     func testAdaptMappingParsesWithBackgroundDefaultsAndRoundTrips() throws {

@@ -52,8 +52,15 @@ final class EncoderTests: XCTestCase {
         }
     }
 
-    func testUnknownPrivateOptionsAreReported() throws {
-        let encoder = try self.open(EncoderSettings(options: ["no-such-option": "1"]))
-        XCTAssertEqual(encoder.unusedOptions, ["no-such-option"])
+    func testUnknownCodecOptionIsRefusedByName() throws {
+        XCTAssertThrowsError(try self.open(EncoderSettings(options: ["no-such-option": "1"]))) { error in
+            XCTAssertEqual((error as? MediaError)?.code, .unknownOption)
+            XCTAssertEqual((error as? MediaError)?.context, "no-such-option")
+            XCTAssertTrue("\(error)".contains("libx264 has no option 'no-such-option'"), "\(error)")
+        }
+        // ffv1 has no tune: the key is named, not silently dropped.
+        var lossless = EncoderSettings(codec: "ffv1")
+        lossless.tune = "zerolatency"
+        XCTAssertThrowsError(try self.open(lossless)) { XCTAssertEqual(($0 as? MediaError)?.context, "tune") }
     }
 }

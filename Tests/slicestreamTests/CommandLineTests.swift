@@ -68,6 +68,29 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(usage.stderr.contains("not both"), usage.stderr)
     }
 
+    /// The encoder controls reach x264 (the stream's SPS says baseline) and an unknown codec option is an
+    /// error that names it.
+    func testEncoderControlsReachTheEncoderAndUnknownOptionsAreNamed() throws {
+        let media = try TestMedia()
+        let src = TestMedia.testVector("bikes-3s.mp4")
+        let out = media.path("o.ts")
+        let ok = try self.run(["encode", src, out, "--bitrate", "300k", "--maxrate", "400k", "--bufsize", "400k", "--tune", "zerolatency",
+                               "--profile", "baseline", "--codec-option", "x264-params=keyint=10", "--frames", "12", "--quiet"])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        let packets = try TestMedia.packets(of: out).filter { $0.stream == 0 }
+        let keyframes = packets.filter { p in (0..<max(0, p.bytes.count - 5)).contains { p.bytes[$0] == 0 && p.bytes[$0 + 1] == 0 && p.bytes[$0 + 2] == 1 && p.bytes[$0 + 3] & 0x1F == 7 } }
+        XCTAssertEqual(keyframes.count, 2, "keyint=10 from --codec-option: an SPS on frames 0 and 10")
+        let sps = try XCTUnwrap(keyframes.first?.bytes)
+        let at = try XCTUnwrap((0..<(sps.count - 5)).first { sps[$0] == 0 && sps[$0 + 1] == 0 && sps[$0 + 2] == 1 && sps[$0 + 3] & 0x1F == 7 })
+        XCTAssertEqual(sps[at + 4], 66, "--profile baseline")
+        let bad = try self.run(["encode", src, media.path("b.ts"), "--codec-option", "no-such-option=1", "--frames", "2"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("libx264 has no option 'no-such-option'"), bad.stderr)
+        let vbv = try self.run(["encode", src, media.path("c.ts"), "--bitrate", "1M", "--maxrate", "500k"])
+        XCTAssertNotEqual(vbv.status, 0)
+        XCTAssertTrue(vbv.stderr.contains("at least the bit rate"), vbv.stderr)
+    }
+
     /// The `--adapt-*` options are checked before anything runs, on `encode` and on `eval` alike.
     func testAdaptationOptionsAreValidated() throws {
         let media = try TestMedia()

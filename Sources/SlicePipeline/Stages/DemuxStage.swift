@@ -8,6 +8,8 @@ final class DemuxStage {
     /// The demux stage's counters.
     struct Counters {
         var inputBytes: Int64 = 0
+        /// Input bytes by wall time over the recent past.
+        var inputWindow = RateWindow()
         var reconnects = 0
         var loops = 0
         var lastInputError: String? = nil
@@ -86,7 +88,11 @@ final class DemuxStage {
         self.stats.countIn()
         self.failures = 0
         let size = Int64(packet.size)
-        self.state.demux.withLock { $0.inputBytes += size }
+        let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        self.state.demux.withLock { c in
+            c.inputBytes += size
+            c.inputWindow.add(time: now, total: Double(c.inputBytes))
+        }
         guard let route = self.routes[packet.streamIndex] else {
             self.stats.countDropped()  // streams the output does not carry
             return true

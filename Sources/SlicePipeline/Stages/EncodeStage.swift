@@ -1,3 +1,4 @@
+import Dispatch
 import SliceMedia
 import SliceUpdate
 
@@ -10,6 +11,11 @@ final class EncodeStage {
         var framesEncoded = 0
         var videoBytes: Int64 = 0
         var timestampRepairs = 0
+        /// Times a live change reopened the encoder.
+        var encoderReopens = 0
+        /// Video bytes by media time, and frames by wall time, over the recent past.
+        var videoWindow = RateWindow()
+        var frameWindow = RateWindow()
         /// Media time of the first and the latest encoded frame, seconds.
         var firstPTS: Double? = nil
         var lastPTS: Double = 0
@@ -20,13 +26,15 @@ final class EncodeStage {
     private let stats: StageStatistics
     private let input: BoundedQueue<Frame>
     private let output: BoundedQueue<MuxItem>
-    private let encoder: Encoder
+    private var encoder: Encoder
     private let inputTimeBase: Rational
     private let frameDuration: Int64
     private let senderExtension: (any SenderExtension)?
     private var lastPTS: Int64? = nil
     private var encodedCount = 0
     private var packets: [Packet] = []
+    /// The last dts handed on: a reopened encoder's first packets may start behind it (its B-frame delay).
+    private var lastDTS: Int64? = nil
 
     init(state: PipelineState, stats: StageStatistics, input: BoundedQueue<Frame>, output: BoundedQueue<MuxItem>, encoder: Encoder,
          inputTimeBase: Rational, frameDuration: Int64, senderExtension: (any SenderExtension)?) {
@@ -78,23 +86,38 @@ final class EncodeStage {
         }
         self.encodedCount += 1
         frame.timeBase = timeBase
-        let (bitRate, crf) = self.state.live.withLock { c -> (Int64?, Double?) in
-            defer { c.bitRate = nil; c.crf = nil }
-            return (c.bitRate, c.crf)
+        if let next = self.state.live.withLock({ c -> EncoderSettings? in defer { c.encoder = nil }; return c.encoder }),
+           next != self.encoder.settings {
+            try self.change(to: next)
         }
-        if bitRate != nil || crf != nil { self.encoder.reconfigure(bitRate: bitRate, crf: crf) }
         try self.stats.time { try self.encoder.encode(frame) { self.packets.append($0) } }
         if let senderExtension {
             try senderExtension.encoded(self.packets, mediaTime: seconds)
             let report = senderExtension.report
             self.state.encode.withLock { $0.adaptation = report }
         }
+        let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
         self.state.encode.withLock { c in
             c.framesEncoded += 1
             c.lastPTS = seconds
             if c.firstPTS == nil { c.firstPTS = seconds }
+            c.frameWindow.add(time: now, total: Double(c.framesEncoded))
         }
         self.handOn()
+    }
+
+    /// Applies a live encoder change: in place when the encoder can, otherwise the old encoder is drained
+    /// and a new one takes over (its first frame is a keyframe with in-band headers).
+    private func change(to settings: EncoderSettings) throws {
+        if self.encoder.reconfigure(to: settings) { return }
+        try self.stats.time { try self.encoder.encode(nil) { self.packets.append($0) } }
+        // The sender extension sees every packet receivers get, the drained ones included.
+        if let senderExtension, !self.packets.isEmpty {
+            try senderExtension.encoded(self.packets, mediaTime: self.state.encode.withLock { $0.lastPTS })
+        }
+        self.handOn()
+        self.encoder = try self.encoder.reopened(with: settings)
+        self.state.encode.withLock { $0.encoderReopens += 1 }
     }
 
     /// The frame's timestamp on the encoder clock, repaired when missing or not after the last one.
@@ -117,9 +140,16 @@ final class EncodeStage {
     private func handOn() {
         for packet in self.packets {
             let bytes = Int64(packet.size)
+            if let dts = packet.dts, let last = self.lastDTS, dts <= last, (packet.pts ?? Int64.max) > last {
+                packet.dts = last + 1
+            }
+            if let dts = packet.dts { self.lastDTS = dts }
             if self.output.push(.video(packet)) {
                 self.stats.countOut()
-                self.state.encode.withLock { $0.videoBytes += bytes }
+                self.state.encode.withLock { c in
+                    c.videoBytes += bytes
+                    c.videoWindow.add(time: c.lastPTS, total: Double(c.videoBytes))
+                }
             }
         }
         self.packets.removeAll(keepingCapacity: true)

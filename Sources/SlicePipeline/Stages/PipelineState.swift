@@ -17,9 +17,12 @@ final class PipelineState: Sendable {
 
     /// Changes asked for from outside, picked up by their stage at the next frame.
     struct LiveChanges {
-        var bitRate: Int64? = nil
-        var crf: Double? = nil
-        var transform: TransformSpec? = nil
+        /// Encoder settings asked for and not yet picked up by the encode stage.
+        var encoder: EncoderSettings? = nil
+        /// The encoder settings the latest change asked for (nil: the configuration's), the base of the next.
+        var encoderTarget: EncoderSettings? = nil
+        /// A transform built by ``Pipeline/setTransform(_:)``, waiting for the transform stage.
+        var transform: Handoff<any FrameTransform>? = nil
     }
 
     let configuration: PipelineConfiguration

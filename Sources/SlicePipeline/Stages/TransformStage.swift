@@ -64,11 +64,11 @@ final class TransformStage {
         }
     }
 
-    /// Builds the transform asked for with ``Pipeline/setTransform(_:)``, carrying the update counts over.
+    /// Swaps in the transform built by ``Pipeline/setTransform(_:)``, carrying the update counts over.
     private func applyLiveChange() throws {
-        guard let spec = self.state.live.withLock({ c -> TransformSpec? in defer { c.transform = nil }; return c.transform }) else { return }
+        guard let next = self.state.live.withLock({ c -> Handoff<any FrameTransform>? in defer { c.transform = nil }; return c.transform }) else { return }
         let old = (self.transform as? any ModelUpdateReceiving)?.updateCounters
-        self.transform = try spec.makeTransform(inputSize: self.state.workingSize, inputTag: self.inputTag)
+        self.transform = next.value
         if let old {
             self.state.transform.withLock { c in
                 c.retiredUpdates.retire(old)
