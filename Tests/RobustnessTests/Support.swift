@@ -239,7 +239,7 @@ final class DaemonHarness {
         try p.run()
         self.process = p
         var up = false
-        for _ in 0..<150 {
+        for _ in 0..<1200 {  // up to two minutes on a loaded machine; a daemon that exits ends the wait at once
             if (try? ControlClient(path: self.socket, timeout: 5)) != nil { up = true; break }
             if !p.isRunning { break }
             usleep(100_000)

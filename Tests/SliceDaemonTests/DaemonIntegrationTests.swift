@@ -55,7 +55,7 @@ final class DaemonIntegrationTests: XCTestCase {
     }
 
     private func waitForSocket(_ path: String) throws -> ControlClient {
-        for _ in 0..<100 {
+        for _ in 0..<1200 {  // two minutes at most: a debug daemon on a loaded machine starts slowly
             if let c = try? ControlClient(path: path, timeout: 10) { return c }
             usleep(100_000)
         }
@@ -103,7 +103,7 @@ final class DaemonIntegrationTests: XCTestCase {
         XCTAssertTrue(receiveDatagram(notifyFD).contains("READY=1"), "READY=1 once the socket listens")
 
         // Frames flow from the sender through UDP into the receiver.
-        XCTAssertTrue(try self.waitUntil(15) { try self.stats(client, "viewer").framesOut > 30 }, "receiver produced frames")
+        XCTAssertTrue(try self.waitUntil(120) { try self.stats(client, "viewer").framesOut > 30 }, "receiver produced frames")
         let status = try client.call(ControlRequest(command: "status"), as: NodeStatus.self)
         XCTAssertEqual(status.streamCount, 2)
         XCTAssertTrue(status.healthy)
@@ -152,10 +152,10 @@ final class DaemonIntegrationTests: XCTestCase {
 
         // The input goes away and comes back: the receiver reconnects and frames flow again.
         _ = try client.call(ControlRequest(command: "stop", name: "camera"), as: ActionResult.self)
-        XCTAssertTrue(try self.waitUntil(10) { try self.stats(client, "viewer").reconnects >= 1 || self.stats(client, "viewer").lastError != nil })
+        XCTAssertTrue(try self.waitUntil(60) { try self.stats(client, "viewer").reconnects >= 1 || self.stats(client, "viewer").lastError != nil })
         let before = try self.stats(client, "viewer").framesOut
         _ = try client.call(ControlRequest(command: "start", name: "camera"), as: ActionResult.self)
-        XCTAssertTrue(try self.waitUntil(15) { try self.stats(client, "viewer").framesOut > before + 25 }, "frames flow after the input came back")
+        XCTAssertTrue(try self.waitUntil(120) { try self.stats(client, "viewer").framesOut > before + 25 }, "frames flow after the input came back")
         XCTAssertEqual(try self.stats(client, "viewer").state, "running")
 
         // A bad config is refused and the running one kept; a good one is applied.
@@ -231,8 +231,9 @@ final class DaemonIntegrationTests: XCTestCase {
         defer { if daemon.isRunning { daemon.terminate() } }
         let client = try self.waitForSocket(socket)
 
-        // Liveness only: the first update needs a round (20 steps at half a core) and a frame to land on.
-        XCTAssertTrue(try self.waitUntil(60) {
+        // Liveness only: the first update needs a round (20 steps at half a core) and a frame to land on. The
+        // adapter runs at nice 19, so on a loaded machine that can take minutes: the ceiling only bounds a failure.
+        XCTAssertTrue(try self.waitUntil(600) {
             let sent = try self.stats(client, "camera").adaptation?.updatesSent ?? 0
             let applied = try self.stats(client, "viewer").modelUpdates?.applied ?? 0
             return sent >= 1 && applied >= 1

@@ -22,7 +22,7 @@ final class CrashSafeOutputTests: XCTestCase {
         // Until every stream has encoded three seconds (75 frames), well past the first MP4 fragment
         // and Matroska cluster.
         var encoded: [String: Int] = [:]
-        let flowing = try waitUntil(20) {
+        let flowing = try waitUntil(120) {
             for ext in containers { encoded[ext] = try daemon.stats("out-\(ext)").framesOut }
             return encoded.values.allSatisfy { $0 >= 75 }
         }

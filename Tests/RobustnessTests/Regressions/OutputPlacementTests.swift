@@ -27,7 +27,7 @@ final class OutputPlacementTests: XCTestCase {
               - {name: cam, role: passthrough, input: \(clip), codec: libx264, preset: ultrafast, output: \(media.path("cam.ts"))}
             """, media: media)
         var last: StreamStats? = nil
-        let settled = try waitUntil(15) {
+        let settled = try waitUntil(120) {
             last = try daemon.stats("cam")
             return last?.lastError != nil || last?.state == "finished"
         }
@@ -60,7 +60,7 @@ final class OutputPlacementTests: XCTestCase {
               - {name: safe, role: passthrough, input: \(clip), codec: libx264, preset: ultrafast, output: \(sticky)/cam.ts}
             """, media: media)
         var open: StreamStats? = nil, safe: StreamStats? = nil
-        XCTAssertTrue(try waitUntil(15) {
+        XCTAssertTrue(try waitUntil(120) {
             open = try daemon.stats("open")
             safe = try daemon.stats("safe")
             return (open?.lastError != nil || open?.state == "finished") && safe?.state == "finished"

@@ -82,7 +82,7 @@ final class PeerCredentialTests: XCTestCase {
         guard let impostor else { throw XCTSkip("pid \(pid) was taken by another process 200 times in a row") }
         defer { impostor.terminate(); impostor.waitUntilExit() }
         // Wait until setpriv has become the admin member's process that /proc shows for that pid.
-        let adminInProc = waitUntil(10) {
+        let adminInProc = waitUntil(60) {
             let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
             guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Groups:") }) else { return false }
             return line.dropFirst("Groups:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).contains(Substring(String(group.gid)))
