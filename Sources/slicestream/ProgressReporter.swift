@@ -102,7 +102,9 @@ struct ProgressFigures {
     init(_ r: PipelineReport) {
         self.frame = r.framesEncoded
         self.fps = r.framesPerSecond
-        self.bitRate = r.recentVideoBitRate ?? r.videoBitRate
+        // The recent window is empty until it has spanned some media time; the run's average until then.
+        let recent = r.recentVideoBitRate ?? 0
+        self.bitRate = recent > 0 ? recent : r.videoBitRate
         if !r.output.contains("://"), !r.output.hasPrefix("pipe:"),
            let size = (try? FileManager.default.attributesOfItem(atPath: r.output))?[.size] as? NSNumber {
             self.totalSize = size.int64Value
