@@ -20,17 +20,19 @@ final class InstallationTests: XCTestCase {
     /// nothing to go on (a copy of the binary outside the checkout too) the error lists every place tried.
     func testQAFindsVectorsThroughTheEnvironmentAndListsThePlacesItLooked() throws {
         let media = try TestMedia()
-        let vectors = TestMedia.repositoryRoot.appendingPathComponent("testvectors").path
-        var env = self.cleanEnvironment
-        env["SLICESTREAM_TESTVECTORS"] = vectors
-        let found = try self.run(Binaries.cli, ["qa", "--vector", "bikes-sender-area"], in: media.directory, environment: env)
-        XCTAssertEqual(found.status, 0, found.stderr + found.stdout)
-        XCTAssertTrue(found.stdout.contains("qa: 1 passed, 0 failed"), found.stdout)
-
+        // A copy of the binary (and its model bundle) outside the checkout, so no checkout is found above it.
         let bin = media.directory.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let copy = bin.appendingPathComponent("slicestream")
         try FileManager.default.copyItem(at: Binaries.cli, to: copy)
+        let bundle = "SliceStream_SliceModels.resources"
+        try FileManager.default.copyItem(at: Binaries.directory.appendingPathComponent(bundle), to: bin.appendingPathComponent(bundle))
+        var env = self.cleanEnvironment
+        env["SLICESTREAM_TESTVECTORS"] = TestMedia.repositoryRoot.appendingPathComponent("testvectors").path
+        let found = try self.run(copy, ["qa", "--vector", "bikes-sender-area"], in: media.directory, environment: env)
+        XCTAssertEqual(found.status, 0, found.stderr + found.stdout)
+        XCTAssertTrue(found.stdout.contains("qa: 1 passed, 0 failed"), found.stdout)
+
         let lost = try self.run(copy, ["qa"], in: media.directory, environment: self.cleanEnvironment)
         XCTAssertEqual(lost.status, 1)
         XCTAssertTrue(lost.stderr.contains("no test vectors found"), lost.stderr)
