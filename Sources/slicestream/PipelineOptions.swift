@@ -96,12 +96,12 @@ struct PipelineOptions: ParsableArguments {
             // the daemon's crash-safe ones: a file job that dies is simply run again, its output plays while
             // downloading and seeks at once, and the QA vectors pin these exact bytes. Input and output
             // being the same file is refused by the pipeline itself (`PipelineSetup`).
+            let progressTarget = try self.progress.map(ProgressTarget.init(spec:)).map { ($0, try $0.open()) }
             let pipeline = try Pipeline(configuration: config)
             let interrupt = SignalForwarder.install { pipeline.stop() }
             defer { interrupt.cancel() }
             pipeline.start()
-            let progress = try ProgressReporter(pipeline: pipeline, line: !self.quiet && !self.json,
-                                                progress: self.progress.map(ProgressTarget.init(spec:)))
+            let progress = ProgressReporter(pipeline: pipeline, line: !self.quiet && !self.json, progress: progressTarget)
             let result = Result { try pipeline.wait() }
             progress.finish()
             let report = try result.get()

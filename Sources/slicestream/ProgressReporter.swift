@@ -27,14 +27,15 @@ final class ProgressReporter: @unchecked Sendable {
     private var timer: DispatchSourceTimer?
     private var lastPlainLine = DispatchTime.now().uptimeNanoseconds
 
-    /// Starts reporting `pipeline`: the human line unless `line` is false, and blocks to `progress`.
-    init(pipeline: Pipeline, line: Bool, progress: ProgressTarget?) throws(ProgressTarget.OpenError) {
+    /// Starts reporting `pipeline`: the human line unless `line` is false, and blocks to `progress` (opened
+    /// with ``ProgressTarget/open()`` before the pipeline is built, so a bad target fails before any output).
+    init(pipeline: Pipeline, line: Bool, progress: (target: ProgressTarget, fd: Int32)?) {
         self.pipeline = pipeline
         self.showLine = line
         self.terminal = isatty(STDERR_FILENO) != 0
         if let progress {
-            self.machine = OutputLine(fd: try progress.open())
-            self.closesMachine = progress.ownsDescriptor
+            self.machine = OutputLine(fd: progress.fd)
+            self.closesMachine = progress.target.ownsDescriptor
             signal(SIGPIPE, SIG_IGN)  // a reader that leaves a `pipe:` target must not kill the run
         } else {
             self.machine = nil

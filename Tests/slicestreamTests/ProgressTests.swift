@@ -64,6 +64,10 @@ final class ProgressTests: XCTestCase {
         let bad = try self.run(["encode", TestMedia.testVector("bikes-3s.mp4"), media.path("p.mkv"), "--progress", "pipe:x"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("--progress"), bad.stderr)
+        let unopenable = try self.run(["encode", TestMedia.testVector("bikes-3s.mp4"), media.path("q.mkv"), "--progress", media.path("no/such/dir/p.txt")])
+        XCTAssertEqual(unopenable.status, 1)
+        XCTAssertTrue(unopenable.stderr.contains("--progress \(media.path("no/such/dir/p.txt")): No such file"), unopenable.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: media.path("q.mkv")), "a bad --progress fails before any output")
     }
 
     /// Without -q, a non-terminal stderr gets ffmpeg's figures as a plain line (no \r redraws) and the
@@ -86,6 +90,17 @@ final class ProgressTests: XCTestCase {
         for stage in ["demux", "decode", "transform", "encode", "mux"] {
             XCTAssertTrue(stats.stdout.contains("  \(stage) "), "\(stage) missing: \(stats.stdout)")
         }
+    }
+
+    /// On a terminal (a pseudo-terminal from script(1)) the line is redrawn in place with \r.
+    func testProgressLineIsRedrawnOnATerminal() throws {
+        let media = try TestMedia()
+        let command = [Binaries.cli.path, "encode", "testsrc=duration=2:size=64x48:rate=25", media.path("o.ts"), "--input-format", "lavfi",
+                       "--preset", "ultrafast", "--realtime"].map { "'\($0)'" }.joined(separator: " ")
+        let r = try CLIProcess.run(URL(fileURLWithPath: "/usr/bin/script"), ["-q", "-e", "-c", command, "/dev/null"])
+        XCTAssertEqual(r.status, 0, r.stdout)
+        XCTAssertGreaterThanOrEqual(r.stdout.components(separatedBy: "\rframe=").count - 1, 3, "redraws every 0.5 s: \(r.stdout.debugDescription)")
+        XCTAssertTrue(r.stdout.contains("frame=   50"), r.stdout.debugDescription)
     }
 
     /// `--realtime` paces a file input at its frame rate: a 2 s clip takes at least 1.8 s.
