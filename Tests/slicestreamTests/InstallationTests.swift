@@ -43,6 +43,9 @@ final class InstallationTests: XCTestCase {
         let flag = try self.run(copy, ["qa", "--vectors", media.path("nowhere")], in: media.directory, environment: self.cleanEnvironment)
         XCTAssertEqual(flag.status, 1)
         XCTAssertTrue(flag.stderr.contains(media.path("nowhere") + "  (--vectors)"), flag.stderr)
+        let bench = try self.run(copy, ["bench"], in: media.directory, environment: self.cleanEnvironment)
+        XCTAssertEqual(bench.status, 1)
+        XCTAssertTrue(bench.stderr.contains("no test vectors found") && bench.stderr.contains("/usr/share/slicestream/testvectors"), bench.stderr)
     }
 
     /// Every command's path from the tool down, from the parser's own description.

@@ -89,6 +89,11 @@ final class WatchPipeTests: XCTestCase {
             let streams = try XCTUnwrap(event?["result"] as? [[String: Any]], String(decoding: line.prefix(200), as: UTF8.self))
             XCTAssertEqual(streams.first?["name"] as? String, "long")
         }
+        // Without --json: one table per event, written whole.
+        let table = try CLIProcess.run(Binaries.cli, ["watch", "--socket", socket, "--count", "2"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertEqual(table.stdout.components(separatedBy: "NAME ").count - 1, 2, table.stdout)
+        XCTAssertTrue(table.stdout.contains("\nlong "), table.stdout)
         // `watch --json | head -1`: the reader goes away; the next write gets EPIPE and watch exits 0.
         try pipe.fileHandleForReading.close()
         XCTAssertTrue(Self.waitUntil(30) { !watcher.isRunning }, "watch kept running with nobody reading")
