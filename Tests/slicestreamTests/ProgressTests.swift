@@ -103,6 +103,18 @@ final class ProgressTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("frame=   50"), r.stdout.debugDescription)
     }
 
+    /// stderr not a terminal: a plain line every 5 s of a longer run (and the final one), no redraws.
+    func testNonTerminalGetsAPlainLineEveryFewSeconds() throws {
+        let media = try TestMedia()
+        let r = try self.run(["encode", "testsrc=duration=6:size=64x48:rate=25", media.path("o.ts"), "--input-format", "lavfi",
+                              "--preset", "ultrafast", "--realtime"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("frame=") }
+        XCTAssertEqual(lines.count, 2, "one at 5 s, one at the end: \(r.stderr)")
+        XCTAssertFalse(r.stderr.contains("\r"))
+        XCTAssertTrue(lines.last?.hasPrefix("frame=  150") ?? false, r.stderr)
+    }
+
     /// `--realtime` paces a file input at its frame rate: a 2 s clip takes at least 1.8 s.
     func testRealtimePacesTheInput() throws {
         let media = try TestMedia()
