@@ -110,7 +110,7 @@ final class ProgressTests: XCTestCase {
                               "--preset", "ultrafast", "--realtime"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("frame=") }
-        XCTAssertEqual(lines.count, 2, "one at 5 s, one at the end: \(r.stderr)")
+        XCTAssertGreaterThanOrEqual(lines.count, 2, "one every 5 s, one at the end: \(r.stderr)")
         XCTAssertFalse(r.stderr.contains("\r"))
         XCTAssertTrue(lines.last?.hasPrefix("frame=  150") ?? false, r.stderr)
     }
