@@ -31,6 +31,9 @@ public struct PipelineConfiguration: Sendable {
     public var tagInterval: Int = 25
     /// Pace the input by its timestamps (a file played as if live).
     public var realtime = false
+    /// A live input that goes silent for its read timeout after delivering packets has ended (a sender
+    /// that stopped), rather than failed; used by the CLI, where no reconnect policy applies.
+    public var silenceEndsInput = false
     /// Start the input again at its end, timestamps continuing (demos, test loops).
     public var loop = false
     /// Reopen a lost input with back-off instead of ending (live inputs); nil ends the pipeline.

@@ -8,9 +8,10 @@ import SlicePipeline
 /// `slicestream bench`: speed of every transform on 1080p-class frames, as ratios to swscale measured in
 /// the same process (these machines are shared and noisy; ratios survive that, absolute times do not).
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure transform speed against swscale (use a release build).")
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure transform speed against swscale (use a release build).", discussion: CommandExamples.of("bench"))
 
-    @Option(help: "Natural clip whose first frame is used (scaled to the bench sizes).") var clip: String = "testvectors/bikes-3s.mp4"
+    @Option(help: "Natural clip whose first frame is used (scaled to the bench sizes; default: bikes-3s.mp4 of the test vectors).") var clip: String?
+    @Option(help: "Test vector directory for the default clip (default: $SLICESTREAM_TESTVECTORS, the checkout, then PREFIX/share/slicestream/testvectors).") var vectors: String?
     @Option(help: "Seconds to spend on each measurement.") var seconds: Double = 2
     @Option(help: "Worker threads for learned transforms (0: one per core).") var threads: Int = 0
     @Flag(help: "Print JSON.") var json = false
@@ -67,7 +68,8 @@ struct BenchCommand: ParsableCommand {
     private func runBench() throws {
         let low = Size(width: 960, height: 540)
         let high = Size(width: 1920, height: 1080)
-        let source = try Decoder.firstFrame(of: self.clip)
+        let clip = try self.clip ?? TestVectorLocator(flag: self.vectors).locate().appendingPathComponent("bikes-3s.mp4").path
+        let source = try Decoder.firstFrame(of: clip)
         let lowFrame = try Scaler(outputSize: low, outputFormat: .yuv420p, algorithm: .lanczos).scale(source)
         let highFrame = try Scaler(outputSize: high, outputFormat: .yuv420p, algorithm: .lanczos).scale(source)
 

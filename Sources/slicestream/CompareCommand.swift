@@ -4,7 +4,7 @@ import SlicePipeline
 
 /// `slicestream compare`: PSNR-Y and SSIM-Y of a video against its reference, frame by frame.
 struct CompareCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "compare", abstract: "Luma PSNR and SSIM of a video against a reference.")
+    static let configuration = CommandConfiguration(commandName: "compare", abstract: "Luma PSNR and SSIM of a video against a reference.", discussion: CommandExamples.of("compare"))
 
     @Argument(help: "Reference video.") var reference: String
     @Argument(help: "Video to judge (same picture size).") var distorted: String

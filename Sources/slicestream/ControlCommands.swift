@@ -37,7 +37,7 @@ func formatRate(_ bps: Double) -> String {
     bps >= 1e6 ? String(format: "%.2f Mb/s", bps / 1e6) : bps >= 1e4 || bps == 0 ? String(format: "%.0f kb/s", bps / 1e3) : String(format: "%.2f kb/s", bps / 1e3)
 }
 
-func printStreamTable(_ streams: [StreamStats]) {
+func printStreamTable(_ streams: [StreamStats], line print: (String) -> Void = { Swift.print($0) }) {
     print("NAME                 ROLE         STATE      UPTIME     FPS   IN       OUT      DROP  UPDATES     TRANSFORM")
     for s in streams {
         print(s.name.padding(toLength: 20, withPad: " ", startingAt: 0) + " "
@@ -87,7 +87,7 @@ func printStreamStats(_ s: StreamStats) {
 }
 
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the daemon's status.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the daemon's status.", discussion: CommandExamples.of("status"))
     @OptionGroup var control: ControlOptions
 
     func run() throws {
@@ -100,16 +100,16 @@ struct StatusCommand: ParsableCommand {
 }
 
 struct StreamsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "streams", abstract: "List the daemon's streams.")
+    static let configuration = CommandConfiguration(commandName: "streams", abstract: "List the daemon's streams.", discussion: CommandExamples.of("streams"))
     @OptionGroup var control: ControlOptions
 
     func run() throws {
-        try self.control.call(ControlRequest(command: "streams"), as: [StreamStats].self, human: printStreamTable)
+        try self.control.call(ControlRequest(command: "streams"), as: [StreamStats].self) { printStreamTable($0) }
     }
 }
 
 struct StatsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Counters of one stream or all.")
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Counters of one stream or all.", discussion: CommandExamples.of("stats"))
     @OptionGroup var control: ControlOptions
     @Argument(help: "Stream name (all streams when omitted).") var name: String?
 
@@ -126,7 +126,7 @@ struct StatsCommand: ParsableCommand {
 
 /// `start`, `stop`, `restart`, `remove` share a shape: one stream name, a message back.
 struct StreamActionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a stream.")
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a stream.", discussion: CommandExamples.of("start"))
     @OptionGroup var control: ControlOptions
     @Argument(help: "Stream name.") var name: String
 
@@ -138,28 +138,28 @@ struct StreamActionCommand: ParsableCommand {
 }
 
 struct StopCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a stream (drains and finalises its output).")
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a stream (drains and finalises its output).", discussion: CommandExamples.of("stop"))
     @OptionGroup var control: ControlOptions
     @Argument(help: "Stream name.") var name: String
     func run() throws { try StreamActionCommand.run("stop", name: self.name, control: self.control) }
 }
 
 struct RestartCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart a stream.")
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart a stream.", discussion: CommandExamples.of("restart"))
     @OptionGroup var control: ControlOptions
     @Argument(help: "Stream name.") var name: String
     func run() throws { try StreamActionCommand.run("restart", name: self.name, control: self.control) }
 }
 
 struct RemoveCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Stop and remove a stream.")
+    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Stop and remove a stream.", discussion: CommandExamples.of("remove"))
     @OptionGroup var control: ControlOptions
     @Argument(help: "Stream name.") var name: String
     func run() throws { try StreamActionCommand.run("remove", name: self.name, control: self.control) }
 }
 
 struct AddCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a stream from a YAML or JSON file holding one stream definition.")
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a stream from a YAML or JSON file holding one stream definition.", discussion: CommandExamples.of("add"))
     @OptionGroup var control: ControlOptions
     @Argument(help: "File with the stream definition (the same keys as in the config's streams list).") var file: String
 
@@ -179,7 +179,7 @@ struct AddCommand: ParsableCommand {
 }
 
 struct SetCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a live-safe setting of a stream (bitrate, crf, upsampler, model).")
+    static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a live-safe setting of a stream (bitrate, crf, upsampler, model).", discussion: CommandExamples.of("set"))
     @OptionGroup var control: ControlOptions
     @Argument(help: "Stream name.") var name: String
     @Argument(help: "Setting.") var key: String
@@ -191,7 +191,7 @@ struct SetCommand: ParsableCommand {
 }
 
 struct ReloadCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "reload", abstract: "Re-read the daemon's config; a bad config is refused and the running one kept.")
+    static let configuration = CommandConfiguration(commandName: "reload", abstract: "Re-read the daemon's config; a bad config is refused and the running one kept.", discussion: CommandExamples.of("reload"))
     @OptionGroup var control: ControlOptions
 
     func run() throws {
@@ -206,41 +206,10 @@ struct ReloadCommand: ParsableCommand {
 }
 
 struct MetricsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Prometheus metrics (text exposition).")
+    static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Prometheus metrics (text exposition).", discussion: CommandExamples.of("metrics"))
     @OptionGroup var control: ControlOptions
 
     func run() throws {
         try self.control.call(ControlRequest(command: "metrics"), as: MetricsText.self) { print($0.text, terminator: "") }
-    }
-}
-
-struct WatchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "watch", abstract: "Stream stats events until interrupted.")
-    @OptionGroup var control: ControlOptions
-    @Argument(help: "Stream name (all streams when omitted).") var name: String?
-    @Option(help: "Stop after this many events.") var count: Int?
-
-    func run() throws {
-        do {
-            let client = try ControlClient(path: self.control.socket, timeout: 60)
-            try client.send(ControlRequest(command: "watch", name: self.name))
-            var seen = 0
-            while let line = try client.readLine() {
-                if self.control.json {
-                    print(String(decoding: line, as: UTF8.self))
-                } else {
-                    let event = try JSONDecoder().decode(ControlResponse<[StreamStats]>.self, from: line)
-                    if let error = event.error { throw error }
-                    printStreamTable(event.result ?? [])
-                    print()
-                }
-                FileHandle.standardOutput.synchronizeFile()
-                seen += 1
-                if let count = self.count, seen >= count { break }
-            }
-        } catch let failure as ControlFailure {
-            try? FileHandle.standardError.write(contentsOf: Data("slicestream: \(failure.message)\n".utf8))
-            throw ExitCode(failure.code == "not-running" ? 3 : failure.code == "permission-denied" ? 4 : 1)
-        }
     }
 }

@@ -7,7 +7,7 @@ import SliceUpdate
 
 /// `slicestream encode`: the sender path — 2x downscale, then encode.
 struct EncodeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "encode", abstract: "Sender: shrink each frame 2x and encode the small stream.")
+    static let configuration = CommandConfiguration(commandName: "encode", abstract: "Sender: shrink each frame 2x and encode the small stream.", discussion: CommandExamples.of("encode"))
 
     @OptionGroup var options: PipelineOptions
     @Option(help: "Downscaler: area, bicubic, lanczos, or slice (the learned slicing encoder).") var downscaler: String = "area"
@@ -55,7 +55,7 @@ struct EncodeCommand: ParsableCommand {
 
 /// `slicestream decode`: the receiver path — decode, 2x upscale, encode.
 struct DecodeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "decode", abstract: "Receiver: decode, rebuild full resolution (2x) and re-encode.")
+    static let configuration = CommandConfiguration(commandName: "decode", abstract: "Receiver: decode, rebuild full resolution (2x) and re-encode.", discussion: CommandExamples.of("decode"))
 
     @OptionGroup var options: PipelineOptions
     @Option(help: "Upsampler: bicubic, lanczos, subpixel or transposed (learned). Default: what the stream's tag asks for, else the generic learned model, else lanczos.") var upsampler: String?

@@ -5,7 +5,7 @@ import SliceQA
 /// `slicestream eval`: quality per bit on natural clips — no-codec round trips, R-D curves against
 /// full-resolution encoding and classical down/up, BD-rate and the crossover bit rate.
 struct EvalCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Rate-distortion evaluation against full resolution and classical scaling.")
+    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Rate-distortion evaluation against full resolution and classical scaling.", discussion: CommandExamples.of("eval"))
 
     @Argument(help: "Natural clips (not used in training).") var clips: [String]
     @Option(help: "Half-resolution pairs DOWN+UP (or DOWN+UP+adapt: the sender tunes UP on the content with the --adapt-* settings, update bits counted in the rate; +adapt-all, +adapt-light and +adapt-tail override --adapt-scope), comma-separated; the first is the classical reference.")

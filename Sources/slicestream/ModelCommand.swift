@@ -5,11 +5,11 @@ import SliceModels
 
 /// `slicestream model`: inspect model files and make initial ones.
 struct ModelCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "model", abstract: "Inspect or create model files.",
+    static let configuration = CommandConfiguration(commandName: "model", abstract: "Inspect or create model files.", discussion: CommandExamples.of("model"),
                                                     subcommands: [Info.self, Create.self, List.self])
 
     struct Info: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "info", abstract: "Show a model's architecture, cost, hash and provenance.")
+        static let configuration = CommandConfiguration(commandName: "info", abstract: "Show a model's architecture, cost, hash and provenance.", discussion: CommandExamples.of("info"))
         @Argument(help: "Model name or .safetensors path.") var model: String
 
         func run() throws {
@@ -25,20 +25,8 @@ struct ModelCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the model catalogue and what is installed.")
-        func run() throws {
-            let width = (ModelRegistry.catalogue.map(\.name.count).max() ?? 0) + 2
-            for e in ModelRegistry.catalogue {
-                let where_ = ModelRegistry.installedURL(e.name)?.path ?? (ModelRegistry.bundledURL(e.name) != nil ? "bundled" : "no trained weights")
-                print(e.name.padding(toLength: width, withPad: " ", startingAt: 0) + e.architecture.description.padding(toLength: 36, withPad: " ", startingAt: 0)
-                      + where_ + "  " + e.summary)
-            }
-        }
-    }
-
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "create", abstract: "Write a model file with untrained (classical-equivalent) or random weights.")
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Write a model file with untrained (classical-equivalent) or random weights.", discussion: CommandExamples.of("create"))
         @Option(help: "Catalogue name whose architecture to use (sr2x, sr2x-hq, sr2x-tconv, slice2x).") var architecture: String
         @Option(help: "Name stored in the file.") var name: String
         @Option(help: "Seed.") var seed: UInt64 = 1

@@ -29,7 +29,11 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Stop after this many frames.") var frames: Int?
     @Flag(name: .customLong("no-copy"), help: "Drop audio and other streams instead of copying them.") var noCopy = false
     @Flag(help: "Print the final report as JSON.") var json = false
-    @Flag(name: .shortAndLong, help: "No progress line.") var quiet = false
+    @Flag(name: .shortAndLong, help: "Print nothing but errors (no progress line, log lines or summary; --json, --stats and --progress still write).") var quiet = false
+    @Flag(help: "Print the per-stage table (items, drops, latency, busy time) after the summary.") var stats = false
+    @Option(help: ArgumentHelp("Write ffmpeg-style progress blocks (frame=, fps=, bitrate=, total_size=, out_time_us=, out_time=, speed=, progress=continue|end) to FILE or to descriptor N (pipe:N).", valueName: "file|pipe:N"))
+    var progress: String?
+    @Flag(help: "Read a file input at its own frame rate (ffmpeg's -re), e.g. to feed a network output in real time.") var realtime = false
 
     func validate() throws {
         if self.crf != nil && self.bitrate != nil { throw ValidationError("give --crf or --bitrate, not both") }
@@ -40,6 +44,7 @@ struct PipelineOptions: ParsableArguments {
         for option in self.codecOptions where !option.contains("=") || option.hasPrefix("=") {
             throw ValidationError("--codec-option '\(option)' is not KEY=VALUE")
         }
+        if let p = self.progress, !ProgressTarget(spec: p).isValid { throw ValidationError("--progress is a file or pipe:N (N a descriptor number)") }
         if let (key, message) = self.encoderSettings.problem { throw ValidationError("--\(key): \(message)") }
     }
 
@@ -70,11 +75,20 @@ struct PipelineOptions: ParsableArguments {
         return recipe
     }
 
+    /// Network inputs with no end marker of their own: when their sender stops, the read times out
+    /// (`--timeout`) and the command ends with 0 as at a file's end.
+    static func isLiveInput(_ url: String) -> Bool {
+        guard let scheme = url.split(separator: ":", maxSplits: 1).first, url.contains("://") else { return false }
+        return ["udp", "rtp", "srt", "tcp", "rist"].contains(scheme.lowercased())
+    }
+
     /// Builds, runs and reports the recipe's pipeline; a failure becomes exit code 1 with the error on stderr.
     func run(_ recipe: StreamRecipe, adaptation: AdaptationSettings? = nil) throws {
-        CommandLineLogging.bootstrap()
+        CommandLineLogging.bootstrap(quiet: self.quiet)
         do {
             var config = try recipe.pipelineConfiguration()
+            config.realtime = self.realtime
+            config.silenceEndsInput = Self.isLiveInput(recipe.input)
             config.copyOtherStreams = !self.noCopy
             config.maximumFrames = self.frames
             config.senderExtension = adaptation.map(ContentAdapter.factory)
@@ -82,18 +96,20 @@ struct PipelineOptions: ParsableArguments {
             // the daemon's crash-safe ones: a file job that dies is simply run again, its output plays while
             // downloading and seeks at once, and the QA vectors pin these exact bytes. Input and output
             // being the same file is refused by the pipeline itself (`PipelineSetup`).
+            let progressTarget = try self.progress.map(ProgressTarget.init(spec:)).map { ($0, try $0.open()) }
             let pipeline = try Pipeline(configuration: config)
             let interrupt = SignalForwarder.install { pipeline.stop() }
             defer { interrupt.cancel() }
             pipeline.start()
-            let progress = self.quiet || self.json ? nil : ProgressLine(pipeline: pipeline)
+            let progress = ProgressReporter(pipeline: pipeline, line: !self.quiet && !self.json, progress: progressTarget)
             let result = Result { try pipeline.wait() }
-            progress?.finish()
+            progress.finish()
             let report = try result.get()
             if self.json {
                 try printJSON(report)
             } else {
-                printSummary(report)
+                if !self.quiet { printSummary(report) }
+                if self.stats { printStageTable(report) }
             }
         } catch {
             throw reportFailure(error)
@@ -126,43 +142,15 @@ func printSummary(_ r: PipelineReport) {
         print(String(format: "  model updates: generation %d in use, %d received, %d applied, %d rejected, %.2f kbit/s in-band",
                      u.generation, u.received, u.applied, u.rejected, r.receivedUpdateBitRate / 1000))
     }
+}
+
+/// The per-stage table (`--stats`).
+func printStageTable(_ r: PipelineReport) {
     print("  stage         in     out  drop   mean ms    p99 ms   busy s")
     for s in r.stages {
         let name = s.name.padding(toLength: 10, withPad: " ", startingAt: 0)
         print("  " + name + String(format: "%6d  %6d  %4d  %8.3f  %8.3f  %7.2f", s.itemsIn, s.itemsOut, s.dropped,
                                    s.meanMilliseconds, s.p99Milliseconds, s.busySeconds))
-    }
-}
-
-/// A live progress line on a terminal (frames, fps, ETA), refreshed twice a second on stderr.
-final class ProgressLine {
-    private let timer: DispatchSourceTimer?
-
-    init(pipeline: Pipeline) {
-        // A suspended dispatch source must never be released, so the timer exists only when it runs.
-        guard isatty(2) != 0 else {
-            self.timer = nil
-            return
-        }
-        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "slicestream.progress"))
-        timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
-        timer.setEventHandler {
-            let r = pipeline.report()
-            var line = String(format: "\r  %d frames  %.1f fps  %.1f s", r.framesEncoded, r.framesPerSecond, r.mediaSeconds)
-            if let total = pipeline.inputDuration, r.mediaSeconds > 0, r.elapsedSeconds > 0 {
-                let eta = max(0, (total - r.mediaSeconds) * r.elapsedSeconds / r.mediaSeconds)
-                line += String(format: " / %.1f s  ETA %.0f s", total, eta)
-            }
-            try? FileHandle.standardError.write(contentsOf: Data((line + "   ").utf8))
-        }
-        timer.resume()
-        self.timer = timer
-    }
-
-    func finish() {
-        guard let timer = self.timer else { return }
-        timer.cancel()
-        try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8))
     }
 }
 

@@ -4,7 +4,7 @@ import SliceMedia
 
 /// `slicestream probe`: what an input holds.
 struct ProbeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "probe", abstract: "Show an input's streams, codecs, sizes, rates and metadata.")
+    static let configuration = CommandConfiguration(commandName: "probe", abstract: "Show an input's streams, codecs, sizes, rates and metadata.", discussion: CommandExamples.of("probe"))
 
     @Argument(help: "Input URL or file.") var input: String
     @Option(name: .customLong("input-format"), help: "Input format (e.g. lavfi, mpegts).") var inputFormat: String?

@@ -5,9 +5,10 @@ import SliceQA
 
 /// `slicestream qa`: runs the test vectors and compares every output frame with its framemd5 reference.
 struct QACommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "qa", abstract: "Run test vectors and compare output frames with their framemd5 references.")
+    static let configuration = CommandConfiguration(commandName: "qa", abstract: "Run test vectors and compare output frames with their framemd5 references.", discussion: CommandExamples.of("qa"))
 
-    @Argument(help: "Vector directory (holding manifest.yaml).") var directory: String = "testvectors"
+    @Argument(help: "Vector directory (holding manifest.yaml); same as --vectors.") var directory: String?
+    @Option(help: "Vector directory (default: $SLICESTREAM_TESTVECTORS, the checkout, then PREFIX/share/slicestream/testvectors).") var vectors: String?
     @Option(help: "Run only this vector (repeatable).") var vector: [String] = []
     @Flag(help: "Regenerate the references and expected PSNRs (on purpose only; review the diff). Nothing is written unless every selected vector runs, matches FFmpeg where anchored, and keeps its PSNR-Y.") var update = false
     @Flag(name: .customLong("accept-quality-change"), help: "With --update: accept a mean PSNR-Y drop of more than \(QAGate.maximumDrop) dB (say why in the commit).") var acceptQualityChange = false
@@ -16,7 +17,13 @@ struct QACommand: ParsableCommand {
 
     func run() throws {
         ReproducibleHeap.enable()
-        let runner = QARunner(directory: URL(fileURLWithPath: self.directory))
+        let directory: URL
+        do {
+            directory = try TestVectorLocator(flag: self.directory ?? self.vectors).locate()
+        } catch {
+            throw reportFailure(error)
+        }
+        let runner = QARunner(directory: directory)
         var manifest: TestVectorManifest
         do {
             manifest = try runner.manifest()
@@ -42,8 +49,8 @@ struct QACommand: ParsableCommand {
         if self.update {
             // All or nothing: a failed or refused vector leaves every reference and the manifest as they were.
             if results.allSatisfy(\.passed) {
-                try QAGate.commit(staging: staging, into: URL(fileURLWithPath: self.directory))
-                try updated.write(path: URL(fileURLWithPath: self.directory).appendingPathComponent("manifest.yaml").path)
+                try QAGate.commit(staging: staging, into: directory)
+                try updated.write(path: directory.appendingPathComponent("manifest.yaml").path)
             } else if !self.json {
                 print("qa: nothing written (\(results.filter { !$0.passed }.count) vectors failed or were refused)")
             }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SliceMedia
 import SlicePipeline
+import Synchronization
 
 /// The `slicestream` tool: offline sender/receiver commands over the shared pipeline, probing and
 /// comparison. The operator commands for the daemon's control socket join it with the daemon.
@@ -11,12 +12,13 @@ struct SliceStreamCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slicestream",
         abstract: "Cut the bandwidth of video with learned 2x slicing, and restore it.",
+        discussion: CommandExamples.of("slicestream"),
         version: SliceStreamVersion.string,
         subcommands: [
             ProbeCommand.self, EncodeCommand.self, DecodeCommand.self, CompareCommand.self, QACommand.self, EvalCommand.self, ModelCommand.self, TrainCommand.self, BenchCommand.self, VersionCommand.self,
             StatusCommand.self, StreamsCommand.self, StatsCommand.self, StreamActionCommand.self, StopCommand.self,
             RestartCommand.self, AddCommand.self, RemoveCommand.self, SetCommand.self, ReloadCommand.self, MetricsCommand.self,
-            WatchCommand.self,
+            WatchCommand.self, GenerateManualCommand.self,
         ]
     )
 }
@@ -28,7 +30,7 @@ enum SliceStreamVersion {
 
 /// Prints version information, including the linked FFmpeg libraries.
 struct VersionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print version information.")
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print version information.", discussion: CommandExamples.of("version"))
 
     func run() throws {
         print("slicestream \(SliceStreamVersion.string)")
@@ -54,15 +56,21 @@ func printJSON<T: Encodable>(_ value: T) throws {
 
 /// Log lines go to stderr so stdout stays clean for reports and `--json`.
 enum CommandLineLogging {
-    private static let bootstrapped: Bool = {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["SLICESTREAM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-            return handler
+    /// Installs the stderr log handler (once per process; the first call's `quiet` wins). Quiet keeps
+    /// errors only; otherwise `SLICESTREAM_LOG_LEVEL` or info.
+    static func bootstrap(quiet: Bool = false) {
+        let level: Logger.Level = quiet ? .error
+            : ProcessInfo.processInfo.environment["SLICESTREAM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        Self.once.withLock { done in
+            guard !done else { return }
+            done = true
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
-        return true
-    }()
+    }
 
-    /// Installs the stderr log handler once.
-    static func bootstrap() { _ = bootstrapped }
+    private static let once = Mutex(false)
 }

@@ -8,7 +8,7 @@ import SliceTraining
 /// `slicestream train`: trains a 2x upsampler on natural photos degraded by the media layer's own
 /// downscaler and a real libx264 round trip, with checkpoints and resume.
 struct TrainCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "Train a 2x upsampler with the codec in the loop.")
+    static let configuration = CommandConfiguration(commandName: "train", abstract: "Train a 2x upsampler with the codec in the loop.", discussion: CommandExamples.of("train"))
 
     @Option(help: "Catalogue architecture: an upsampler (sr2x, sr2x-hq, sr2x-tconv), or a slicing encoder (slice2x, slice2x-tconv) trained jointly with its upsampler.") var architecture: String = "sr2x"
     @Option(help: "Encoder only: the upsampler trained with it (default: the catalogue's NAME-up).") var upsampler: String?

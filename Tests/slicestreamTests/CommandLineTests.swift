@@ -43,7 +43,7 @@ final class CommandLineTests: XCTestCase {
         let report = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(report?["outputSize"] as? String, "320x136")
         XCTAssertEqual(report?["framesEncoded"] as? Int, 20)
-        let d = try self.run(["decode", sent, back, "--upsampler", "bicubic", "--crf", "30", "--quiet"])
+        let d = try self.run(["decode", sent, back, "--upsampler", "bicubic", "--crf", "30"])
         XCTAssertEqual(d.status, 0, d.stderr)
         XCTAssertTrue(d.stdout.contains("320x136 -> 640x272"), d.stdout)
         let c = try self.run(["compare", src, back, "--frames", "20"])

@@ -67,6 +67,8 @@ final class DemuxStage {
                 packet = try self.stats.time { try self.demuxer!.read() }
             } catch let error as MediaError where error.code == .cancelled && self.state.stopRequested {
                 break  // stop(): treat as end of input
+            } catch let error as MediaError where error.code == .timeout && config.silenceEndsInput && config.reconnect == nil && self.lastEnd != nil {
+                break  // the sender stopped: end of input, drained and finalised like a file's end
             } catch let error as MediaError where config.reconnect != nil && error.code != .cancelled {
                 if try self.reopen(reason: error.description, isLoop: false) { continue }
                 break
