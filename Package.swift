@@ -69,6 +69,7 @@ let package = Package(
                 "SliceConfig", "SliceControl", "SlicePipeline", "SliceAdaptation", "SliceUpdate", "SliceModels", "SliceMedia", "SliceEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

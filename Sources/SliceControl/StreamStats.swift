@@ -102,6 +102,8 @@ public struct StageStats: Codable, Sendable, Equatable {
     public var p99Milliseconds: Double
     /// Total time spent working, in seconds (not waiting on queues).
     public var busySeconds: Double
+    /// Every item's processing time since the stage started, in buckets (nil from an older daemon).
+    public var latency: HistogramStats? = nil
 
     /// Creates the counters.
     public init(name: String, itemsIn: Int, itemsOut: Int, dropped: Int, meanMilliseconds: Double, p99Milliseconds: Double,

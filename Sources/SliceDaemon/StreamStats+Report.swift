@@ -34,6 +34,9 @@ extension StageStats {
         self.init(name: snapshot.name, itemsIn: snapshot.itemsIn, itemsOut: snapshot.itemsOut, dropped: snapshot.dropped,
                   meanMilliseconds: snapshot.meanMilliseconds, p99Milliseconds: snapshot.p99Milliseconds,
                   busySeconds: snapshot.busySeconds)
+        self.latency = snapshot.latency.map {
+            HistogramStats(boundsSeconds: LatencyHistogram.boundsSeconds, counts: $0.counts, sumSeconds: $0.sumSeconds)
+        }
     }
 }
 
