@@ -128,4 +128,37 @@ final class HTTPEndpointDaemonTests: XCTestCase {
         XCTAssertEqual(daemon.terminationStatus, 0, log())
         XCTAssertEqual(RawHTTP.request(port: port, path: "/readyz").status, 0, "nothing listens after exit")
     }
+
+    /// An address the daemon cannot bind stops the start with exit 1 and a message naming the key.
+    func testAnEndpointThatCannotBindStopsTheStart() throws {
+        let media = try TestMedia()
+        // Hold a listening socket on a port, so the daemon's bind fails.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        XCTAssertEqual(withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }, 0)
+        XCTAssertEqual(listen(fd, 1), 0)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let configPath = media.path("node.yaml")
+        try "node: {control_socket: \(media.path("c.sock")), http_listen: \"127.0.0.1:\(port)\"}\nstreams: []\n"
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        let daemon = Process()
+        daemon.executableURL = Binaries.daemon
+        daemon.arguments = ["--config", configPath]
+        _ = FileManager.default.createFile(atPath: configPath + ".log", contents: nil)
+        daemon.standardError = FileHandle(forWritingAtPath: configPath + ".log")
+        try daemon.run()
+        let exited = self.poll(60) { !daemon.isRunning }
+        if !exited { daemon.terminate() }
+        daemon.waitUntilExit()
+        let log = (try? String(contentsOfFile: configPath + ".log", encoding: .utf8)) ?? ""
+        XCTAssertTrue(exited, "the daemon must not run without the endpoint it was asked for: \(log)")
+        XCTAssertEqual(daemon.terminationStatus, 1, log)
+        XCTAssertTrue(log.contains("cannot listen for HTTP on 127.0.0.1:\(port) (node.http_listen)"), log)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: media.path("c.sock")), "the control socket is closed again")
+    }
 }

@@ -79,6 +79,20 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertTrue(ready() == (503, "draining"), "a draining node never becomes ready again")
     }
 
+    /// The endpoint is bound at start: a reload that moves it is reported as needing a restart, and the
+    /// running value stays.
+    func testAReloadDoesNotMoveTheEndpoint() throws {
+        let media = try TestMedia()
+        let path = media.path("node.yaml")
+        let yaml = { (listen: String) in "node: {control_socket: \(media.path("c.sock")), http_listen: \"\(listen)\"}\nstreams: []\n" }
+        try yaml("127.0.0.1:9464").write(toFile: path, atomically: true, encoding: .utf8)
+        let node = Node(configuration: try NodeConfiguration.load(path: path), configPath: path)
+        try yaml("0.0.0.0:9465").write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try node.reload()
+        XCTAssertEqual(result.needsRestart, ["node.http_listen"])
+        XCTAssertEqual(node.configuration.node.httpListen, "127.0.0.1:9464")
+    }
+
     func testRequestSizeIdleAndConnectionLimits() throws {
         let media = try TestMedia()
         let node = try self.node(media)
