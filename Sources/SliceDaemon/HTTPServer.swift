@@ -123,7 +123,8 @@ final class RequestSizeLimit: ChannelInboundHandler, RemovableChannelHandler {
             // Written from here, ahead of the response encoder: raw bytes straight to the socket.
             self.refused = true
             let reply = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: reply))).whenComplete { _ in context.close(promise: nil) }
+            let channel = context.channel
+            context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: reply))).whenComplete { _ in channel.close(promise: nil) }
             return
         }
         context.fireChannelRead(data)
@@ -142,7 +143,8 @@ final class RawReplyHandler: ChannelInboundHandler {
     init(reply: String) { self.reply = reply }
 
     func channelActive(context: ChannelHandlerContext) {
-        context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: self.reply))).whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: self.reply))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}

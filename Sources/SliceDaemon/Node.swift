@@ -274,7 +274,7 @@ public final class Node: Sendable {
         let counters = MetricsRenderer.NodeCounters(
             reloads: s.reloads, rejectedReloads: s.rejectedReloads, failedRequests: s.failedRequests,
             controlDrops: ControlDropReason.allCases.map { ($0.rawValue, s.controlDrops[$0.rawValue, default: 0]) }, healthy: self.isHealthy)
-        return MetricsRenderer(version: Node.version).render(streams: stats, node: counters)
+        return MetricsRenderer(version: Node.version, commit: BuildInfo.commit).render(streams: stats, node: counters)
     }
 }
 
