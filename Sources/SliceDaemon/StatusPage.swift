@@ -14,13 +14,14 @@ enum StatusPage {
         for s in stats {
             let cells: [String] = [
                 s.name, s.role, s.state, Self.duration(s.uptimeSeconds), s.transform,
+                s.inputSize.map { i in "\(i) → \(s.outputSize ?? "?")" } ?? "",
                 String(format: "%.1f", s.fps), Self.rate(s.inputBitRate), Self.rate(s.outputBitRate),
                 "\(s.framesOut)", "\(s.framesDropped)", "\(s.restarts)", s.lastError ?? "",
             ]
             let cls = s.state == "running" ? "ok" : (s.state == "retrying" || s.state == "failed" ? "bad" : "idle")
             rows += "<tr class=\"\(cls)\">" + cells.map { "<td>\(Self.escape($0))</td>" }.joined() + "</tr>\n"
         }
-        let headers = ["stream", "role", "state", "uptime", "transform / model", "fps", "input", "output", "frames out", "dropped",
+        let headers = ["stream", "role", "state", "uptime", "transform / model", "resolution", "fps", "input", "output", "frames out", "dropped",
                        "restarts", "last error"]
         return """
         <!DOCTYPE html>

@@ -25,6 +25,8 @@ extension StreamStats {
         self.inputBytes = report?.inputBytes ?? 0
         self.outputBytes = report?.videoBytes ?? 0
         self.encoderReopens = report?.encoderReopens ?? 0
+        self.inputSize = report?.inputSize
+        self.outputSize = report?.outputSize
     }
 }
 

@@ -101,6 +101,11 @@ final class HTTPEndpointDaemonTests: XCTestCase {
         let encodeCount = scrape.samples(named: "slicestream_stage_latency_seconds_count").first { $0.labels["stage"] == "encode" }
         XCTAssertGreaterThan(encodeCount?.value ?? 0, 10, "the encode stage's histogram counts its frames")
         for (name, type) in scrape.types where type == "counter" { XCTAssertTrue(name.hasSuffix("_total"), name) }
+        // The status page shows the running stream with its resolution.
+        let page = RawHTTP.request(port: port, path: "/")
+        XCTAssertEqual(page.status, 200)
+        XCTAssertTrue(page.body.contains("<td>camera</td><td>sender</td><td>running</td>"), page.body)
+        XCTAssertTrue(page.body.contains("<td>640x272 → 320x136</td>"), page.body)
 
         // Stop reading: the output pipe fills, the mux stage blocks on a write, /healthz reports the stall.
         reader.reading.withLock { $0 = false }
