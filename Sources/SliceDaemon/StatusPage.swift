@@ -16,13 +16,13 @@ enum StatusPage {
                 s.name, s.role, s.state, Self.duration(s.uptimeSeconds), s.transform,
                 s.inputSize.map { i in "\(i) → \(s.outputSize ?? "?")" } ?? "",
                 String(format: "%.1f", s.fps), Self.rate(s.inputBitRate), Self.rate(s.outputBitRate),
-                "\(s.framesOut)", "\(s.framesDropped)", "\(s.restarts)", s.lastError ?? "",
+                "\(s.framesOut)", "\(s.framesDropped)", "\(s.restarts)", Self.decisions(s), s.lastError ?? "",
             ]
             let cls = s.state == "running" ? "ok" : (s.state == "retrying" || s.state == "failed" ? "bad" : "idle")
             rows += "<tr class=\"\(cls)\">" + cells.map { "<td>\(Self.escape($0))</td>" }.joined() + "</tr>\n"
         }
         let headers = ["stream", "role", "state", "uptime", "transform / model", "resolution", "fps", "input", "output", "frames out", "dropped",
-                       "restarts", "last error"]
+                       "restarts", "model updates", "last error"]
         return """
         <!DOCTYPE html>
         <html lang="en">
@@ -67,6 +67,16 @@ enum StatusPage {
             }
         }
         return out
+    }
+
+    /// What the stream decided about its model: a sender's adaptation rounds, a receiver's updates.
+    static func decisions(_ s: StreamStats) -> String {
+        if let a = s.adaptation {
+            return "\(a.updatesSent) sent, \(a.rounds) rounds, \(a.rejected) rejected"
+                + (a.lastGain.map { String(format: ", last gain %+.2f dB", $0) } ?? "") + (a.error.map { ", error: \($0)" } ?? "")
+        }
+        if let m = s.modelUpdates { return "generation \(m.generation), \(m.applied) applied, \(m.rejected) rejected" }
+        return ""
     }
 
     private static func rate(_ bitsPerSecond: Double) -> String {

@@ -60,6 +60,21 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertEqual(try JSONSerialization.jsonObject(with: Data(health.body.utf8)) as? [String: String], ["status": "ok"])
     }
 
+    /// The page's model-updates column: a sender's adaptation decisions, a receiver's generation.
+    func testStatusPageSummarisesModelDecisions() {
+        var s = StreamStats(name: "a", role: "sender", state: "running", uptimeSeconds: 1, input: "", output: "", transform: "area", framesIn: 0,
+                            framesOut: 0, framesDropped: 0, framesDegraded: 0, fps: 0, inputBitRate: 0, outputBitRate: 0, stages: [],
+                            pipelineLatencyMilliseconds: 0, reconnects: 0, restarts: 0, lastError: nil, corruptPackets: 0)
+        XCTAssertEqual(StatusPage.decisions(s), "")
+        s.adaptation = AdaptationStats(mode: "background", updatesSent: 3, updateBytes: 0, updateBitRate: 0, updateShare: 0, rounds: 5, roundsAborted: 0,
+                                       deferred: 0, lastGain: 0.25, cpuSeconds: 0, cpuShare: 0, sceneResets: 0, rejected: 2, rejectedInARow: 0,
+                                       threadNice: nil, error: nil)
+        XCTAssertEqual(StatusPage.decisions(s), "3 sent, 5 rounds, 2 rejected, last gain +0.25 dB")
+        s.adaptation = nil
+        s.modelUpdates = ModelUpdateStats(generation: 4, received: 4, applied: 4, rejected: 1, updateBytes: 0, updateBitRate: 0)
+        XCTAssertEqual(StatusPage.decisions(s), "generation 4, 4 applied, 1 rejected")
+    }
+
     func testReadinessFollowsTheLifecycle() throws {
         let media = try TestMedia()
         let node = try self.node(media)
