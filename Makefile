@@ -2,6 +2,8 @@
 # Swift toolchain: they install missing system packages first (scripts/install-deps, idempotent).
 SWIFT ?= swift
 RELEASE_FLAGS := -c release
+# The source revision the binaries report (`slicestream_build_info{commit=...}`); empty outside a checkout.
+export SLICESTREAM_GIT_COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 
 .PHONY: all deps build release test demo bench checkasm clean
 

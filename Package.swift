@@ -1,6 +1,10 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// The source revision for `slicestream_build_info{commit=...}`: the Makefile exports it; only hex digits are
+// taken, so nothing from the environment can reach the compiler as anything but a short string literal.
+let gitCommit = String((Context.environment["SLICESTREAM_GIT_COMMIT"] ?? "").filter(\.isHexDigit).prefix(40))
+
 let package = Package(
     name: "SliceStream",
     platforms: [.macOS(.v15)],
@@ -26,6 +30,11 @@ let package = Package(
         .target(
             name: "SliceMedia",
             dependencies: ["CFFmpeg"]
+        ),
+        // The build's source revision (see `gitCommit` above); its own target so a new commit recompiles one file.
+        .target(
+            name: "CBuildInfo",
+            cSettings: gitCommit.isEmpty ? [] : [.define("SLICESTREAM_GIT_COMMIT", to: "\"\(gitCommit)\"")]
         ),
         // Portable reference kernels + AVX2/AVX-512 variants, bit-identical, dispatched at run time.
         .target(
@@ -67,8 +76,10 @@ let package = Package(
             name: "SliceDaemon",
             dependencies: [
                 "SliceConfig", "SliceControl", "SlicePipeline", "SliceAdaptation", "SliceUpdate", "SliceModels", "SliceMedia", "SliceEngine",
+                "CBuildInfo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

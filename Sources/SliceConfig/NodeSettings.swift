@@ -40,6 +40,8 @@ public struct NodeSettings: Codable, Sendable, Equatable {
     public var inputFormats: [String] = NodeSettings.defaultInputFormats
     /// Muxers an output may use (`output_format`, or guessed from the file name's extension).
     public var outputFormats: [String] = NodeSettings.defaultOutputFormats
+    /// `HOST:PORT` of the HTTP endpoint (`/metrics`, `/healthz`, `/readyz`, status page); nil or empty: off.
+    public var httpListen: String?
 
     /// Protocols allowed by default: files and the live transports the node is built for.
     public static let defaultProtocols = ["file", "udp", "rtp", "srt", "tcp"]
@@ -63,6 +65,7 @@ public struct NodeSettings: Codable, Sendable, Equatable {
         case inputProtocols = "input_protocols", outputProtocols = "output_protocols"
         case inputFormats = "input_formats", outputFormats = "output_formats"
         case maxClientsPerUser = "max_clients_per_user", adminReservedClients = "admin_reserved_clients", clientIdleSeconds = "client_idle_seconds"
+        case httpListen = "http_listen"
     }
 
     public init(from decoder: any Swift.Decoder) throws {
@@ -87,6 +90,7 @@ public struct NodeSettings: Codable, Sendable, Equatable {
         self.maxClientsPerUser = try c.decodeIfPresent(Int.self, forKey: .maxClientsPerUser) ?? d.maxClientsPerUser
         self.adminReservedClients = try c.decodeIfPresent(Int.self, forKey: .adminReservedClients)
         self.clientIdleSeconds = try c.decodeIfPresent(Double.self, forKey: .clientIdleSeconds) ?? d.clientIdleSeconds
+        self.httpListen = try c.decodeIfPresent(String.self, forKey: .httpListen)
     }
 
     /// Control slots kept for admins: `adminReservedClients`, or 4 but always leaving one for everyone.
@@ -117,6 +121,11 @@ public struct NodeSettings: Codable, Sendable, Equatable {
         }
         if let reserved = self.adminReservedClients, !(reserved >= 0 && reserved < self.maxClients) {
             throw ConfigError(file: file, key: "node.admin_reserved_clients", message: "must be between 0 and max_clients - 1 (\(self.maxClients - 1))")
+        }
+        if let listen = self.httpListen, !listen.isEmpty {
+            do { _ = try HTTPListenAddress(parsing: listen) } catch let error as HTTPListenAddress.ParseError {
+                throw ConfigError(file: file, key: "node.http_listen", message: error.message)
+            }
         }
         guard self.maxStreams > 0, self.maxStreams <= 10_000 else { throw ConfigError(file: file, key: "node.max_streams", message: "must be between 1 and 10000") }
         for (key, list) in [("input_directories", self.inputDirectories), ("output_directories", self.outputDirectories)] {

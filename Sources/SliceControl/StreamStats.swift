@@ -52,6 +52,9 @@ public struct StreamStats: Codable, Sendable {
     public var outputBytes: Int64? = nil
     /// Times a live change reopened the encoder in the current run.
     public var encoderReopens: Int? = nil
+    /// Picture size read and written (`WxH`), once the stream has run.
+    public var inputSize: String? = nil
+    public var outputSize: String? = nil
 
     /// Creates the counters.
     public init(name: String, role: String, state: String, uptimeSeconds: Double, input: String, output: String, transform: String,
@@ -102,6 +105,8 @@ public struct StageStats: Codable, Sendable, Equatable {
     public var p99Milliseconds: Double
     /// Total time spent working, in seconds (not waiting on queues).
     public var busySeconds: Double
+    /// Every item's processing time since the stage started, in buckets (nil from an older daemon).
+    public var latency: HistogramStats? = nil
 
     /// Creates the counters.
     public init(name: String, itemsIn: Int, itemsOut: Int, dropped: Int, meanMilliseconds: Double, p99Milliseconds: Double,

@@ -69,7 +69,16 @@ public final class Daemon: Sendable {
             return 1
         }
         self.logger.info("slicestreamd \(Node.version) listening on \(server.path) with \(config.streams.count) streams")
+        let http: HTTPServer?
+        do {
+            http = try Self.startHTTP(node: node, settings: config.node, logger: self.logger)
+        } catch {
+            self.logger.critical("cannot start: \(error)")
+            server.close()
+            return 1
+        }
         node.startAutostartStreams()
+        node.lifecycle.markServing()
         self.notifier.ready(status: node.statusLine)
 
         // Health loop: ping the watchdog only while no stage is stuck, so systemd restarts a wedged node.
@@ -89,10 +98,13 @@ public final class Daemon: Sendable {
         health.resume()
 
         shutdown.wait()
+        // Not ready from the first moment: an orchestrator stops sending work while the streams drain.
+        node.lifecycle.beginDraining()
         self.logger.notice("shutting down: draining streams (grace \(node.configuration.node.shutdownGraceSeconds) s)")
         self.notifier.stopping()
         server.close()
         node.stopAll()
+        http?.close()
         health.cancel()
         for s in sources { s.cancel() }
         self.logger.notice("stopped")

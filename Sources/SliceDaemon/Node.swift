@@ -18,6 +18,8 @@ public final class Node: Sendable {
     private let notifier: SystemdNotifier
     private let started = Date()
     let logger = Logger(label: "slicestream.node")
+    /// Starting, serving or draining: what `/readyz` answers from.
+    public let lifecycle = NodeLifecycle()
 
     private struct State {
         var config: NodeConfiguration
@@ -51,7 +53,7 @@ public final class Node: Sendable {
         for sup in self.supervisorsInOrder() where sup.definition.autostart { sup.start() }
     }
 
-    private func supervisorsInOrder() -> [StreamSupervisor] {
+    func supervisorsInOrder() -> [StreamSupervisor] {
         self.state.withLock { s in s.order.compactMap { s.supervisors[$0] } }
     }
 
@@ -213,6 +215,7 @@ public final class Node: Sendable {
         if next.node.controlSocket != current.node.controlSocket { result.needsRestart.append("node.control_socket") }
         if next.node.socketMode != current.node.socketMode { result.needsRestart.append("node.socket_mode") }
         if next.node.socketGroup != current.node.socketGroup { result.needsRestart.append("node.socket_group") }
+        if next.node.httpListen != current.node.httpListen { result.needsRestart.append("node.http_listen") }
         let grace = next.node.shutdownGraceSeconds
         for name in current.streams.map(\.name) where !next.streams.contains(where: { $0.name == name }) {
             supervisors[name]?.stop(grace: grace)
@@ -257,88 +260,21 @@ public final class Node: Sendable {
     /// Stops every stream in parallel, each within the grace time.
     public func stopAll() {
         let grace = self.configuration.node.shutdownGraceSeconds
+        self.lifecycle.beginDraining()
         self.state.withLock { $0.stopping = true }
         DispatchQueue.concurrentPerform(iterations: self.supervisorsInOrder().count) { i in
             self.supervisorsInOrder()[i].stop(grace: grace)
         }
     }
 
-    /// Prometheus text exposition of every stream's counters.
+    /// Prometheus text exposition of every stream's counters (``MetricsRenderer``, shared with `/metrics`).
     public func metrics() -> String {
-        var out = ""
-        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Double)]) {
-            out += "# HELP slicestream_\(name) \(help)\n# TYPE slicestream_\(name) \(type)\n"
-            for s in samples { out += "slicestream_\(name){\(s.labels)} \(Self.format(s.value))\n" }
-        }
         let stats = self.supervisorsInOrder().map { $0.stats() }
-        func label(_ s: StreamStats) -> String { "stream=\"\(Self.escape(s.name))\",role=\"\(s.role)\"" }
-        family("up", "gauge", "1 when the stream is running.", stats.map { (label($0), $0.state == "running" ? 1 : 0) })
-        family("frames_in_total", "counter", "Frames decoded in the current run.", stats.map { (label($0), Double($0.framesIn)) })
-        family("frames_out_total", "counter", "Frames encoded in the current run.", stats.map { (label($0), Double($0.framesOut)) })
-        family("frames_dropped_total", "counter", "Frames dropped because the transform was behind.", stats.map { (label($0), Double($0.framesDropped)) })
-        family("frames_degraded_total", "counter", "Frames sent through the cheaper kernel.", stats.map { (label($0), Double($0.framesDegraded)) })
-        family("fps", "gauge", "Output frames per second over the last 5 s.", stats.map { (label($0), $0.fps) })
-        family("input_bitrate_bps", "gauge", "Input bit rate over the last 5 s.", stats.map { (label($0), $0.inputBitRate) })
-        family("output_bitrate_bps", "gauge", "Video output bit rate over the last 5 s of media time.", stats.map { (label($0), $0.outputBitRate) })
-        family("input_bytes_total", "counter", "Input bytes read in the current run (all streams).", stats.map { (label($0), Double($0.inputBytes ?? 0)) })
-        family("output_video_bytes_total", "counter", "Video bytes encoded in the current run.", stats.map { (label($0), Double($0.outputBytes ?? 0)) })
-        family("encoder_reopens_total", "counter", "Live changes that reopened the encoder in the current run.", stats.map { (label($0), Double($0.encoderReopens ?? 0)) })
-        family("reconnects_total", "counter", "Input reconnects in the current run.", stats.map { (label($0), Double($0.reconnects)) })
-        family("restarts_total", "counter", "Pipeline restarts by the supervisor.", stats.map { (label($0), Double($0.restarts)) })
-        family("corrupt_packets_total", "counter", "Damaged packets skipped.", stats.map { (label($0), Double($0.corruptPackets)) })
-        // Content adaptation: senders with `adapt:` and every receiver (families only when some stream has them).
-        let adapting = stats.compactMap { s in s.adaptation.map { (label(s), $0) } }
-        if !adapting.isEmpty {
-            family("adapt_updates_sent_total", "counter", "Model updates sent in-band (repeats not counted).", adapting.map { ($0.0, Double($0.1.updatesSent)) })
-            family("adapt_update_bytes_total", "counter", "Bytes of model-update SEI sent, repeats included.", adapting.map { ($0.0, Double($0.1.updateBytes)) })
-            family("adapt_update_bitrate_bps", "gauge", "Bit rate of model-update SEI (part of the output bit rate).", adapting.map { ($0.0, $0.1.updateBitRate) })
-            family("adapt_rounds_total", "counter", "Adaptation rounds completed.", adapting.map { ($0.0, Double($0.1.rounds)) })
-            family("adapt_rounds_aborted_total", "counter", "Adaptation rounds abandoned (scene cut, stop).", adapting.map { ($0.0, Double($0.1.roundsAborted)) })
-            family("adapt_deferred_total", "counter", "Updates that waited for bit-rate budget.", adapting.map { ($0.0, Double($0.1.deferred)) })
-            family("adapt_rounds_rejected_total", "counter", "Adaptation rounds whose candidate did not gain enough to send.", adapting.map { ($0.0, Double($0.1.rejected)) })
-            family("adapt_rejected_in_a_row", "gauge", "Rejected rounds in a row (each doubles the wait for the next, up to 8 intervals).", adapting.map { ($0.0, Double($0.1.rejectedInARow)) })
-            family("adapt_scene_resets_total", "counter", "Scene cuts that restarted the adaptation window.", adapting.map { ($0.0, Double($0.1.sceneResets)) })
-            family("adapt_cpu_seconds_total", "counter", "CPU seconds used by the adapter.", adapting.map { ($0.0, $0.1.cpuSeconds) })
-            family("adapt_cpu_share", "gauge", "Adapter CPU as a fraction of one core.", adapting.map { ($0.0, $0.1.cpuShare) })
-            family("adapt_last_gain_db", "gauge", "PSNR-Y gain of the last candidate on held-out frames.", adapting.compactMap { a in a.1.lastGain.map { (a.0, $0) } })
-        }
-        let receiving = stats.compactMap { s in s.modelUpdates.map { (label(s), $0) } }
-        if !receiving.isEmpty {
-            family("model_generation", "gauge", "Generation of the upsampler weights in use (0: as loaded).", receiving.map { ($0.0, Double($0.1.generation)) })
-            family("model_updates_received_total", "counter", "Model updates received intact.", receiving.map { ($0.0, Double($0.1.received)) })
-            family("model_updates_applied_total", "counter", "Model updates applied.", receiving.map { ($0.0, Double($0.1.applied)) })
-            family("model_updates_rejected_total", "counter", "Model updates or chunks rejected.", receiving.map { ($0.0, Double($0.1.rejected)) })
-            family("model_update_bitrate_bps", "gauge", "Bit rate of model-update SEI in the input.", receiving.map { ($0.0, $0.1.updateBitRate) })
-            family("model_update_dropped_bytes_total", "counter", "Model-update SEI bytes dropped unused (malformed, over bounds, evicted).", receiving.map { ($0.0, Double($0.1.droppedBytes ?? 0)) })
-            family("stream_tags_rejected_total", "counter", "Stream tags refused (a path, an unknown name, not an upsampler).", receiving.map { ($0.0, Double($0.1.tagsRejected ?? 0)) })
-        }
-        var latency: [(String, Double)] = []
-        var p99: [(String, Double)] = []
-        for s in stats {
-            for stage in s.stages {
-                latency.append(("\(label(s)),stage=\"\(stage.name)\"", stage.meanMilliseconds / 1000))
-                p99.append(("\(label(s)),stage=\"\(stage.name)\"", stage.p99Milliseconds / 1000))
-            }
-        }
-        family("stage_latency_mean_seconds", "gauge", "Mean time per item in a stage.", latency)
-        family("stage_latency_p99_seconds", "gauge", "99th percentile time per item in a stage.", p99)
         let s = self.state.withLock { $0 }
-        family("config_reloads_total", "counter", "Accepted config reloads.", [("", Double(s.reloads))])
-        family("config_reloads_rejected_total", "counter", "Rejected config reloads.", [("", Double(s.rejectedReloads))])
-        family("control_requests_failed_total", "counter", "Control requests answered with an error.", [("", Double(s.failedRequests))])
-        family("control_connections_dropped_total", "counter", "Control connections refused at accept or closed when idle, by reason.",
-               ControlDropReason.allCases.map { ("reason=\"\($0.rawValue)\"", Double(s.controlDrops[$0.rawValue, default: 0])) })
-        return out
-    }
-
-    private static func format(_ v: Double) -> String {
-        if v.isNaN { return "NaN" }
-        if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
-        return v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
-    }
-
-    private static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        let counters = MetricsRenderer.NodeCounters(
+            reloads: s.reloads, rejectedReloads: s.rejectedReloads, failedRequests: s.failedRequests,
+            controlDrops: ControlDropReason.allCases.map { ($0.rawValue, s.controlDrops[$0.rawValue, default: 0]) }, healthy: self.isHealthy)
+        return MetricsRenderer(version: Node.version, commit: BuildInfo.commit).render(streams: stats, node: counters)
     }
 }
 
@@ -349,6 +285,7 @@ extension NodeSettings {
         merged.controlSocket = running.controlSocket
         merged.socketMode = running.socketMode
         merged.socketGroup = running.socketGroup
+        merged.httpListen = running.httpListen
         return merged
     }
 }

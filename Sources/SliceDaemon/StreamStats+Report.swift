@@ -25,6 +25,8 @@ extension StreamStats {
         self.inputBytes = report?.inputBytes ?? 0
         self.outputBytes = report?.videoBytes ?? 0
         self.encoderReopens = report?.encoderReopens ?? 0
+        self.inputSize = report?.inputSize
+        self.outputSize = report?.outputSize
     }
 }
 
@@ -34,6 +36,9 @@ extension StageStats {
         self.init(name: snapshot.name, itemsIn: snapshot.itemsIn, itemsOut: snapshot.itemsOut, dropped: snapshot.dropped,
                   meanMilliseconds: snapshot.meanMilliseconds, p99Milliseconds: snapshot.p99Milliseconds,
                   busySeconds: snapshot.busySeconds)
+        self.latency = snapshot.latency.map {
+            HistogramStats(boundsSeconds: LatencyHistogram.boundsSeconds, counts: $0.counts, sumSeconds: $0.sumSeconds)
+        }
     }
 }
 

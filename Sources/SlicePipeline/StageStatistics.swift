@@ -17,6 +17,8 @@ public struct StageSnapshot: Sendable, Codable, Equatable {
     public var p99Milliseconds: Double
     /// Total time spent working, in seconds (not waiting on queues).
     public var busySeconds: Double
+    /// Every item's processing time since the stage started, in buckets.
+    public var latency: LatencyHistogram? = nil
 }
 
 /// Thread-safe counters and a latency window for one stage. Latencies keep the last 1024 samples, so the
@@ -35,6 +37,7 @@ public final class StageStatistics: Sendable {
         var samples: [UInt64] = []
         var next = 0
         var busySince: UInt64? = nil
+        var histogram = LatencyHistogram()
     }
     private let state = Mutex(State())
 
@@ -54,6 +57,7 @@ public final class StageStatistics: Sendable {
     public func record(nanoseconds: UInt64) {
         self.state.withLock { s in
             s.busyNanoseconds &+= nanoseconds
+            s.histogram.record(nanoseconds: nanoseconds)
             if s.samples.count < StageStatistics.window {
                 s.samples.append(nanoseconds)
             } else {
@@ -93,6 +97,7 @@ public final class StageStatistics: Sendable {
             p99 = Double(sorted[max(0, rank)]) / 1e6
         }
         return StageSnapshot(name: self.name, itemsIn: s.itemsIn, itemsOut: s.itemsOut, dropped: s.dropped,
-                             meanMilliseconds: mean, p99Milliseconds: p99, busySeconds: Double(s.busyNanoseconds) / 1e9)
+                             meanMilliseconds: mean, p99Milliseconds: p99, busySeconds: Double(s.busyNanoseconds) / 1e9,
+                             latency: s.histogram)
     }
 }

@@ -76,6 +76,8 @@ public struct Evaluation: Sendable {
         public var bdPSNRVsClassical: [String: Double] = [:]
         /// Crossover bit rate against full resolution, bit/s, per pair.
         public var crossover: [String: Double]
+        /// Frames per second of media time (for bits per pixel); nil in results from before it was kept.
+        public var frameRate: Double? = nil
     }
 
     /// Clips to measure.
@@ -124,11 +126,13 @@ public struct Evaluation: Sendable {
         let x264 = { (crf: Double) in EncoderSettings(codec: "libx264", crf: crf, preset: self.preset) }
         var full: [RDPoint] = []
         var size = ""
+        var frameRate: Double? = nil
         for crf in self.crfs {
             let out = scratch.appendingPathComponent("full-\(Int(crf)).mkv").path
             let r = try self.run(clip, out, .passthrough, x264(crf))
             let q = try VideoComparison.compare(reference: clip, distorted: out, maximumFrames: self.frames)
             size = r.outputSize
+            if r.mediaSeconds > 0 { frameRate = Double(r.framesEncoded) / r.mediaSeconds }
             full.append(RDPoint(bitRate: r.videoBitRate, psnr: q.psnrY, ssim: q.ssimY, crf: crf))
             log(String(format: "  full %@ crf %2.0f: %7.1f kbit/s  PSNR-Y %.3f", r.outputSize, crf, r.videoBitRate / 1000, q.psnrY))
         }
@@ -182,6 +186,7 @@ public struct Evaluation: Sendable {
         var result = ClipResult(clip: clip, size: size, frames: self.frames, full: full, half: half, noCodec: noCodec,
                                 bdRateVsClassical: bd, crossover: cross)
         result.bdPSNRVsClassical = bdPSNR
+        result.frameRate = frameRate
         return result
     }
 }

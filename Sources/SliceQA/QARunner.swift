@@ -34,6 +34,8 @@ public struct VectorResult: Codable, Sendable {
     /// With `--update` (or `checkPSNR`): largest difference between SliceStream's per-frame PSNR-Y and
     /// FFmpeg's `psnr` filter on the same output, dB.
     public var psnrOracleDifference: Double? = nil
+    /// With `--keep-failures`: the folder holding this failing vector's output, error maps and PSNR plot.
+    public var keptFailure: String? = nil
 
     /// A mismatching frame's quality, so tiny drift can be told from a broken model.
     public struct MismatchPSNR: Codable, Sendable {
@@ -63,7 +65,8 @@ public struct QARunner: Sendable {
     /// Runs one vector and compares its output with the committed reference, or, given `staging`, writes
     /// the new reference, its companions and PSNRs under `staging` (same relative paths) for the caller to
     /// commit once every vector passed its gates. `checkPSNR` also checks the stored PSNRs with FFmpeg.
-    public func run(_ vector: TestVector, staging: URL? = nil, checkPSNR: Bool = false) -> (VectorResult, TestVector) {
+    /// `keepFailures`: a failing vector's output and its diagnostics go to a folder named after it there.
+    public func run(_ vector: TestVector, staging: URL? = nil, checkPSNR: Bool = false, keepFailures: URL? = nil) -> (VectorResult, TestVector) {
         let update = staging != nil
         /// Where a file of the vector directory is written in update mode.
         func staged(_ relative: String) throws -> String {
@@ -157,6 +160,13 @@ public struct QARunner: Sendable {
         } catch {
             result.error = "\(error)"
             result.passed = false
+        }
+        if let keep = keepFailures, !update, !result.passed {
+            do {
+                result.keptFailure = try self.keepFailure(vector, result: result, scratch: scratch, in: keep).path
+            } catch {
+                result.error = (result.error.map { $0 + "; " } ?? "") + "keeping the failure: \(error)"
+            }
         }
         result.seconds = Date().timeIntervalSince(start)
         return (result, updated)

@@ -14,6 +14,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Frames per clip.") var frames: Int = 100
     @Option(help: "x264 preset.") var preset: String = "veryfast"
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Also write the R-D points as CSV (clip, pair, crf, bits per pixel, kbit/s, psnr_y, ssim) to this file.")
+    var csv: String?
+    @Option(help: "Also draw one SVG per clip into this directory: every pair's R-D curve and full resolution, rate on a log axis.")
+    var svg: String?
     @OptionGroup(title: "Content adaptation (+adapt pairs; always synchronous)") var adaptation: AdaptationOptions
 
     func run() throws {
@@ -26,6 +30,15 @@ struct EvalCommand: ParsableCommand {
         guard !pairs.isEmpty else { throw ValidationError("--pairs needs DOWN+UP entries") }
         let eval = Evaluation(clips: self.clips, pairs: pairs, crfs: self.crfs.split(separator: ",").compactMap { Double($0) },
                               frames: self.frames, preset: self.preset, adaptation: self.adaptation.settings(model: "sr2x"))
+        // Refuse unwritable destinations now, not after an evaluation that may take an hour.
+        if let csv = self.csv, !FileManager.default.createFile(atPath: csv, contents: nil) {
+            throw ValidationError("--csv: cannot write \(csv)")
+        }
+        if let svg = self.svg {
+            do { try FileManager.default.createDirectory(atPath: svg, withIntermediateDirectories: true) } catch {
+                throw ValidationError("--svg: cannot create the directory \(svg): \(error.localizedDescription)")
+            }
+        }
         var results: [Evaluation.ClipResult] = []
         for clip in self.clips {
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("slicestream-eval-\(UUID().uuidString)")
@@ -41,6 +54,15 @@ struct EvalCommand: ParsableCommand {
             }
         }
         if self.json { try printJSON(results) }
+        let names = pairs.map(\.name)
+        if let csv = self.csv {
+            try Data(RDExport.csv(results, pairs: names).utf8).write(to: URL(fileURLWithPath: csv))
+            if !self.json { print("R-D points written to \(csv)") }
+        }
+        if let svg = self.svg {
+            let files = try RDExport.writeCharts(results, pairs: names, to: URL(fileURLWithPath: svg))
+            if !self.json { print("R-D charts written: " + files.map(\.path).joined(separator: ", ")) }
+        }
     }
 
     static func summarise(_ r: Evaluation.ClipResult, pairs: [Evaluation.Pair]) {

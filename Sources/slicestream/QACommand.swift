@@ -14,6 +14,8 @@ struct QACommand: ParsableCommand {
     @Flag(name: .customLong("accept-quality-change"), help: "With --update: accept a mean PSNR-Y drop of more than \(QAGate.maximumDrop) dB (say why in the commit).") var acceptQualityChange = false
     @Flag(name: .customLong("check-psnr"), help: "Also measure each vector's output against its source and check it with FFmpeg's psnr filter.") var checkPSNR = false
     @Flag(help: "Print JSON.") var json = false
+    @Option(name: .customLong("keep-failures"), help: "Keep each failing vector's output in DIR/<vector>/ with a luma error heat map (PNG) per mismatching frame and a PSNR-Y per frame plot (SVG).")
+    var keepFailures: String?
 
     func run() throws {
         ReproducibleHeap.enable()
@@ -37,7 +39,8 @@ struct QACommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: staging) }
         var updated = manifest
         for (i, vector) in manifest.vectors.enumerated() where self.vector.isEmpty || self.vector.contains(vector.name) {
-            var (result, changed) = runner.run(vector, staging: self.update ? staging : nil, checkPSNR: self.checkPSNR)
+            var (result, changed) = runner.run(vector, staging: self.update ? staging : nil, checkPSNR: self.checkPSNR,
+                                               keepFailures: self.keepFailures.map { URL(fileURLWithPath: $0) })
             if self.update, result.error == nil, let refusal = QAGate.refusal(result, accepted: self.acceptQualityChange) {
                 result.error = refusal
                 result.passed = false
@@ -72,6 +75,7 @@ struct QACommand: ParsableCommand {
               + (r.anchored == true ? "  = FFmpeg" : "")
               + (r.psnrChange.map { String(format: "  PSNR-Y %+.3f dB", $0) } ?? ""))
         if let e = r.error { print("        error: \(e)") }
+        if let kept = r.keptFailure { print("        kept in \(kept)") }
         if !r.passed && !update && r.error == nil {
             print("        \(r.mismatchedFrames) of \(max(r.frames, r.expectedFrames)) frames differ; first: frame \(r.firstMismatch ?? -1)"
                   + (r.firstMismatchPlanes.map { " (planes \($0.joined(separator: ",")))" } ?? ""))

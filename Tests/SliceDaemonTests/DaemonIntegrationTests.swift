@@ -129,7 +129,7 @@ final class DaemonIntegrationTests: XCTestCase {
         // Metrics in Prometheus text format.
         let metrics = try client.call(ControlRequest(command: "metrics"), as: MetricsText.self).text
         XCTAssertTrue(metrics.contains("# TYPE slicestream_frames_out_total counter"))
-        XCTAssertTrue(metrics.contains("slicestream_up{stream=\"viewer\",role=\"receiver\"} 1"), metrics)
+        XCTAssertTrue(metrics.contains("slicestream_up{stream=\"viewer\",role=\"receiver\",state=\"running\"} 1"), metrics)
 
         // Malformed, unknown and oversized requests get error replies; the daemon carries on.
         try client.sendRaw(Data("this is not json\n".utf8))
