@@ -52,6 +52,8 @@ public struct StreamStats: Codable, Sendable {
     public var outputBytes: Int64? = nil
     /// Times a live change reopened the encoder in the current run.
     public var encoderReopens: Int? = nil
+    /// When ``lastError`` happened (ISO 8601, UTC), nil when there is none or its time is unknown.
+    public var lastErrorTime: String? = nil
 
     /// Creates the counters.
     public init(name: String, role: String, state: String, uptimeSeconds: Double, input: String, output: String, transform: String,

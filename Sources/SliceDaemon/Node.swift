@@ -81,7 +81,9 @@ public final class Node: Sendable {
         let running = stats.filter { $0.state == "running" }
         let fps = running.reduce(0) { $0 + $1.fps }
         let problems = stats.filter { $0.state == "retrying" || $0.state == "failed" }.count
+        let health = NodeHealth.assess(stats, stalled: !self.isHealthy).health
         return "\(running.count)/\(stats.count) streams running, \(String(format: "%.1f", fps)) fps out" + (problems > 0 ? ", \(problems) retrying" : "")
+            + ", health \(health.rawValue)"
     }
 
     // MARK: - Commands
@@ -159,9 +161,12 @@ public final class Node: Sendable {
         var byState: [String: Int] = [:]
         for s in stats { byState[s.state, default: 0] += 1 }
         let s = self.state.withLock { $0 }
-        return NodeStatus(version: Node.version, pid: getpid(), uptimeSeconds: Date().timeIntervalSince(self.started),
-                          configPath: self.configPath, streams: byState, streamCount: stats.count, healthy: self.isHealthy,
-                          reloads: s.reloads, rejectedReloads: s.rejectedReloads, failedRequests: s.failedRequests)
+        let healthy = self.isHealthy
+        var status = NodeStatus(version: Node.version, pid: getpid(), uptimeSeconds: Date().timeIntervalSince(self.started),
+                                configPath: self.configPath, streams: byState, streamCount: stats.count, healthy: healthy,
+                                reloads: s.reloads, rejectedReloads: s.rejectedReloads, failedRequests: s.failedRequests)
+        (status.health, status.failingStreams) = { ($0.health.rawValue, $0.failing) }(NodeHealth.assess(stats, stalled: !healthy))
+        return status
     }
 
     private func add(_ definition: StreamDefinition?) throws -> ActionResult {
@@ -202,10 +207,11 @@ public final class Node: Sendable {
         let next: NodeConfiguration
         do {
             next = try NodeConfiguration.load(path: self.configPath)
-        } catch let error as ConfigError {
+            try next.checkDeeply(file: self.configPath, logger: self.logger)
+        } catch {
             self.state.withLock { $0.rejectedReloads += 1 }
             self.logger.error("reload refused, keeping the running config: \(error)")
-            throw ControlFailure("invalid-config", error.description)
+            throw ControlFailure("invalid-config", "\(error)")
         }
         let (current, supervisors) = self.state.withLock { ($0.config, $0.supervisors) }
         let old = Dictionary(uniqueKeysWithValues: current.streams.map { ($0.name, $0) })
@@ -328,7 +334,7 @@ public final class Node: Sendable {
         family("control_requests_failed_total", "counter", "Control requests answered with an error.", [("", Double(s.failedRequests))])
         family("control_connections_dropped_total", "counter", "Control connections refused at accept or closed when idle, by reason.",
                ControlDropReason.allCases.map { ("reason=\"\($0.rawValue)\"", Double(s.controlDrops[$0.rawValue, default: 0])) })
-        return out
+        return Redaction.redact(out)  // labels carry names and URLs an operator wrote
     }
 
     private static func format(_ v: Double) -> String {
