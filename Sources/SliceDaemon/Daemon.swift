@@ -22,10 +22,11 @@ public final class Daemon: Sendable {
     }
 
     /// Validates a config file deeply (`--check-config`, `ExecStartPre=`): throws ``ConfigError`` for a
-    /// malformed file, ``ConfigProblems`` listing every model, preset, file and folder problem.
-    public static func checkConfig(path: String) throws -> NodeConfiguration {
+    /// malformed file, ``ConfigProblems`` listing every model, preset, tune and (with `files`) input file,
+    /// output folder and secret file problem.
+    public static func checkConfig(path: String, files: Bool = true) throws -> NodeConfiguration {
         MediaLog.install { _, _, _ in }  // the problems say it all; FFmpeg's own lines would repeat them
-        return try NodeConfiguration.loadChecked(path: path)
+        return try NodeConfiguration.loadChecked(path: path, environment: files)
     }
 
     /// `node.log_level` of a config file that parses (nil: none or unreadable).

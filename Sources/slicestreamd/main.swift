@@ -18,13 +18,15 @@ struct SliceStreamDaemon: ParsableCommand {
     @Option(name: .long, help: "Config file (YAML).") var config: String = "/etc/slicestream/slicestreamd.yaml"
     @Option(name: .long, help: "Control socket path (overrides node.control_socket).") var socket: String?
     @Option(name: .customLong("check-config"), help: "Validate this config file and exit (0: valid). Checks models, presets, input files and output folders too, and lists every problem.") var checkConfig: String?
+    @Flag(name: .customLong("skip-file-checks"), help: "With --check-config: check the definitions only, not input files, output folders and secret files (ExecStartPre: a missing file only holds back its stream).")
+    var skipFileChecks = false
     @Option(name: .customLong("log-style"), help: "syslog: <N> priority prefixes for journald (the default when JOURNAL_STREAM is set); plain: timestamps.")
     var logStyle: String?
 
     func run() throws {
         if let path = self.checkConfig {
             do {
-                let config = try Daemon.checkConfig(path: path)
+                let config = try Daemon.checkConfig(path: path, files: !self.skipFileChecks)
                 print("\(path): OK (\(config.streams.count) streams)")
                 return
             } catch {
