@@ -177,6 +177,9 @@ public final class Node: Sendable {
         } catch let error as ConfigError {
             throw ControlFailure("invalid-config", error.description)
         }
+        // A model or preset that cannot work is refused now, not retried forever.
+        let problems = definition.deepProblems(file: "<add request>", key: "stream", environment: false)
+        if !problems.isEmpty { throw ControlFailure("invalid-config", ConfigProblems(problems).description) }
         let sup = StreamSupervisor(definition: definition)
         try self.state.withLock { s in
             guard s.supervisors[definition.name] == nil else { throw ControlFailure("exists", "a stream named '\(definition.name)' exists") }

@@ -17,7 +17,7 @@ final class LogRateLimiterTests: XCTestCase {
         let (summaries, pass) = limiter.admit("error stream=cam failed (attempt 100): refused", now: 11.2)
         XCTAssertTrue(pass, "a new window lets the line through again")
         XCTAssertEqual(summaries.count, 1)
-        XCTAssertTrue(summaries[0].contains("repeated 97 more times"), summaries[0])
+        XCTAssertTrue(summaries.first?.contains("repeated 97 more times") == true, "\(summaries)")
         XCTAssertEqual(JournalLogHandler.priority(.error), 3)
         XCTAssertEqual(JournalLogHandler.priority(.warning), 4)
         XCTAssertEqual(JournalLogHandler.priority(.notice), 5)
@@ -25,3 +25,4 @@ final class LogRateLimiterTests: XCTestCase {
         XCTAssertEqual(JournalLogHandler.priority(.debug), 7)
     }
 }
+
