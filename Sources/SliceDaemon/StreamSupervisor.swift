@@ -246,7 +246,8 @@ public final class StreamSupervisor: Sendable {
             input: Redaction.redact(s.definition.input), output: Redaction.redact(s.definition.output), fps: fps,
             restarts: s.restarts, lastError: s.lastError, report: report)
         stats.lastError = Redaction.redact(stats.lastError)
-        if s.lastError != nil { stats.lastErrorTime = s.lastErrorTime.map(Self.iso8601) }
+        // The supervisor's own error (the run failed), else the running input's last loss.
+        stats.lastErrorTime = (s.lastError != nil ? s.lastErrorTime : report?.lastInputErrorTime).map(Self.iso8601)
         if s.definition.role == .sender, s.definition.adapt != nil {
             stats.adaptation = report.flatMap(AdaptationStats.init(report:))
         }

@@ -142,6 +142,61 @@ final class HealthAndSecretsTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 0)
     }
 
+    /// A running receiver whose input goes silent is not healthy: it delivers nothing, and says since when.
+    func testARunningStreamWithALostInputDegradesHealth() throws {
+        let media = try TestMedia()
+        let socket = media.path("c.sock")
+        let configPath = media.path("node.yaml")
+        let port = FreePort.next()
+        try """
+            node:
+              control_socket: \(socket)
+              shutdown_grace_seconds: 3
+            streams:
+              - name: viewer
+                role: receiver
+                input: "udp://127.0.0.1:\(port)"
+                input_format: mpegts
+                read_timeout: 1
+                reconnect: {initial_delay: 0.2, max_delay: 1}
+                upsampler: lanczos
+                preset: ultrafast
+                output: \(media.path("rx.ts"))
+              - name: camera
+                role: sender
+                input: \(TestMedia.testVector("bikes-3s.mp4"))
+                realtime: true
+                loop: true
+                preset: ultrafast
+                bitrate: 300k
+                output: "udp://127.0.0.1:\(port)?pkt_size=1316"
+                output_format: mpegts
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = Binaries.directory.appendingPathComponent("slicestreamd")
+        p.arguments = ["--config", configPath]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
+        XCTAssertTrue(self.waitUntil(20) { (try? ControlClient(path: socket, timeout: 5)) != nil }, "daemon up")
+        let client = try ControlClient(path: socket, timeout: 10)
+        func stats(_ name: String) throws -> StreamStats { try client.call(ControlRequest(command: "stats", name: name), as: StreamStats.self) }
+        func status() throws -> NodeStatus { try client.call(ControlRequest(command: "status"), as: NodeStatus.self) }
+        XCTAssertTrue(try self.waitUntil(20) { try stats("viewer").framesOut > 20 }, "frames flow")
+        XCTAssertEqual(try status().health, "ok")
+
+        // The sender stops: the receiver keeps "running" (reconnecting), but health and its error say so.
+        _ = try client.call(ControlRequest(command: "stop", name: "camera"), as: ActionResult.self)
+        XCTAssertTrue(try self.waitUntil(30) { try status().health == "failing" }, "health: \((try? status().health) ?? "nil")")
+        let viewer = try stats("viewer")
+        XCTAssertEqual(viewer.state, "running")
+        XCTAssertEqual(try status().failingStreams, ["viewer"])
+        XCTAssertNotNil(viewer.lastError)
+        XCTAssertNotNil(viewer.lastErrorTime.flatMap { ISO8601DateFormatter().date(from: $0) }, viewer.lastErrorTime ?? "nil")
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+    }
+
     /// The bad config of issue 17 fails `--check-config` with all three problems, each naming its stream and key.
     func testCheckConfigListsEveryProblem() throws {
         let media = try TestMedia()
