@@ -136,6 +136,9 @@ final class HealthAndSecretsTests: XCTestCase {
         // With the good stream stopped, every stream that should run fails: health says failing.
         _ = try client.call(ControlRequest(command: "stop", name: "good"), as: ActionResult.self)
         XCTAssertEqual(try client.call(ControlRequest(command: "status"), as: NodeStatus.self).health, "failing")
+        // The audit line of that command names the stream too, at notice.
+        XCTAssertTrue(log.split(separator: "\n").contains { $0.hasPrefix("<5>") && $0.contains("stream=good") && $0.contains("control:") && $0.contains("stop good") },
+                      log.suffix(1500).description)
 
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
