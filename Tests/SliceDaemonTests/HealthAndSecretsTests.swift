@@ -200,6 +200,45 @@ final class HealthAndSecretsTests: XCTestCase {
         p.waitUntilExit()
     }
 
+    /// The daemon refuses to start on a definition that cannot work (exit 78, every problem logged at
+    /// crit), but starts with a missing input file, logging it at err against its stream.
+    func testStartRefusesBadDefinitionsAndLogsMissingFiles() throws {
+        let media = try TestMedia()
+        let clip = TestMedia.testVector("bikes-3s.mp4")
+        func run(_ streams: String, wait: Bool) throws -> (Int32?, String) {
+            let path = media.path("n.yaml"), logPath = media.path("n.log")
+            try "node:\n  control_socket: \(media.path("c.sock"))\nstreams:\n\(streams)".write(toFile: path, atomically: true, encoding: .utf8)
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+            let p = Process()
+            p.executableURL = Binaries.directory.appendingPathComponent("slicestreamd")
+            p.arguments = ["--config", path, "--log-style", "syslog"]
+            p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+            try p.run()
+            defer { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
+            if wait {
+                p.waitUntilExit()
+                return (p.terminationStatus, (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
+            }
+            _ = self.waitUntil(20) { (try? ControlClient(path: media.path("c.sock"), timeout: 5)) != nil }
+            let running = p.isRunning
+            kill(p.processIdentifier, SIGTERM)
+            p.waitUntilExit()
+            return (running ? nil : p.terminationStatus, (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
+        }
+        let (code, log) = try run("""
+              - {name: cam, role: sender, input: \(clip), preset: veryfst, output: \(media.path("a.ts"))}
+              - {name: tuned, role: sender, input: \(clip), tune: zerolatncy, output: \(media.path("b.ts"))}
+            """, wait: true)
+        XCTAssertEqual(code, 78, log)
+        XCTAssertTrue(log.contains("<2>") && log.contains("streams[0].preset: stream 'cam'") && log.contains("streams[1].tune: stream 'tuned'"), log)
+
+        let (running, log2) = try run("""
+              - {name: gone, role: passthrough, input: \(media.path("missing.mp4")), autostart: false, output: \(media.path("c.ts"))}
+            """, wait: false)
+        XCTAssertNil(running, "the daemon runs: \(log2)")
+        XCTAssertTrue(log2.split(separator: "\n").contains { $0.hasPrefix("<3>") && $0.contains("stream=gone") && $0.contains("missing.mp4") }, log2)
+    }
+
     /// The bad config of issue 17 fails `--check-config` with all three problems, each naming its stream and key.
     func testCheckConfigListsEveryProblem() throws {
         let media = try TestMedia()
