@@ -95,6 +95,7 @@ public final class Daemon: Sendable {
                 if healthy { logger.notice("all stages make progress again") } else { logger.error("a stage is stalled: watchdog pings withheld") }
             }
             notifier.status(healthy ? node.statusLine : "STALLED: " + node.statusLine)
+            JournalLogHandler.flushSummaries()  // a retry storm that stopped is still summarised
         }
         health.resume()
 

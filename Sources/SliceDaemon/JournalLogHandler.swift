@@ -38,12 +38,23 @@ public struct JournalLogHandler: LogHandler {
             let now = Date().timeIntervalSince1970
             self.state.withLock { limiter in
                 let (summaries, pass) = limiter.admit("\(level.rawValue) \(body)", now: now)
-                var out = ""
-                for s in summaries { out += self.format(.notice, String(s.drop { $0 != " " }.dropFirst())) }
-                if pass { out += self.format(level, body) }
-                guard !out.isEmpty else { return }
-                out.utf8CString.withUnsafeBufferPointer { p in _ = Glibc.write(self.fd, p.baseAddress, p.count - 1) }
+                self.emit(summaries, then: pass ? self.format(level, body) : "")
             }
+        }
+
+        /// Writes the summaries of rate-limit windows that have ended (the daemon calls this every few
+        /// seconds, so the last burst of a storm is reported even if nothing else is logged).
+        func flush() {
+            let now = Date().timeIntervalSince1970
+            self.state.withLock { limiter in self.emit(limiter.expire(now: now), then: "") }
+        }
+
+        private func emit(_ summaries: [String], then line: String) {
+            var out = ""
+            for s in summaries { out += self.format(.notice, String(s.drop { $0 != " " }.dropFirst())) }
+            out += line
+            guard !out.isEmpty else { return }
+            out.utf8CString.withUnsafeBufferPointer { p in _ = Glibc.write(self.fd, p.baseAddress, p.count - 1) }
         }
 
         private func format(_ level: Logger.Level, _ body: String) -> String {
@@ -108,6 +119,7 @@ extension JournalLogHandler {
     /// lines (x264's included) through `slicestream.ffmpeg` with the stream they belong to.
     public static func bootstrap(style: LogStyle, level: Logger.Level) {
         let output = Output(style: style)
+        Self.installed.withLock { $0 = output }
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, output: output, level: level) }
         let ffmpeg = Logger(label: "slicestream.ffmpeg")
         MediaLog.install { mediaLevel, stream, line in
@@ -115,6 +127,14 @@ extension JournalLogHandler {
             if let stream { logger[metadataKey: "stream"] = "\(stream)" }
             logger.log(level: Self.level(of: mediaLevel), "\(line)")
         }
+    }
+
+    /// The output ``bootstrap(style:level:)`` installed, for ``flushSummaries()``.
+    private static let installed = Mutex<Output?>(nil)
+
+    /// Writes the summaries of lines the rate limiter held back in windows that have ended.
+    public static func flushSummaries() {
+        Self.installed.withLock { $0 }?.flush()
     }
 
     static func level(of media: MediaLog.Level) -> Logger.Level {

@@ -1,8 +1,9 @@
 import Foundation
 
-/// Keeps a retry storm out of the journal: the same line (digits ignored, so `attempt 7` and `attempt 8`
-/// count as one) is let through `burst` times per `window` seconds; the rest are counted, and the next
-/// line after the window says how many were held back. Not thread-safe; the log handler holds its lock.
+/// Keeps a retry storm out of the journal: the same line (numbers and hex addresses ignored, so
+/// `attempt 7` and `attempt 8` count as one) is let through `burst` times per `window` seconds; the rest
+/// are counted, and when the window ends a summary says how many were held back. Not thread-safe; the
+/// log handler holds its lock.
 struct LogRateLimiter {
     /// Lines of one kind let through per window.
     let burst: Int
@@ -25,19 +26,26 @@ struct LogRateLimiter {
     /// What to print for `line` at time `now` (seconds): summaries of lines held back in windows that
     /// have ended, then the line itself unless it is held back.
     mutating func admit(_ line: String, now: Double) -> (summaries: [String], pass: Bool) {
+        let summaries = self.expire(now: now)
+        // Numbers and addresses aside (`attempt 7`, FFmpeg's `[h264 @ 0x55d0...]`), a line is the same line.
+        let key = line.replacingOccurrences(of: "0x[0-9a-fA-F]+|[0-9]+", with: "#", options: .regularExpression)
+        var entry = self.entries[key] ?? Entry(windowStart: now, passed: 0, suppressed: 0, sample: line)
+        let pass = entry.passed < self.burst
+        if pass { entry.passed += 1 } else { entry.suppressed += 1; entry.sample = line }
+        self.entries[key] = entry
+        return (summaries, pass)
+    }
+
+    /// Summaries of the windows that ended by `now` (what they held back), forgetting those windows;
+    /// called with every line and by a timer, so a storm that stops is still summarised.
+    mutating func expire(now: Double) -> [String] {
         var summaries: [String] = []
-        // Windows that ended: report what they held back, forget them (bounds the table too).
         for (key, e) in self.entries where now - e.windowStart >= self.window {
             if e.suppressed > 0 {
                 summaries.append("\(e.sample) [repeated \(e.suppressed) more time\(e.suppressed == 1 ? "" : "s") in \(String(format: "%.0f", self.window)) s, not shown]")
             }
             self.entries[key] = nil
         }
-        let key = line.replacingOccurrences(of: "[0-9]+", with: "#", options: .regularExpression)
-        var entry = self.entries[key] ?? Entry(windowStart: now, passed: 0, suppressed: 0, sample: line)
-        let pass = entry.passed < self.burst
-        if pass { entry.passed += 1 } else { entry.suppressed += 1; entry.sample = line }
-        self.entries[key] = entry
-        return (summaries, pass)
+        return summaries
     }
 }
