@@ -13,23 +13,24 @@ public enum Redaction {
     public static let secretWords = ["passphrase", "password", "passwd", "secret", "token", "key", "auth"]
 
     // Compiled once; NSRegularExpression is immutable after creation, so sharing it across threads is safe.
+    // Every pattern starts only where a run of name characters starts (look-behind) and bounds its names,
+    // so a reply echoing 60 kB of letters costs linear time, not quadratic (the control fuzzer sends those).
     nonisolated(unsafe) private static let userInfo = try? NSRegularExpression(
         // scheme://user:password@  (also the JSON-escaped `:\/\/` form)
-        pattern: #"([A-Za-z][A-Za-z0-9+.\-]*:(?:\\?/){2})([^/\\@\s?#"']*?):([^@\s"'/\\]+)@"#)
+        pattern: #"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]{0,31}:(?:\\?/){2})([^/\\@\s?#"':]{0,256}):([^@\s"'/\\]{1,1024})@"#)
     nonisolated(unsafe) private static let parameter = try? NSRegularExpression(
         // name=value after a URL, option or word boundary; the value runs to the next separator
-        pattern: #"(?i)((?:^|[?&;:,\s"'(\[{])[A-Za-z0-9_.\-]*(?:"# + Redaction.secretWords.joined(separator: "|") + #"))=([^&\s"',;#)\]}\\]+)"#)
+        pattern: #"(?i)(?<![A-Za-z0-9_.\-])([A-Za-z0-9_.\-]{0,48}(?:"# + Redaction.secretWords.joined(separator: "|") + #"))=([^&\s"',;#)\]}\\]+)"#)
     nonisolated(unsafe) private static let jsonMember = try? NSRegularExpression(
-        pattern: #"(?i)("[A-Za-z0-9_.\-]*(?:"# + Redaction.secretWords.joined(separator: "|") + #")"\s*:\s*")((?:[^"\\]|\\.)+)(")"#)
+        pattern: #"(?i)("[A-Za-z0-9_.\-]{0,48}(?:"# + Redaction.secretWords.joined(separator: "|") + #")"\s{0,8}:\s{0,8}")((?:[^"\\]|\\.)+)(")"#)
 
     /// `text` with every credential it recognises replaced by ``mask``. Idempotent.
     public static func redact(_ text: String) -> String {
-        // Most text has nothing to hide; the cheap test keeps logging and replies fast.
-        guard text.contains("@") || text.contains("=") || text.contains("\":") else { return text }
+        // Most text has nothing to hide; the cheap tests keep logging and replies fast.
         var out = text
-        if let re = Self.userInfo { out = Self.replace(re, in: out, template: "$1$2:\(Self.mask)@") }
-        if let re = Self.parameter { out = Self.replace(re, in: out, template: "$1=\(Self.mask)") }
-        if let re = Self.jsonMember { out = Self.replace(re, in: out, template: "$1\(Self.mask)$3") }
+        if out.contains("@"), let re = Self.userInfo { out = Self.replace(re, in: out, template: "$1$2:\(Self.mask)@") }
+        if out.contains("="), let re = Self.parameter { out = Self.replace(re, in: out, template: "$1=\(Self.mask)") }
+        if out.contains("\":"), let re = Self.jsonMember { out = Self.replace(re, in: out, template: "$1\(Self.mask)$3") }
         return out
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import SliceMedia
 import XCTest
 
@@ -20,5 +21,18 @@ final class RedactionTests: XCTestCase {
             XCTAssertEqual(Redaction.redact(Redaction.redact(input)), expected, "idempotent: \(input)")
         }
         XCTAssertFalse(Redaction.redact("open-input: Input/output error [srt://h:1?passphrase=s3cretpassphrase] (avformat_open_input)").contains("s3cret"))
+    }
+
+    /// Replies echo what a client sent (the control fuzzer sends 60 kB names): the masker must still find a
+    /// secret after a long run of name characters, and take linear time doing it (ControlFuzzTests waits
+    /// 15 s per reply; the first, unbounded patterns took longer than that on such a line).
+    func testLongRunsOfNameCharacters() {
+        let run = String(repeating: "n", count: 60_000)
+        let reply = #"{"error":{"message":"no stream named '"# + run + #"'"},"x":"srt://h:1?passphrase=s3cretpassphrase&"# + run + #"=1 a@b"}"#
+        let start = Date()
+        let out = Redaction.redact(reply)
+        print("redacting \(reply.utf8.count) bytes took \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
+        XCTAssertFalse(out.contains("s3cret"))
+        XCTAssertEqual(out.count, reply.count - "s3cretpassphrase".count + 3)
     }
 }
