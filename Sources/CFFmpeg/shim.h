@@ -44,4 +44,20 @@ static inline const char *cff_strerror(int err, char *buf, size_t size) {
     return buf;
 }
 
+/// Defined in Swift (SliceMedia's `MediaLog`, `@_cdecl`): takes every formatted FFmpeg log line.
+extern void slicestream_media_log_line(void *avcl, int level, const char *line);
+
+/// The `av_log` callback: Swift cannot receive a `va_list` in a C callback, so the line is formatted here
+/// (FFmpeg's `[libx264 @ 0x...]` prefix included) and handed over whole.
+static inline void cff_log_callback(void *avcl, int level, const char *fmt, va_list vl) {
+    if (level > av_log_get_level()) return;
+    char line[2048];
+    int print_prefix = 1;
+    if (av_log_format_line2(avcl, level, fmt, vl, line, (int)sizeof line, &print_prefix) < 0) return;
+    slicestream_media_log_line(avcl, level, line);
+}
+
+/// Routes FFmpeg's log through `cff_log_callback` (1) or back to FFmpeg's default printing (0).
+static inline void cff_install_log_callback(int on) { av_log_set_callback(on ? cff_log_callback : av_log_default_callback); }
+
 #endif

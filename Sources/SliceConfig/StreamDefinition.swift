@@ -70,6 +70,10 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
     public var queue: Int
     /// Start with the node.
     public var autostart: Bool
+    /// File holding the SRT passphrase (merged into the srt:// URL at open only).
+    public var passphraseFile: String? = nil
+    /// systemd credential (`$CREDENTIALS_DIRECTORY/NAME`) holding the SRT passphrase.
+    public var passphraseCredential: String? = nil
     /// Sender: content adaptation (tune the receiver's upsampler on this stream and send updates in-band);
     /// nil: off. In the daemon rounds run in the background unless `mode: synchronous` is given.
     public var adapt: AdaptationSettings?
@@ -80,6 +84,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         case openTimeout = "open_timeout", readTimeout = "read_timeout", reconnect, downscaler, upsampler
         case outputFormat = "output_format", adapt
         case maxrate, bufsize, tune, profile, level, codecOptions = "codec_options"
+        case passphraseFile = "passphrase_file", passphraseCredential = "passphrase_credential"
     }
 
     /// Adaptation settings for the daemon: as offline, but rounds run in the background by default, so
@@ -151,6 +156,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         self.preset = try c.decodeIfPresent(String.self, forKey: .preset) ?? "veryfast"
         self.gop = try c.decodeIfPresent(Int.self, forKey: .gop)
         try self.decodeEncoderControls(c)
+        try self.decodeSecrets(c)
         self.threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? 0
         self.outputFormat = try c.decodeIfPresent(String.self, forKey: .outputFormat)
         self.overload = try c.decodeIfPresent(String.self, forKey: .overload) ?? "drop"
@@ -212,6 +218,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         try c.encodeIfPresent(self.preset, forKey: .preset)
         try c.encodeIfPresent(self.gop, forKey: .gop)
         try self.encodeEncoderControls(&c)
+        try self.encodeSecrets(&c)
         try c.encode(self.threads, forKey: .threads)
         try c.encode(self.output, forKey: .output)
         try c.encodeIfPresent(self.outputFormat, forKey: .outputFormat)
@@ -251,6 +258,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         if let b = self.bitrate, EncoderSettings.parseBitRate(b) == nil { throw fail("bitrate", "'\(b)' is not a bit rate like 800k or 2M") }
         if let g = self.gop, !(1...100_000).contains(g) { throw fail("gop", "must be between 1 and 100000") }
         try self.validateEncoderControls(fail)
+        try self.validateSecrets(fail)
         guard (0...256).contains(self.threads) else { throw fail("threads", "must be between 0 and 256") }
         guard self.queue >= 1, self.queue <= 256 else { throw fail("queue", "must be between 1 and 256") }
         guard self.openTimeout > 0, self.openTimeout <= 86400 else { throw fail("open_timeout", "must be between 0 and 86400 seconds") }
@@ -283,7 +291,8 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
 
     /// The pipeline this stream runs; throws for a scaler name ``validate(file:key:)`` would refuse.
     public func pipelineConfiguration() throws -> PipelineConfiguration {
-        var recipe = StreamRecipe(role: self.role, input: self.input, output: self.output)
+        let urls = try self.openURLs()  // secrets are read now, and live only in the pipeline's URLs
+        var recipe = StreamRecipe(role: self.role, input: urls.input, output: urls.output)
         // FFmpeg itself enforces what validation checked: only this input's protocol (and what it opens
         // underneath), and only allowed demuxers when probing. Set last, so input_options cannot widen them.
         var options = self.inputOptions

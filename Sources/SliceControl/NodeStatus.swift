@@ -20,6 +20,11 @@ public struct NodeStatus: Codable, Sendable {
     public var rejectedReloads: Int
     /// Control requests answered with an error (malformed, denied, ...).
     public var failedRequests: Int
+    /// `ok`, `degraded` (some streams failing or retrying, or a stage stalled) or `failing` (every
+    /// stream that should run is failing); ``healthy`` alone says only that no stage is stalled.
+    public var health: String? = nil
+    /// The streams behind a `degraded` or `failing` health, by name.
+    public var failingStreams: [String]? = nil
 
     /// Creates a status.
     public init(version: String, pid: Int32, uptimeSeconds: Double, configPath: String, streams: [String: Int], streamCount: Int,

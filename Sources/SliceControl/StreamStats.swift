@@ -55,6 +55,8 @@ public struct StreamStats: Codable, Sendable {
     /// Picture size read and written (`WxH`), once the stream has run.
     public var inputSize: String? = nil
     public var outputSize: String? = nil
+    /// When ``lastError`` happened (ISO 8601, UTC), nil when there is none or its time is unknown.
+    public var lastErrorTime: String? = nil
 
     /// Creates the counters.
     public init(name: String, role: String, state: String, uptimeSeconds: Double, input: String, output: String, transform: String,

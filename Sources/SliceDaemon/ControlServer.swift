@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SliceControl
+import SliceMedia
 import Synchronization
 
 /// The control socket: a Unix stream socket speaking ``ControlProtocol`` (one JSON request per line).
@@ -346,6 +347,8 @@ final class ControlHandler: ChannelInboundHandler, @unchecked Sendable {
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         var data = (try? encoder.encode(response)) ?? Data(#"{"ok":false,"error":{"code":"failed","message":"cannot encode the reply"}}"#.utf8)
+        // Every reply (stats, errors, reload results, metrics) passes the one redaction on its way out.
+        data = Data(Redaction.redact(String(decoding: data, as: UTF8.self)).utf8)
         data.append(UInt8(ascii: "\n"))
         return ByteBuffer(bytes: data)
     }

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import SliceConfig
+import SliceMedia
 import Synchronization
 
 /// `slicestreamd`'s whole life: load the config, listen on the control socket, start the streams, tell
@@ -20,9 +21,17 @@ public final class Daemon: Sendable {
         self.notifier = notifier
     }
 
-    /// Validates a config file (`--check-config`, `ExecStartPre=`, reload). Throws ``ConfigError``.
-    public static func checkConfig(path: String) throws -> NodeConfiguration {
-        try NodeConfiguration.load(path: path)
+    /// Validates a config file deeply (`--check-config`, `ExecStartPre=`): throws ``ConfigError`` for a
+    /// malformed file, ``ConfigProblems`` listing every model, preset, tune and (with `files`) input file,
+    /// output folder and secret file problem.
+    public static func checkConfig(path: String, files: Bool = true) throws -> NodeConfiguration {
+        MediaLog.install { _, _, _ in }  // the problems say it all; FFmpeg's own lines would repeat them
+        return try NodeConfiguration.loadChecked(path: path, environment: files)
+    }
+
+    /// `node.log_level` of a config file that parses (nil: none or unreadable).
+    public static func configuredLogLevel(path: String) -> Logger.Level? {
+        (try? NodeConfiguration.load(path: path)).flatMap { Logger.Level(rawValue: $0.node.logLevel) }
     }
 
     /// Runs until SIGTERM/SIGINT; returns the process exit code.
@@ -30,6 +39,7 @@ public final class Daemon: Sendable {
         var config: NodeConfiguration
         do {
             config = try NodeConfiguration.load(path: self.configPath)
+            try config.checkDeeply(file: self.configPath, logger: self.logger)
         } catch {
             self.logger.critical("cannot start: \(error)")
             return 78  // EX_CONFIG: systemd does not restart-loop on a bad config
@@ -94,6 +104,7 @@ public final class Daemon: Sendable {
                 if healthy { logger.notice("all stages make progress again") } else { logger.error("a stage is stalled: watchdog pings withheld") }
             }
             notifier.status(healthy ? node.statusLine : "STALLED: " + node.statusLine)
+            JournalLogHandler.flushSummaries()  // a retry storm that stopped is still summarised
         }
         health.resume()
 

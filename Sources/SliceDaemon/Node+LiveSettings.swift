@@ -79,7 +79,9 @@ extension Node {
         if let name = request.name, !name.isEmpty { what += " \(name)" }
         if let key = request.key { what += " \(key)=\(request.value ?? "")" }
         if request.command == "add", let def = request.stream as? StreamDefinition { what += " \(def.name)" }
-        self.logger.notice("control: \(who): \(what): \(outcome)")
+        // A command about one stream names it like every other line about it (`stream=NAME`).
+        let stream = request.name.flatMap { $0.isEmpty ? nil : $0 } ?? (request.stream as? StreamDefinition)?.name
+        self.logger.notice("control: \(who): \(what): \(outcome)", metadata: stream.map { ["stream": "\($0)"] })
     }
 
     private static func userName(_ uid: UInt32) -> String {

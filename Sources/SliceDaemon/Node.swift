@@ -83,7 +83,9 @@ public final class Node: Sendable {
         let running = stats.filter { $0.state == "running" }
         let fps = running.reduce(0) { $0 + $1.fps }
         let problems = stats.filter { $0.state == "retrying" || $0.state == "failed" }.count
+        let health = NodeHealth.assess(stats, stalled: !self.isHealthy).health
         return "\(running.count)/\(stats.count) streams running, \(String(format: "%.1f", fps)) fps out" + (problems > 0 ? ", \(problems) retrying" : "")
+            + ", health \(health.rawValue)"
     }
 
     // MARK: - Commands
@@ -161,9 +163,12 @@ public final class Node: Sendable {
         var byState: [String: Int] = [:]
         for s in stats { byState[s.state, default: 0] += 1 }
         let s = self.state.withLock { $0 }
-        return NodeStatus(version: Node.version, pid: getpid(), uptimeSeconds: Date().timeIntervalSince(self.started),
-                          configPath: self.configPath, streams: byState, streamCount: stats.count, healthy: self.isHealthy,
-                          reloads: s.reloads, rejectedReloads: s.rejectedReloads, failedRequests: s.failedRequests)
+        let healthy = self.isHealthy
+        var status = NodeStatus(version: Node.version, pid: getpid(), uptimeSeconds: Date().timeIntervalSince(self.started),
+                                configPath: self.configPath, streams: byState, streamCount: stats.count, healthy: healthy,
+                                reloads: s.reloads, rejectedReloads: s.rejectedReloads, failedRequests: s.failedRequests)
+        (status.health, status.failingStreams) = { ($0.health.rawValue, $0.failing) }(NodeHealth.assess(stats, stalled: !healthy))
+        return status
     }
 
     private func add(_ definition: StreamDefinition?) throws -> ActionResult {
@@ -174,6 +179,9 @@ public final class Node: Sendable {
         } catch let error as ConfigError {
             throw ControlFailure("invalid-config", error.description)
         }
+        // A model or preset that cannot work is refused now, not retried forever.
+        let problems = definition.deepProblems(file: "<add request>", key: "stream", environment: false)
+        if !problems.isEmpty { throw ControlFailure("invalid-config", ConfigProblems(problems).description) }
         let sup = StreamSupervisor(definition: definition)
         try self.state.withLock { s in
             guard s.supervisors[definition.name] == nil else { throw ControlFailure("exists", "a stream named '\(definition.name)' exists") }
@@ -204,10 +212,11 @@ public final class Node: Sendable {
         let next: NodeConfiguration
         do {
             next = try NodeConfiguration.load(path: self.configPath)
-        } catch let error as ConfigError {
+            try next.checkDeeply(file: self.configPath, logger: self.logger)
+        } catch {
             self.state.withLock { $0.rejectedReloads += 1 }
             self.logger.error("reload refused, keeping the running config: \(error)")
-            throw ControlFailure("invalid-config", error.description)
+            throw ControlFailure("invalid-config", "\(error)")
         }
         let (current, supervisors) = self.state.withLock { ($0.config, $0.supervisors) }
         let old = Dictionary(uniqueKeysWithValues: current.streams.map { ($0.name, $0) })
@@ -274,7 +283,8 @@ public final class Node: Sendable {
         let counters = MetricsRenderer.NodeCounters(
             reloads: s.reloads, rejectedReloads: s.rejectedReloads, failedRequests: s.failedRequests,
             controlDrops: ControlDropReason.allCases.map { ($0.rawValue, s.controlDrops[$0.rawValue, default: 0]) }, healthy: self.isHealthy)
-        return MetricsRenderer(version: Node.version, commit: BuildInfo.commit).render(streams: stats, node: counters)
+        // Labels carry names and URLs an operator wrote: mask credentials in the whole text.
+        return Redaction.redact(MetricsRenderer(version: Node.version, commit: BuildInfo.commit).render(streams: stats, node: counters))
     }
 }
 

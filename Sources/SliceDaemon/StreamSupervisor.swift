@@ -26,6 +26,7 @@ public final class StreamSupervisor: Sendable {
         var runStarted: Date? = nil
         var restarts = 0
         var lastError: String? = nil
+        var lastErrorTime: Date? = nil
         var lastReport: PipelineReport? = nil
         var wanted = false       // should be running
         var generation = 0       // bumps on every start, so a stale run loop exits
@@ -58,6 +59,7 @@ public final class StreamSupervisor: Sendable {
             s.generation += 1
             s.state = .starting
             s.lastError = nil
+            s.lastErrorTime = nil
             return s.generation
         }
         guard let generation else { return }
@@ -111,7 +113,8 @@ public final class StreamSupervisor: Sendable {
                 // A node's outputs must survive a crash or SIGKILL with what was written (fragmented MP4,
                 // short Matroska clusters, flushed TS); offline tools keep faststart MP4 (see EncodeCommand).
                 configuration.outputOptions.crashSafe = true
-                pipeline = try Pipeline(configuration: configuration)
+                // FFmpeg's lines while opening (and about the contexts opened) name this stream.
+                pipeline = try MediaLog.withLabel(self.name) { try Pipeline(configuration: configuration) }
             } catch {
                 failures += 1
                 self.fail(error, failures: failures, generation: generation)
@@ -213,7 +216,8 @@ public final class StreamSupervisor: Sendable {
         self.logger.error("failed (attempt \(failures)): \(error)")
         self.status.withLock { s in
             guard s.generation == generation else { return }
-            s.lastError = "\(error)"
+            s.lastError = Redaction.redact("\(error)")
+            s.lastErrorTime = Date()
             s.state = .retrying
             s.restarts += 1
         }
@@ -239,8 +243,11 @@ public final class StreamSupervisor: Sendable {
         let uptime = s.state == .running ? (s.runStarted.map { Date().timeIntervalSince($0) } ?? 0) : 0
         var stats = StreamStats(
             name: self.name, role: s.definition.role.rawValue, state: s.state.rawValue, uptimeSeconds: uptime,
-            input: s.definition.input, output: s.definition.output, fps: fps, restarts: s.restarts, lastError: s.lastError,
-            report: report)
+            input: Redaction.redact(s.definition.input), output: Redaction.redact(s.definition.output), fps: fps,
+            restarts: s.restarts, lastError: s.lastError, report: report)
+        stats.lastError = Redaction.redact(stats.lastError)
+        // The supervisor's own error (the run failed), else the running input's last loss.
+        stats.lastErrorTime = (s.lastError != nil ? s.lastErrorTime : report?.lastInputErrorTime).map(Self.iso8601)
         if s.definition.role == .sender, s.definition.adapt != nil {
             stats.adaptation = report.flatMap(AdaptationStats.init(report:))
         }
@@ -248,5 +255,14 @@ public final class StreamSupervisor: Sendable {
             stats.modelUpdates = report.map(ModelUpdateStats.init(report:))
         }
         return stats
+    }
+}
+
+extension StreamSupervisor {
+    /// `2026-12-05T21:20:00Z`: the time format of `lastErrorTime`.
+    static func iso8601(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
     }
 }

@@ -31,6 +31,7 @@ public final class Decoder {
             throw MediaError(.outOfMemory, call: "avcodec_alloc_context3", message: "cannot allocate a decoder", context: demuxer.url)
         }
         self.context = ctx
+        MediaLog.register(UnsafeMutableRawPointer(ctx))  // FFmpeg's lines about it name its stream
         self.codecName = String(cString: codec.pointee.name)
         self.timeBase = timeBase ?? Rational(stream.pointee.time_base)
         self.scratch = try Frame()
@@ -51,6 +52,7 @@ public final class Decoder {
             throw MediaError(.outOfMemory, call: "avcodec_alloc_context3", message: "cannot allocate a decoder")
         }
         self.context = ctx
+        MediaLog.register(UnsafeMutableRawPointer(ctx))  // FFmpeg's lines about it name its stream
         self.codecName = String(cString: codec.pointee.name)
         self.timeBase = parameters.timeBase
         self.scratch = try Frame()
@@ -70,6 +72,7 @@ public final class Decoder {
             throw MediaError(.outOfMemory, call: "avcodec_alloc_context3", message: "cannot allocate a decoder", context: codecName)
         }
         self.context = ctx
+        MediaLog.register(UnsafeMutableRawPointer(ctx))  // FFmpeg's lines about it name its stream
         self.codecName = codecName
         self.timeBase = Rational(1, 25)
         self.scratch = try Frame()
@@ -93,6 +96,7 @@ public final class Decoder {
     }
 
     deinit {
+        MediaLog.unregister(UnsafeMutableRawPointer(self.context))
         var ctx: UnsafeMutablePointer<AVCodecContext>? = self.context
         avcodec_free_context(&ctx)
     }

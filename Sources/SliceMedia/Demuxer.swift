@@ -81,6 +81,7 @@ public final class Demuxer {
         }
         self.interrupt.arm(seconds: nil)
         self.context = ctx
+        MediaLog.register(UnsafeMutableRawPointer(ctx))  // FFmpeg's lines about it name its stream
 
         var streams: [StreamInfo] = []
         for i in 0..<Int(ctx.pointee.nb_streams) {
@@ -112,6 +113,7 @@ public final class Demuxer {
     }
 
     deinit {
+        MediaLog.unregister(UnsafeMutableRawPointer(self.context))
         var ctx: UnsafeMutablePointer<AVFormatContext>? = self.context
         avformat_close_input(&ctx)
     }

@@ -40,6 +40,7 @@ public final class Encoder {
             throw MediaError(.outOfMemory, call: "avcodec_alloc_context3", message: "cannot allocate an encoder", context: settings.codec)
         }
         self.context = ctx
+        MediaLog.register(UnsafeMutableRawPointer(ctx))  // FFmpeg's lines about it name its stream
         self.settings = settings
         self.size = size
         self.pixelFormat = pixelFormat
@@ -124,6 +125,7 @@ public final class Encoder {
     }
 
     deinit {
+        MediaLog.unregister(UnsafeMutableRawPointer(self.context))
         var ctx: UnsafeMutablePointer<AVCodecContext>? = self.context
         avcodec_free_context(&ctx)
     }

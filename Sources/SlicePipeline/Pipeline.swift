@@ -219,6 +219,7 @@ public final class Pipeline: Sendable {
         report.recentInputBitRate = demux.inputWindow.rate(now: wall) * 8
         report.recentFramesPerSecond = encode.frameWindow.rate(now: wall)
         report.encoderReopens = encode.encoderReopens
+        report.lastInputErrorTime = demux.lastInputErrorTime
         return report
     }
 
@@ -235,9 +236,11 @@ public final class Pipeline: Sendable {
 
     private func launch<Stage>(_ name: String, _ stage: Handoff<Stage>, _ body: @escaping @Sendable (Stage) throws -> Void) {
         let queue = DispatchQueue(label: "slicestream.pipeline.\(name)", qos: .userInitiated)
+        // FFmpeg's log lines from this stage's thread name the stream (MediaLog).
+        let label = self.configuration.tags["slicestream_stream"]
         queue.async(group: self.group) {
             do {
-                try body(stage.value)
+                try MediaLog.withLabel(label) { try body(stage.value) }
             } catch {
                 self.fail(PipelineError(stage: name, error: error))
             }

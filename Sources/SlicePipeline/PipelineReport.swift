@@ -1,3 +1,4 @@
+import Foundation
 import SliceUpdate
 
 /// What a finished (or running) pipeline did.
@@ -44,6 +45,8 @@ public struct PipelineReport: Sendable, Codable {
     public var loops: Int
     /// Why the input was last lost, if it was.
     public var lastInputError: String?
+    /// When ``lastInputError`` happened.
+    public var lastInputErrorTime: Date? = nil
     /// Bytes of input packets read (all streams).
     public var inputBytes: Int64
     /// Times a failed network output was reopened.

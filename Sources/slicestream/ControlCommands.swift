@@ -45,6 +45,7 @@ func printStreamTable(_ streams: [StreamStats], line print: (String) -> Void = {
               + s.state.padding(toLength: 10, withPad: " ", startingAt: 0)
               + String(format: " %7.0fs %6.1f %8d %8d %5d  ", s.uptimeSeconds, s.fps, s.framesIn, s.framesOut, s.framesDropped)
               + updateColumn(s).padding(toLength: 10, withPad: " ", startingAt: 0) + "  " + s.transform)
+        if let e = s.lastError, s.state != "running" { print("    last error" + (s.lastErrorTime.map { " (\($0))" } ?? "") + ": \(e)") }
     }
 }
 
@@ -76,7 +77,7 @@ func printStreamStats(_ s: StreamStats) {
     if let u = s.modelUpdates {
         print("  model updates: generation \(u.generation) in use, received \(u.received), applied \(u.applied), rejected \(u.rejected), in-band \(formatRate(u.updateBitRate))")
     }
-    if let e = s.lastError { print("  last error: \(e)") }
+    if let e = s.lastError { print("  last error" + (s.lastErrorTime.map { " (\($0))" } ?? "") + ": \(e)") }
     if !s.stages.isEmpty {
         print("  stage         in     out  drop   mean ms    p99 ms")
         for st in s.stages {
@@ -94,7 +95,8 @@ struct StatusCommand: ParsableCommand {
         try self.control.call(ControlRequest(command: "status"), as: NodeStatus.self) { s in
             print("slicestreamd \(s.version), pid \(s.pid), up \(Int(s.uptimeSeconds)) s, config \(s.configPath)")
             print("  \(s.streamCount) streams: " + s.streams.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
-            print("  health: \(s.healthy ? "ok" : "STALLED"), reloads \(s.reloads) (\(s.rejectedReloads) refused), failed requests \(s.failedRequests)")
+            let failing = (s.failingStreams ?? []).isEmpty ? "" : " (\((s.failingStreams ?? []).joined(separator: ", ")))"
+            print("  health: \(s.health ?? (s.healthy ? "ok" : "degraded"))\(failing)\(s.healthy ? "" : ", a stage is STALLED"), reloads \(s.reloads) (\(s.rejectedReloads) refused), failed requests \(s.failedRequests)")
         }
     }
 }

@@ -17,12 +17,16 @@ struct SliceStreamDaemon: ParsableCommand {
 
     @Option(name: .long, help: "Config file (YAML).") var config: String = "/etc/slicestream/slicestreamd.yaml"
     @Option(name: .long, help: "Control socket path (overrides node.control_socket).") var socket: String?
-    @Option(name: .customLong("check-config"), help: "Validate this config file and exit (0: valid).") var checkConfig: String?
+    @Option(name: .customLong("check-config"), help: "Validate this config file and exit (0: valid). Checks models, presets, input files and output folders too, and lists every problem.") var checkConfig: String?
+    @Flag(name: .customLong("skip-file-checks"), help: "With --check-config: check the definitions only, not input files, output folders and secret files (ExecStartPre: a missing file only holds back its stream).")
+    var skipFileChecks = false
+    @Option(name: .customLong("log-style"), help: "syslog: <N> priority prefixes for journald (the default when JOURNAL_STREAM is set); plain: timestamps.")
+    var logStyle: String?
 
     func run() throws {
         if let path = self.checkConfig {
             do {
-                let config = try Daemon.checkConfig(path: path)
+                let config = try Daemon.checkConfig(path: path, files: !self.skipFileChecks)
                 print("\(path): OK (\(config.streams.count) streams)")
                 return
             } catch {
@@ -31,12 +35,18 @@ struct SliceStreamDaemon: ParsableCommand {
             }
         }
         HeapArenas.limit()
-        let level = (try? Daemon.checkConfig(path: self.config)).flatMap { Logger.Level(rawValue: $0.node.logLevel) } ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let style: LogStyle
+        if let name = self.logStyle {
+            guard let s = LogStyle(rawValue: name) else {
+                try? FileHandle.standardError.write(contentsOf: Data("slicestreamd: --log-style must be syslog or plain\n".utf8))
+                throw ExitCode(64)
+            }
+            style = s
+        } else {
+            style = LogStyle.automatic()
         }
+        let level = Daemon.configuredLogLevel(path: self.config) ?? .info
+        JournalLogHandler.bootstrap(style: style, level: level)
         let code = Daemon(configPath: self.config, socket: self.socket).run()
         if code != 0 { throw ExitCode(code) }
     }

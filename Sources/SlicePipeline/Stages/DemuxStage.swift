@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import SliceMedia
 
 /// Reads the input: routes video packets to the decoder and other streams straight to the muxer, on one
@@ -13,6 +14,7 @@ final class DemuxStage {
         var reconnects = 0
         var loops = 0
         var lastInputError: String? = nil
+        var lastInputErrorTime: Date? = nil
     }
 
     /// Where a packet of the current input session goes, in the first session's time base.
@@ -169,7 +171,7 @@ final class DemuxStage {
                 if let limit = policy.maximumAttempts, self.failures > limit {
                     throw PipelineError(.stage, stage: "demux", message: "input lost (\(reason)); gave up after \(limit) attempts")
                 }
-                self.state.demux.withLock { $0.lastInputError = reason }
+                self.state.demux.withLock { $0.lastInputError = reason; $0.lastInputErrorTime = Date() }
                 self.state.pause(policy.delay(attempt: self.failures))
                 if self.state.isStopping { return false }
             }
@@ -191,7 +193,7 @@ final class DemuxStage {
                 return true
             } catch {
                 if isLoop { throw error }
-                self.state.demux.withLock { $0.lastInputError = "\(error)" }
+                self.state.demux.withLock { $0.lastInputError = "\(error)"; $0.lastInputErrorTime = Date() }
                 if self.state.stopRequested { return false }
             }
         }
