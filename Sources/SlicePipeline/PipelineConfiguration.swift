@@ -37,6 +37,14 @@ public struct PipelineConfiguration: Sendable {
     public var reconnect: ReconnectPolicy? = nil
     /// What to do when the transform falls behind.
     public var overload: OverloadPolicy = .block
+    /// Colour tags for the output; fields left unspecified come from the input (see
+    /// ``PipelineSetup``). After set-up, ``Pipeline/configuration`` holds the tags written.
+    public var color: ColorDescription? = nil
+    /// HDR10 metadata for the output (nil: the input's). After set-up, what is written.
+    public var hdr: HDRMetadata? = nil
+    /// What set-up decided about the media that an operator should know (a conversion, metadata a codec
+    /// cannot carry), one sentence each; filled by set-up.
+    public var mediaNotices: [String] = []
     /// Sender: builds the work that rides on the encode stage (content adaptation), once per pipeline.
     public var senderExtension: (@Sendable () throws -> any SenderExtension)? = nil
 

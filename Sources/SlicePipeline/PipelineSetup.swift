@@ -79,9 +79,16 @@ struct PipelineSetup {
             // Raw and y4m outputs count frames, so their clock ticks once per frame; coded outputs keep the
             // input's time base so timestamps survive exactly.
             let encoderTimeBase = rawOutput || !info.timeBase.isValid ? Rational(frameRate.den, frameRate.num) : info.timeBase
+            let (color, hdr) = Self.outputColor(demuxer: demuxer, stream: videoIndex, configuration: &configuration,
+                                                workingFormat: .yuv420p, workingHeight: size.height)
             let encoder = try Encoder(settings: configuration.encoder, size: outSize, pixelFormat: .yuv420p,
                                       timeBase: encoderTimeBase, frameRate: frameRate,
-                                      sampleAspectRatio: info.sampleAspectRatio, globalHeader: muxer.needsGlobalHeader)
+                                      sampleAspectRatio: info.sampleAspectRatio, globalHeader: muxer.needsGlobalHeader,
+                                      color: color, hdr: hdr)
+            if hdr != nil, !encoder.writesHDRInStream {
+                configuration.mediaNotices.append("HDR10 metadata (\(hdr!)) goes in the container only: \(configuration.encoder.codec) "
+                                                  + "cannot write it in the stream here (use libx265 for in-stream SEI)")
+            }
             let tags = configuration.tags.merging(transform.tags) { a, _ in a }.merging(configuration.streamTag?.metadata ?? [:]) { _, t in t }
             var copies: [(input: Int, parameters: StreamParameters)] = []
             if configuration.copyOtherStreams {

@@ -83,6 +83,12 @@ struct PipelineOptions: ParsableArguments {
             // downloading and seeks at once, and the QA vectors pin these exact bytes. Input and output
             // being the same file is refused by the pipeline itself (`PipelineSetup`).
             let pipeline = try Pipeline(configuration: config)
+            if !self.quiet {
+                // What set-up decided about the media (a bit-depth conversion, HDR metadata a codec cannot carry).
+                for notice in pipeline.configuration.mediaNotices {
+                    try? FileHandle.standardError.write(contentsOf: Data("slicestream: note: \(notice)\n".utf8))
+                }
+            }
             let interrupt = SignalForwarder.install { pipeline.stop() }
             defer { interrupt.cancel() }
             pipeline.start()
