@@ -175,7 +175,7 @@ public final class Pipeline: Sendable {
             throw PipelineError(.setup, message: "a \(spec) transform would change the output size")
         }
         let tag = self.state.decode.withLock { $0.inputTag }
-        let transform = try spec.makeTransform(inputSize: self.workingSize, inputTag: tag)
+        let transform = try spec.makeTransform(inputSize: self.workingSize, inputTag: tag, format: self.configuration.workingFormat ?? .yuv420p)
         guard transform.outputSize == self.outputSize else {
             throw PipelineError(.setup, message: "\(transform.name) makes \(transform.outputSize), the stream is \(self.outputSize)")
         }

@@ -42,6 +42,10 @@ public struct PipelineConfiguration: Sendable {
     public var color: ColorDescription? = nil
     /// HDR10 metadata for the output (nil: the input's). After set-up, what is written.
     public var hdr: HDRMetadata? = nil
+    /// The working format: nil picks it (yuv420p10le for 10-bit input where the transform, the sender
+    /// extension and the encoder can take it, else yuv420p); `.yuv420p` forces 8 bits. After set-up, the
+    /// format in use.
+    public var workingFormat: PixelFormat? = nil
     /// What set-up decided about the media that an operator should know (a conversion, metadata a codec
     /// cannot carry), one sentence each; filled by set-up.
     public var mediaNotices: [String] = []

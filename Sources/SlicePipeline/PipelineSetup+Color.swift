@@ -18,10 +18,6 @@ extension PipelineSetup {
            let first = try? Decoder.firstFrame(of: configuration.input) {
             hdr = first.hdrMetadata
         }
-        if inputFormat.bitDepth > workingFormat.bitDepth {
-            configuration.mediaNotices.append("\(inputFormat.name) input is converted to \(workingFormat.name): "
-                                              + "the working path is \(workingFormat.bitDepth)-bit")
-        }
         configuration.color = color
         configuration.hdr = hdr
         return (color, hdr)

@@ -39,12 +39,13 @@ struct PipelineSetup {
             self.inputTimeBase = info.timeBase
             self.workingSize = size
             self.decoder = try Decoder(demuxer: demuxer, stream: videoIndex, threads: configuration.decoderThreads)
-            self.converter = try Scaler(outputSize: size, outputFormat: .yuv420p, algorithm: .bicubic)
+            let senderExtension = try configuration.senderExtension?()
+            let workingFormat = Self.workingFormat(input: info, configuration: &configuration, hasExtension: senderExtension != nil)
+            self.converter = try Scaler(outputSize: size, outputFormat: workingFormat, algorithm: .bicubic)
             self.inputTag = StreamTag(metadata: demuxer.metadata) ?? StreamTag(metadata: info.metadata)
-            let transform = try configuration.transform.makeTransform(inputSize: size, inputTag: self.inputTag)
+            let transform = try configuration.transform.makeTransform(inputSize: size, inputTag: self.inputTag, format: workingFormat)
             self.transform = transform
             let outSize = transform.outputSize
-            let senderExtension = try configuration.senderExtension?()
             self.senderExtension = senderExtension
             if var tag = configuration.streamTag {
                 // The sender's tag names the exact model and the source size, known only now.
@@ -80,8 +81,8 @@ struct PipelineSetup {
             // input's time base so timestamps survive exactly.
             let encoderTimeBase = rawOutput || !info.timeBase.isValid ? Rational(frameRate.den, frameRate.num) : info.timeBase
             let (color, hdr) = Self.outputColor(demuxer: demuxer, stream: videoIndex, configuration: &configuration,
-                                                workingFormat: .yuv420p, workingHeight: size.height)
-            let encoder = try Encoder(settings: configuration.encoder, size: outSize, pixelFormat: .yuv420p,
+                                                workingFormat: workingFormat, workingHeight: size.height)
+            let encoder = try Encoder(settings: configuration.encoder, size: outSize, pixelFormat: workingFormat,
                                       timeBase: encoderTimeBase, frameRate: frameRate,
                                       sampleAspectRatio: info.sampleAspectRatio, globalHeader: muxer.needsGlobalHeader,
                                       color: color, hdr: hdr)
