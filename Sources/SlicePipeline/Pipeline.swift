@@ -101,7 +101,8 @@ public final class Pipeline: Sendable {
             inputTag: s.inputTag, originals: s.senderExtension?.originals))) { try $0.run() }
         self.launch("encode", Handoff(value: EncodeStage(
             state: state, stats: stages[4], input: q.encode, output: q.mux, encoder: s.encoder,
-            inputTimeBase: s.inputTimeBase, frameDuration: s.frameDuration, senderExtension: s.senderExtension))) { try $0.run() }
+            inputTimeBase: s.inputTimeBase, frameDuration: s.frameDuration, senderExtension: s.senderExtension,
+            renditions: s.renditions))) { try $0.run() }
         self.launch("mux", Handoff(value: MuxStage(
             state: state, stats: stages[5], input: q.mux, muxer: s.muxer, recipe: s.recipe,
             videoStream: s.videoOutStream, videoTimeBase: s.encoder.timeBase))) { try $0.run() }

@@ -46,6 +46,8 @@ public struct PipelineConfiguration: Sendable {
     /// extension and the encoder can take it, else yuv420p); `.yuv420p` forces 8 bits. After set-up, the
     /// format in use.
     public var workingFormat: PixelFormat? = nil
+    /// Write an HLS ladder instead of ``output`` (which set-up points at the ladder's folder).
+    public var hls: HLSLadder? = nil
     /// What set-up decided about the media that an operator should know (a conversion, metadata a codec
     /// cannot carry), one sentence each; filled by set-up.
     public var mediaNotices: [String] = []

@@ -22,6 +22,8 @@ struct PipelineSetup {
     let videoOutStream: Int
     let copyMap: [Int: (out: Int, timeBase: Rational)]
     let frameDuration: Int64
+    /// An HLS ladder's lower rungs (empty otherwise).
+    let renditions: [RenditionEncoder]
 
     init(configuration: PipelineConfiguration) throws {
         var configuration = configuration
@@ -74,8 +76,10 @@ struct PipelineSetup {
                 .merging(configuration.outputOptions.metadata) { _, ours in ours }
                 .merging(transform.tags) { _, model in model }
                 .merging(configuration.streamTag?.metadata ?? [:]) { _, tag in tag }
-            let muxer = try Muxer(url: configuration.output, options: outputOptions)
             let frameRate = info.frameRate ?? Rational(25, 1)
+            try Self.prepareLadder(&configuration, outputOptions: &outputOptions, demuxer: demuxer, videoIndex: videoIndex,
+                                   outputSize: outSize, frameRate: frameRate)
+            let muxer = try Muxer(url: configuration.output, options: outputOptions)
             let rawOutput = configuration.encoder.isLossless || muxer.formatName == "yuv4mpegpipe"
             // Raw and y4m outputs count frames, so their clock ticks once per frame; coded outputs keep the
             // input's time base so timestamps survive exactly.
@@ -96,12 +100,18 @@ struct PipelineSetup {
                 for stream in demuxer.streams where stream.index != videoIndex && stream.kind != .video && stream.kind != .attachment {
                     let parameters = try StreamParameters(demuxer: demuxer, stream: stream.index)
                     guard muxer.canCarry(parameters) else { continue }
+                    if configuration.hls != nil, stream.index != Self.ladderAudio(in: demuxer) { continue }
                     copies.append((stream.index, parameters))
                 }
             }
+            let renditions = try Self.makeRenditions(configuration, main: encoder, format: workingFormat, frameRate: frameRate,
+                                                     globalHeader: muxer.needsGlobalHeader)
             let recipe = OutputRecipe(url: configuration.output, options: outputOptions,
-                                      video: try StreamParameters(encoder: encoder, metadata: tags), copies: copies.map(\.parameters))
+                                      video: try StreamParameters(encoder: encoder, metadata: tags), copies: copies.map(\.parameters),
+                                      renditions: try renditions.map { try StreamParameters(encoder: $0.encoder, metadata: tags) })
             let videoOut = try recipe.addStreams(to: muxer)
+            for (i, rendition) in renditions.enumerated() { rendition.stream = videoOut + 1 + copies.count + i }
+            self.renditions = renditions
             var copyMap: [Int: (out: Int, timeBase: Rational)] = [:]
             for (i, copy) in copies.enumerated() { copyMap[copy.input] = (videoOut + 1 + i, copy.parameters.timeBase) }
             try muxer.writeHeader()
