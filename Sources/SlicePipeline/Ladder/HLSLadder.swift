@@ -57,7 +57,7 @@ public struct HLSLadder: Sendable, Equatable {
     var ordered: [Rendition] { self.renditions.sorted { $0.height > $1.height } }
 
     /// What is wrong with the ladder for a transform output of `top` (nil: nothing).
-    func problem(outputSize top: Size) -> String? {
+    public func problem(outputSize top: Size) -> String? {
         if self.renditions.isEmpty { return "an HLS ladder needs at least one rendition" }
         if !(self.segmentSeconds > 0 && self.segmentSeconds <= 60) { return "segment_seconds must be between 0 and 60" }
         if self.listSize < 0 { return "list_size must be 0 or more" }
