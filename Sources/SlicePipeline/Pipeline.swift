@@ -220,6 +220,7 @@ public final class Pipeline: Sendable {
         report.recentInputBitRate = demux.inputWindow.rate(now: wall) * 8
         report.recentFramesPerSecond = encode.frameWindow.rate(now: wall)
         report.encoderReopens = encode.encoderReopens
+        report.media = MediaReport(configuration: self.configuration)
         return report
     }
 

@@ -114,6 +114,9 @@ func printSummary(_ r: PipelineReport) {
     print(String(format: "  %@ -> %@ (%@), %d frames in %.2f s (%.1f fps), video %.1f kB, %.1f kbit/s over %.2f s",
                  r.inputSize, r.outputSize, r.transform, r.framesEncoded, r.elapsedSeconds, r.framesPerSecond,
                  Double(r.videoBytes) / 1000, r.videoBitRate / 1000, r.mediaSeconds))
+    if let m = r.media {
+        print("  picture: \(m.workingFormat), \(m.primaries)/\(m.transfer)/\(m.matrix) range \(m.range)" + (m.hdr.map { ", HDR10 \($0)" } ?? ""))
+    }
     if r.packetsCopied > 0 { print("  copied \(r.packetsCopied) packets of other streams") }
     if r.corruptPackets > 0 { print("  skipped \(r.corruptPackets) damaged packets") }
     if r.damagedFrames > 0 { print("  concealed damage in \(r.damagedFrames) frames") }

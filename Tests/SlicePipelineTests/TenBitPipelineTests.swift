@@ -42,6 +42,7 @@ final class TenBitPipelineTests: XCTestCase {
         let sender = try self.run(source10, sent10, .learned("slice2x"))
         XCTAssertEqual(sender.configuration.workingFormat, .yuv420p10le)
         XCTAssertEqual(sender.configuration.mediaNotices, [], "nothing converted")
+        XCTAssertEqual(sender.report().media?.workingFormat, "yuv420p10le", "the report says so too")
         let receiver = try self.run(sent10, back10, .learned("sr2x"))
         XCTAssertEqual(receiver.configuration.workingFormat, .yuv420p10le)
         for path in [sent10, back10] {

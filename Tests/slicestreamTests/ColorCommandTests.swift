@@ -6,17 +6,19 @@ import XCTest
 /// Colour tags through the offline commands, as an operator runs them; read back with `probe`-like code
 /// (our Demuxer) and the stream's decoded frames.
 final class ColorCommandTests: XCTestCase {
-    private func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = Binaries.cli
         process.arguments = arguments
         let err = Pipe()
-        process.standardOutput = FileHandle.nullDevice
+        let out = Pipe()
+        process.standardOutput = out
         process.standardError = err
         try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: e, as: UTF8.self))
+        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
     func testEncodeAndDecodeKeepBT709AndHDR10Tags() throws {
@@ -38,8 +40,12 @@ final class ColorCommandTests: XCTestCase {
                             "-c:v", "libx264", "-preset", "ultrafast", "-color_primaries", "bt2020", "-color_trc", "smpte2084",
                             "-colorspace", "bt2020nc", hdr])
         let out = media.path("hdr-sent.mkv")
-        let r = try self.run(["encode", hdr, out, "--downscaler", "area"])
+        let r = try self.run(["encode", hdr, out, "--downscaler", "area", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let mediaReport = report?["media"] as? [String: Any]
+        XCTAssertEqual(mediaReport?["workingFormat"] as? String, "yuv420p10le")
+        XCTAssertEqual(mediaReport?["transfer"] as? String, "smpte2084")
         let c = try Decoder.firstFrame(of: out).colorDescription
         XCTAssertEqual([c.primariesName, c.transferName, c.matrixName], ["bt2020", "smpte2084", "bt2020nc"])
         XCTAssertEqual(try Demuxer(url: out).streams[0].pixelFormat, "yuv420p10le", "10-bit in, 10-bit out")
