@@ -71,10 +71,11 @@ struct PipelineOptions: ParsableArguments {
     }
 
     /// Builds, runs and reports the recipe's pipeline; a failure becomes exit code 1 with the error on stderr.
-    func run(_ recipe: StreamRecipe, adaptation: AdaptationSettings? = nil) throws {
+    func run(_ recipe: StreamRecipe, adaptation: AdaptationSettings? = nil, hls: HLSLadder? = nil) throws {
         CommandLineLogging.bootstrap()
         do {
             var config = try recipe.pipelineConfiguration()
+            config.hls = hls
             config.copyOtherStreams = !self.noCopy
             config.maximumFrames = self.frames
             config.senderExtension = adaptation.map(ContentAdapter.factory)
