@@ -108,6 +108,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     private static func checkStreamKeys(_ s: Yams.Node.Mapping, path: String, file: String) throws {
         func sub(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
         try checkKeys(s, allowed: StreamDefinition.CodingKeys.allCases.map(\.rawValue), path: path, file: file)
+        if let o = s["output"]?.mapping {
+            try checkKeys(o, allowed: HLSOutputDefinition.keys, path: sub("output"), file: file)
+        }
         if let r = s["reconnect"]?.mapping {
             try checkKeys(r, allowed: ["initial_delay", "max_delay", "max_attempts"], path: sub("reconnect"), file: file)
         }

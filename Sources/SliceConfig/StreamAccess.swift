@@ -136,7 +136,7 @@ extension StreamDefinition {
             guard node.outputFormats.contains(format) else {
                 throw fail("output_format", "muxer '\(format)' is not allowed (node.output_formats: \(node.outputFormats.joined(separator: ", ")))")
             }
-        } else {
+        } else if self.hls == nil {
             let name = (self.output.split(separator: "?").first.map(String.init) ?? self.output).split(separator: "/").last.map(String.init) ?? ""
             if let dot = name.lastIndex(of: "."), !StreamAccess.outputExtensions.contains(name[name.index(after: dot)...].lowercased()) {
                 throw fail("output", "FFmpeg would pick the muxer from '\(name[dot...])'; name it with output_format (node.output_formats)")

@@ -62,6 +62,8 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
     public var threads: Int
     /// Output URL.
     public var output: String
+    /// An HLS ladder written into the folder ``output`` names (`output: {hls: DIR, ...}`); nil: a plain output.
+    public var hls: HLSOutputDefinition? = nil
     /// Output container, nil to guess from the URL.
     public var outputFormat: String?
     /// `drop`, `degrade` or `block`.
@@ -129,7 +131,8 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         try Self.rejectUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(name: try c.decode(String.self, forKey: .name), role: try c.decode(Role.self, forKey: .role),
-                  input: try c.decode(String.self, forKey: .input), output: try c.decode(String.self, forKey: .output))
+                  input: try c.decode(String.self, forKey: .input), output: try Self.decodeOutput(c).0)
+        self.hls = try Self.decodeOutput(c).1
         self.inputFormat = try c.decodeIfPresent(String.self, forKey: .inputFormat)
         self.inputOptions = try c.decodeIfPresent([String: String].self, forKey: .inputOptions) ?? [:]
         self.realtime = try c.decodeIfPresent(Bool.self, forKey: .realtime) ?? false
@@ -220,7 +223,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         try self.encodeEncoderControls(&c)
         try self.encodeSecrets(&c)
         try c.encode(self.threads, forKey: .threads)
-        try c.encode(self.output, forKey: .output)
+        try self.encodeOutput(&c)
         try c.encodeIfPresent(self.outputFormat, forKey: .outputFormat)
         try c.encode(self.overload, forKey: .overload)
         try c.encode(self.queue, forKey: .queue)
@@ -259,6 +262,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         if let g = self.gop, !(1...100_000).contains(g) { throw fail("gop", "must be between 1 and 100000") }
         try self.validateEncoderControls(fail)
         try self.validateSecrets(fail)
+        try self.validateHLS(fail)
         guard (0...256).contains(self.threads) else { throw fail("threads", "must be between 0 and 256") }
         guard self.queue >= 1, self.queue <= 256 else { throw fail("queue", "must be between 1 and 256") }
         guard self.openTimeout > 0, self.openTimeout <= 86400 else { throw fail("open_timeout", "must be between 0 and 86400 seconds") }
@@ -306,6 +310,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         recipe.adaptedModel = self.role == .sender ? self.adapt?.model : nil
         recipe.tags = ["slicestream_role": self.role.rawValue, "slicestream_stream": self.name]
         var config = try recipe.pipelineConfiguration()
+        config.hls = self.hls?.ladder(directory: self.output)
         config.queueCapacity = self.queue
         config.realtime = self.realtime
         config.loop = self.loop

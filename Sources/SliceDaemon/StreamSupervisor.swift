@@ -130,6 +130,7 @@ public final class StreamSupervisor: Sendable {
             }
             guard stillWanted else { break }
             self.logger.info("running: \(definition.input) -> \(definition.output) (\(pipeline.transformName), \(pipeline.workingSize) -> \(pipeline.outputSize))")
+            for notice in pipeline.configuration.mediaNotices { self.logger.notice("\(notice)") }
             pipeline.start()
             let outcome = Result { try pipeline.wait() }
             let report = pipeline.report()

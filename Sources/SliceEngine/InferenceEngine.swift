@@ -129,6 +129,16 @@ public final class InferenceEngine: @unchecked Sendable {
     /// Runs the network on `input`, writing `output`. The output must be the low-resolution grid times the
     /// network's output scale; an encoder ignores a trailing odd input row or column.
     public func run(input: Plane8, output: MutablePlane8) throws {
+        try self.run(input: EngineInput.u8(input), output: EngineOutput.u8(output))
+    }
+
+    /// Runs the network on a 10- or 12-bit plane (see ``Plane16``), in the same float domain as 8-bit
+    /// input (``sampleScale(bits:)``), writing samples of the output plane's depth.
+    public func run(input: Plane16, output: MutablePlane16) throws {
+        try self.run(input: EngineInput.u16(input), output: EngineOutput.u16(output))
+    }
+
+    private func run(input: EngineInput, output: EngineOutput) throws {
         let grid = self.gridSize(inputWidth: input.width, inputHeight: input.height)
         let outScale = self.network.outputScale
         guard grid.width > 0, grid.height > 0 else {
@@ -171,7 +181,7 @@ public final class InferenceEngine: @unchecked Sendable {
         if let error = failure.withLock({ $0 }) { throw error }
     }
 
-    private func runTile(rows: Range<Int>, columns: Range<Int>, grid: (width: Int, height: Int), input: Plane8, output: MutablePlane8,
+    private func runTile(rows: Range<Int>, columns: Range<Int>, grid: (width: Int, height: Int), input: EngineInput, output: EngineOutput,
                          parameters: ParameterStore, workspace: Workspace) throws {
         let region = (rows: max(0, rows.lowerBound - self.halo)..<min(grid.height, rows.upperBound + self.halo),
                       cols: max(0, columns.lowerBound - self.halo)..<min(grid.width, columns.upperBound + self.halo))
@@ -191,8 +201,8 @@ public final class InferenceEngine: @unchecked Sendable {
             let h = Int32(out.height)
             if node.operation == .input {
                 let s = node.scale
-                let src = input.base + (region.rows.lowerBound * s) * input.stride + region.cols.lowerBound * s
-                try Kernels.check(sk_u8_to_f32(src, input.stride, out.raw.data, out.raw.stride, out.raw.w, h, 1.0 / 255.0, 0, h), "input")
+                try input.load(row: region.rows.lowerBound * s, column: region.cols.lowerBound * s, into: out.raw.data,
+                               dstStride: out.raw.stride, width: out.raw.w, height: h)
                 continue
             }
             var a = views[node.inputs[0]]
@@ -205,8 +215,7 @@ public final class InferenceEngine: @unchecked Sendable {
         let dy = (rows.lowerBound - region.rows.lowerBound) * s
         let dx = (columns.lowerBound - region.cols.lowerBound) * s
         let src = last.raw.data + dy * last.raw.stride + dx
-        let dst = output.base + rows.lowerBound * s * output.stride + columns.lowerBound * s
-        let h = Int32(rows.count * s)
-        try Kernels.check(sk_f32_to_u8(src, last.raw.stride, dst, output.stride, Int32(columns.count * s), h, 255, 0, h), "output")
+        try output.store(src, srcStride: last.raw.stride, row: rows.lowerBound * s, column: columns.lowerBound * s,
+                         width: Int32(columns.count * s), height: Int32(rows.count * s))
     }
 }

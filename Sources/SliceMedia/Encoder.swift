@@ -16,6 +16,14 @@ public final class Encoder {
     /// Internal options the encoder did not take (e.g. `udu_sei` on an encoder without it), for the log.
     /// The user's own options never end up here: an unknown one fails the open.
     public private(set) var unusedOptions: [String] = []
+    /// Colour description written into the stream (VUI) and the codec parameters.
+    public let color: ColorDescription
+    /// HDR10 metadata asked for (mastering display, content light level).
+    public let hdr: HDRMetadata?
+    /// Whether the encoder writes ``hdr`` into the stream as SEI (libx265 does, through its parameters;
+    /// the libx264 of Debian 12 (0.164.3095) has no such option and FFmpeg 5.1 passes no frame side data
+    /// to it, so only the container carries it there).
+    public var writesHDRInStream: Bool { self.hdr != nil && self.settings.codec == "libx265" }
 
     let context: UnsafeMutablePointer<AVCodecContext>
     private let frameRate: Rational?
@@ -26,7 +34,8 @@ public final class Encoder {
 
     /// Opens an encoder. `globalHeader` must be true when the muxer wants codec headers out of band (mp4, mkv).
     public init(settings: EncoderSettings, size: Size, pixelFormat: PixelFormat, timeBase: Rational,
-                frameRate: Rational?, sampleAspectRatio: Rational? = nil, globalHeader: Bool) throws {
+                frameRate: Rational?, sampleAspectRatio: Rational? = nil, globalHeader: Bool,
+                color: ColorDescription = .unspecified, hdr: HDRMetadata? = nil) throws {
         guard let codec = avcodec_find_encoder_by_name(settings.codec) else {
             throw MediaError(.encoderNotFound, call: "avcodec_find_encoder_by_name", message: "no encoder named '\(settings.codec)'", context: settings.codec)
         }
@@ -47,6 +56,8 @@ public final class Encoder {
         self.timeBase = timeBase
         self.frameRate = frameRate
         self.sampleAspectRatio = sampleAspectRatio
+        self.color = color
+        self.hdr = hdr.flatMap { $0.isEmpty ? nil : $0 }
 
         ctx.pointee.width = Int32(size.width)
         ctx.pointee.height = Int32(size.height)
@@ -62,6 +73,7 @@ public final class Encoder {
             ctx.pointee.rc_buffer_size = Int32(clamping: bufferSize)
         }
         if globalHeader { ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
+        color.apply(to: ctx)
 
         var opts: [String: String] = [:]
         if (settings.codec == "libx264" || settings.codec == "libx265") && settings.options["udu_sei"] == nil {
@@ -74,6 +86,7 @@ public final class Encoder {
         }
         // The user's options are set one by one, so an unknown key or a bad value is named, not dropped.
         try Self.setUserOptions(settings, on: ctx)
+        try self.setHDRParameters(on: ctx)
         let userOptions = settings.userOptions
         let dict = AVOptions(opts)
         let ret = avcodec_open2(ctx, codec, &dict.dict)
@@ -117,11 +130,23 @@ public final class Encoder {
         }
     }
 
+    /// libx265 writes HDR10 SEI from its own parameters (FFmpeg 5.1's wrapper reads no frame side data):
+    /// ours go first so a user's own `x265-params` can still override them.
+    private func setHDRParameters(on ctx: UnsafeMutablePointer<AVCodecContext>) throws {
+        guard let hdr = self.hdr, self.settings.codec == "libx265" else { return }
+        let value = ([hdr.x265Parameters] + (self.settings.options["x265-params"].map { [$0] } ?? [])).joined(separator: ":")
+        let r = av_opt_set(ctx, "x265-params", value, AV_OPT_SEARCH_CHILDREN)
+        if r < 0 {
+            throw MediaError(.invalidArgument, call: "av_opt_set", averror: r, message: "cannot set x265-params '\(value)'", context: "x265-params")
+        }
+    }
+
     /// A new encoder like this one (same geometry, clock and aspect) with other settings, for a live change
     /// this one cannot make in place. Its headers go in-band, since the muxer already has this one's.
     public func reopened(with settings: EncoderSettings) throws -> Encoder {
         try Encoder(settings: settings, size: self.size, pixelFormat: self.pixelFormat, timeBase: self.timeBase,
-                    frameRate: self.frameRate, sampleAspectRatio: self.sampleAspectRatio, globalHeader: false)
+                    frameRate: self.frameRate, sampleAspectRatio: self.sampleAspectRatio, globalHeader: false,
+                    color: self.color, hdr: self.hdr)
     }
 
     deinit {

@@ -26,4 +26,16 @@ public enum MediaLibrary {
 
     /// Whether an encoder with this name is available.
     public static func hasEncoder(_ name: String) -> Bool { avcodec_find_encoder_by_name(name) != nil }
+
+    /// Whether encoder `name` takes pictures in `format` (an encoder that lists no formats is assumed to
+    /// take any, as FFmpeg does).
+    public static func encoder(_ name: String, accepts format: PixelFormat) -> Bool {
+        guard let codec = avcodec_find_encoder_by_name(name) else { return false }
+        guard var p = codec.pointee.pix_fmts else { return true }
+        while p.pointee != AV_PIX_FMT_NONE {
+            if p.pointee == format.raw { return true }
+            p += 1
+        }
+        return false
+    }
 }

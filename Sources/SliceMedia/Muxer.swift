@@ -77,6 +77,10 @@ public final class Muxer {
         if self.formatName == "mpegts" && muxerOptions["flush_packets"] == nil {
             muxerOptions["flush_packets"] = "1"  // live transport: packets leave (or reach the file) at once
         }
+        if self.formatName == "yuv4mpegpipe" && muxerOptions["strict"] == nil {
+            // Y4M's 10-bit colour spaces (C420p10) are "unofficial" to FFmpeg; every reader knows them.
+            muxerOptions["strict"] = "unofficial"
+        }
         self.muxerOptions = muxerOptions
         ctx.pointee.interrupt_callback = self.interrupt.interruptCallback
         for (key, value) in options.metadata {

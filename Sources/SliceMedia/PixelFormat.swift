@@ -12,6 +12,8 @@ public struct PixelFormat: Hashable, Sendable, CustomStringConvertible {
     public static let yuv422p = PixelFormat(AV_PIX_FMT_YUV422P)
     /// Planar 4:4:4, 8 bits.
     public static let yuv444p = PixelFormat(AV_PIX_FMT_YUV444P)
+    /// Planar 4:2:0, 10 bits in 16-bit little-endian words: the working format of 10-bit input.
+    public static let yuv420p10le = PixelFormat(AV_PIX_FMT_YUV420P10LE)
     /// Luma only, 8 bits.
     public static let gray8 = PixelFormat(AV_PIX_FMT_GRAY8)
 

@@ -1,6 +1,6 @@
 import CFFmpeg
 
-/// Resizes one 8-bit plane (a chroma plane, say) with swscale, bit-exactly on every CPU.
+/// Resizes one plane (a chroma plane, say) of 8-bit or 10-bit samples with swscale, bit-exactly on every CPU.
 ///
 /// Learned models handle luma; chroma goes through this classical path. Not thread-safe.
 public final class PlaneScaler {
@@ -11,12 +11,20 @@ public final class PlaneScaler {
     private let context: OpaquePointer
 
     /// Creates a plane scaler.
-    public init(from inputSize: Size, to outputSize: Size, algorithm: ScaleAlgorithm) throws {
+    /// `bitDepth` 8 takes bytes (gray8), 10 takes 16-bit little-endian words (gray10le).
+    public init(from inputSize: Size, to outputSize: Size, algorithm: ScaleAlgorithm, bitDepth: Int = 8) throws {
         guard inputSize.area > 0, outputSize.area > 0 else {
             throw MediaError(.invalidArgument, call: "sws_getContext", message: "invalid plane sizes \(inputSize) -> \(outputSize)")
         }
-        guard let ctx = sws_getContext(Int32(inputSize.width), Int32(inputSize.height), AV_PIX_FMT_GRAY8,
-                                       Int32(outputSize.width), Int32(outputSize.height), AV_PIX_FMT_GRAY8,
+        let format: AVPixelFormat
+        switch bitDepth {
+        case 8: format = AV_PIX_FMT_GRAY8
+        case 10: format = AV_PIX_FMT_GRAY10LE
+        case 12: format = AV_PIX_FMT_GRAY12LE
+        default: throw MediaError(.unsupportedFormat, call: "sws_getContext", message: "no plane scaler for \(bitDepth)-bit samples")
+        }
+        guard let ctx = sws_getContext(Int32(inputSize.width), Int32(inputSize.height), format,
+                                       Int32(outputSize.width), Int32(outputSize.height), format,
                                        algorithm.swsFlags | SWS_ACCURATE_RND | SWS_BITEXACT, nil, nil, nil) else {
             throw MediaError(.scale, call: "sws_getContext", message: "cannot scale a plane \(inputSize) -> \(outputSize)")
         }

@@ -33,6 +33,9 @@ public final class Scaler {
     private var context: OpaquePointer? = nil
     private var inputSize: Size? = nil
     private var inputFormat: AVPixelFormat? = nil
+    private var inputColor: ColorDescription? = nil
+    /// Colour description of the frames it makes from the current input (see ``outputColor(input:inputFormat:outputFormat:height:)``).
+    public private(set) var outputColor: ColorDescription = .unspecified
 
     /// Creates a scaler to `outputSize` in `outputFormat`.
     public init(outputSize: Size, outputFormat: PixelFormat, algorithm: ScaleAlgorithm) throws {
@@ -49,7 +52,8 @@ public final class Scaler {
     private func prepare(for frame: Frame) throws {
         let size = frame.size
         let format = frame.pixelFormat.raw
-        if self.context != nil && size == self.inputSize && format == self.inputFormat { return }
+        let color = frame.colorDescription
+        if self.context != nil && size == self.inputSize && format == self.inputFormat && color == self.inputColor { return }
         guard size.width > 0, size.height > 0, format != AV_PIX_FMT_NONE else {
             throw MediaError(.scale, call: "sws_getContext", message: "frame has no usable geometry (\(size))")
         }
@@ -66,8 +70,12 @@ public final class Scaler {
             throw MediaError(.scale, call: "sws_getContext",
                              message: "cannot scale \(size) \(PixelFormat(format).name) to \(self.outputSize) \(self.outputFormat.name)")
         }
+        self.outputColor = Self.outputColor(input: color, inputFormat: PixelFormat(format), outputFormat: self.outputFormat,
+                                            height: self.outputSize.height)
+        self.configureColor(self.context!, input: color, inputFormat: PixelFormat(format), output: self.outputColor)
         self.inputSize = size
         self.inputFormat = format
+        self.inputColor = color
     }
 
     /// Scales `frame` into a new frame, keeping its timestamps and properties.
@@ -76,6 +84,7 @@ public final class Scaler {
         let output = try Frame(size: self.outputSize, format: self.outputFormat)
         try self.scale(frame, into: output)
         output.copyProperties(from: frame)
+        output.colorDescription = self.outputColor
         return output
     }
 

@@ -14,10 +14,12 @@ public final class StreamParameters: @unchecked Sendable {
     let disposition: Int32
     /// Stream tags.
     public let metadata: [String: String]
+    /// HDR10 metadata for the container (an encoder's), written as stream side data.
+    public let hdr: HDRMetadata?
     /// The stream kind.
     public var kind: MediaKind { MediaKind(self.codecpar.pointee.codec_type) }
 
-    private init(copying source: UnsafePointer<AVCodecParameters>, timeBase: Rational, frameRate: Rational?, disposition: Int32, metadata: [String: String]) throws {
+    private init(copying source: UnsafePointer<AVCodecParameters>, timeBase: Rational, frameRate: Rational?, disposition: Int32, metadata: [String: String], hdr: HDRMetadata? = nil) throws {
         guard let par = avcodec_parameters_alloc() else {
             throw MediaError(.outOfMemory, call: "avcodec_parameters_alloc", message: "cannot allocate codec parameters")
         }
@@ -26,6 +28,7 @@ public final class StreamParameters: @unchecked Sendable {
         self.frameRate = frameRate
         self.disposition = disposition
         self.metadata = metadata
+        self.hdr = hdr
         try check(avcodec_parameters_copy(par, source), .mux, "avcodec_parameters_copy")
     }
 
@@ -52,7 +55,7 @@ public final class StreamParameters: @unchecked Sendable {
         }
         try encoder.copyParameters(to: par)
         let rate = Rational(encoder.context.pointee.framerate)
-        try self.init(copying: par, timeBase: encoder.timeBase, frameRate: rate.isValid ? rate : nil, disposition: 0, metadata: metadata)
+        try self.init(copying: par, timeBase: encoder.timeBase, frameRate: rate.isValid ? rate : nil, disposition: 0, metadata: metadata, hdr: encoder.hdr)
     }
 }
 
@@ -70,6 +73,7 @@ extension Muxer {
         st.pointee.sample_aspect_ratio = st.pointee.codecpar.pointee.sample_aspect_ratio
         st.pointee.disposition = parameters.disposition
         for (key, value) in parameters.metadata { av_dict_set(&st.pointee.metadata, key, value, 0) }
+        parameters.hdr?.attach(to: st)
         return Int(st.pointee.index)
     }
 }

@@ -101,7 +101,8 @@ public final class Pipeline: Sendable {
             inputTag: s.inputTag, originals: s.senderExtension?.originals))) { try $0.run() }
         self.launch("encode", Handoff(value: EncodeStage(
             state: state, stats: stages[4], input: q.encode, output: q.mux, encoder: s.encoder,
-            inputTimeBase: s.inputTimeBase, frameDuration: s.frameDuration, senderExtension: s.senderExtension))) { try $0.run() }
+            inputTimeBase: s.inputTimeBase, frameDuration: s.frameDuration, senderExtension: s.senderExtension,
+            renditions: s.renditions))) { try $0.run() }
         self.launch("mux", Handoff(value: MuxStage(
             state: state, stats: stages[5], input: q.mux, muxer: s.muxer, recipe: s.recipe,
             videoStream: s.videoOutStream, videoTimeBase: s.encoder.timeBase))) { try $0.run() }
@@ -175,7 +176,7 @@ public final class Pipeline: Sendable {
             throw PipelineError(.setup, message: "a \(spec) transform would change the output size")
         }
         let tag = self.state.decode.withLock { $0.inputTag }
-        let transform = try spec.makeTransform(inputSize: self.workingSize, inputTag: tag)
+        let transform = try spec.makeTransform(inputSize: self.workingSize, inputTag: tag, format: self.configuration.workingFormat ?? .yuv420p)
         guard transform.outputSize == self.outputSize else {
             throw PipelineError(.setup, message: "\(transform.name) makes \(transform.outputSize), the stream is \(self.outputSize)")
         }
@@ -220,6 +221,7 @@ public final class Pipeline: Sendable {
         report.recentFramesPerSecond = encode.frameWindow.rate(now: wall)
         report.encoderReopens = encode.encoderReopens
         report.lastInputErrorTime = demux.lastInputErrorTime
+        report.media = MediaReport(configuration: self.configuration)
         return report
     }
 

@@ -40,6 +40,20 @@ public struct PipelineConfiguration: Sendable {
     public var reconnect: ReconnectPolicy? = nil
     /// What to do when the transform falls behind.
     public var overload: OverloadPolicy = .block
+    /// Colour tags for the output; fields left unspecified come from the input (see
+    /// ``PipelineSetup``). After set-up, ``Pipeline/configuration`` holds the tags written.
+    public var color: ColorDescription? = nil
+    /// HDR10 metadata for the output (nil: the input's). After set-up, what is written.
+    public var hdr: HDRMetadata? = nil
+    /// The working format: nil picks it (yuv420p10le for 10-bit input where the transform, the sender
+    /// extension and the encoder can take it, else yuv420p); `.yuv420p` forces 8 bits. After set-up, the
+    /// format in use.
+    public var workingFormat: PixelFormat? = nil
+    /// Write an HLS ladder instead of ``output`` (which set-up points at the ladder's folder).
+    public var hls: HLSLadder? = nil
+    /// What set-up decided about the media that an operator should know (a conversion, metadata a codec
+    /// cannot carry), one sentence each; filled by set-up.
+    public var mediaNotices: [String] = []
     /// Sender: builds the work that rides on the encode stage (content adaptation), once per pipeline.
     public var senderExtension: (@Sendable () throws -> any SenderExtension)? = nil
 

@@ -67,6 +67,8 @@ public struct PipelineReport: Sendable, Codable {
     public var recentFramesPerSecond: Double? = nil
     /// Times a live change reopened the encoder.
     public var encoderReopens: Int? = nil
+    /// Working format, colour tags, HDR10 metadata and set-up's notices.
+    public var media: MediaReport? = nil
 
     /// Frames per second of wall time.
     public var framesPerSecond: Double { self.elapsedSeconds > 0 ? Double(self.framesEncoded) / self.elapsedSeconds : 0 }

@@ -22,6 +22,8 @@ struct PipelineSetup {
     let videoOutStream: Int
     let copyMap: [Int: (out: Int, timeBase: Rational)]
     let frameDuration: Int64
+    /// An HLS ladder's lower rungs (empty otherwise).
+    let renditions: [RenditionEncoder]
 
     init(configuration: PipelineConfiguration) throws {
         var configuration = configuration
@@ -39,12 +41,13 @@ struct PipelineSetup {
             self.inputTimeBase = info.timeBase
             self.workingSize = size
             self.decoder = try Decoder(demuxer: demuxer, stream: videoIndex, threads: configuration.decoderThreads)
-            self.converter = try Scaler(outputSize: size, outputFormat: .yuv420p, algorithm: .bicubic)
+            let senderExtension = try configuration.senderExtension?()
+            let workingFormat = Self.workingFormat(input: info, configuration: &configuration, hasExtension: senderExtension != nil)
+            self.converter = try Scaler(outputSize: size, outputFormat: workingFormat, algorithm: .bicubic)
             self.inputTag = StreamTag(metadata: demuxer.metadata) ?? StreamTag(metadata: info.metadata)
-            let transform = try configuration.transform.makeTransform(inputSize: size, inputTag: self.inputTag)
+            let transform = try configuration.transform.makeTransform(inputSize: size, inputTag: self.inputTag, format: workingFormat)
             self.transform = transform
             let outSize = transform.outputSize
-            let senderExtension = try configuration.senderExtension?()
             self.senderExtension = senderExtension
             if var tag = configuration.streamTag {
                 // The sender's tag names the exact model and the source size, known only now.
@@ -73,27 +76,42 @@ struct PipelineSetup {
                 .merging(configuration.outputOptions.metadata) { _, ours in ours }
                 .merging(transform.tags) { _, model in model }
                 .merging(configuration.streamTag?.metadata ?? [:]) { _, tag in tag }
-            let muxer = try Muxer(url: configuration.output, options: outputOptions)
             let frameRate = info.frameRate ?? Rational(25, 1)
+            try Self.prepareLadder(&configuration, outputOptions: &outputOptions, demuxer: demuxer, videoIndex: videoIndex,
+                                   outputSize: outSize, frameRate: frameRate)
+            let muxer = try Muxer(url: configuration.output, options: outputOptions)
             let rawOutput = configuration.encoder.isLossless || muxer.formatName == "yuv4mpegpipe"
             // Raw and y4m outputs count frames, so their clock ticks once per frame; coded outputs keep the
             // input's time base so timestamps survive exactly.
             let encoderTimeBase = rawOutput || !info.timeBase.isValid ? Rational(frameRate.den, frameRate.num) : info.timeBase
-            let encoder = try Encoder(settings: configuration.encoder, size: outSize, pixelFormat: .yuv420p,
+            let (color, hdr) = Self.outputColor(demuxer: demuxer, stream: videoIndex, configuration: &configuration,
+                                                workingFormat: workingFormat, workingHeight: size.height)
+            let encoder = try Encoder(settings: configuration.encoder, size: outSize, pixelFormat: workingFormat,
                                       timeBase: encoderTimeBase, frameRate: frameRate,
-                                      sampleAspectRatio: info.sampleAspectRatio, globalHeader: muxer.needsGlobalHeader)
+                                      sampleAspectRatio: info.sampleAspectRatio, globalHeader: muxer.needsGlobalHeader,
+                                      color: color, hdr: hdr)
+            if hdr != nil, !encoder.writesHDRInStream {
+                configuration.mediaNotices.append("HDR10 metadata (\(hdr!)) goes in the container only: \(configuration.encoder.codec) "
+                                                  + "cannot write it in the stream here (use libx265 for in-stream SEI)")
+            }
             let tags = configuration.tags.merging(transform.tags) { a, _ in a }.merging(configuration.streamTag?.metadata ?? [:]) { _, t in t }
             var copies: [(input: Int, parameters: StreamParameters)] = []
             if configuration.copyOtherStreams {
                 for stream in demuxer.streams where stream.index != videoIndex && stream.kind != .video && stream.kind != .attachment {
                     let parameters = try StreamParameters(demuxer: demuxer, stream: stream.index)
                     guard muxer.canCarry(parameters) else { continue }
+                    if configuration.hls != nil, stream.index != Self.ladderAudio(in: demuxer) { continue }
                     copies.append((stream.index, parameters))
                 }
             }
+            let renditions = try Self.makeRenditions(configuration, main: encoder, format: workingFormat, frameRate: frameRate,
+                                                     globalHeader: muxer.needsGlobalHeader)
             let recipe = OutputRecipe(url: configuration.output, options: outputOptions,
-                                      video: try StreamParameters(encoder: encoder, metadata: tags), copies: copies.map(\.parameters))
+                                      video: try StreamParameters(encoder: encoder, metadata: tags), copies: copies.map(\.parameters),
+                                      renditions: try renditions.map { try StreamParameters(encoder: $0.encoder, metadata: tags) })
             let videoOut = try recipe.addStreams(to: muxer)
+            for (i, rendition) in renditions.enumerated() { rendition.stream = videoOut + 1 + copies.count + i }
+            self.renditions = renditions
             var copyMap: [Int: (out: Int, timeBase: Rational)] = [:]
             for (i, copy) in copies.enumerated() { copyMap[copy.input] = (videoOut + 1 + i, copy.parameters.timeBase) }
             try muxer.writeHeader()

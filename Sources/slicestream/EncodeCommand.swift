@@ -61,6 +61,7 @@ struct DecodeCommand: ParsableCommand {
     @Option(help: "Upsampler: bicubic, lanczos, subpixel or transposed (learned). Default: what the stream's tag asks for, else the generic learned model, else lanczos.") var upsampler: String?
     @Option(help: "Model for a learned upsampler: a bundled name, a .safetensors path, or untrained:NAME.") var model: String?
     @Option(help: "Exact output size WxH for a classical upsampler (e.g. to restore an odd source size); default twice the input.") var size: String?
+    @OptionGroup(title: "HLS ladder") var hls: HLSOptions
 
     func validate() throws {
         if let u = self.upsampler, !TransformSpec.receiverNames.contains(u) {
@@ -86,6 +87,6 @@ struct DecodeCommand: ParsableCommand {
     }
 
     func run() throws {
-        try self.options.run(self.recipe)
+        try self.options.run(self.recipe, hls: try self.hls.ladder(directory: self.options.output))
     }
 }

@@ -83,12 +83,13 @@ struct PipelineOptions: ParsableArguments {
     }
 
     /// Builds, runs and reports the recipe's pipeline; a failure becomes exit code 1 with the error on stderr.
-    func run(_ recipe: StreamRecipe, adaptation: AdaptationSettings? = nil) throws {
+    func run(_ recipe: StreamRecipe, adaptation: AdaptationSettings? = nil, hls: HLSLadder? = nil) throws {
         CommandLineLogging.bootstrap(quiet: self.quiet)
         do {
             var config = try recipe.pipelineConfiguration()
             config.realtime = self.realtime
             config.silenceEndsInput = Self.isLiveInput(recipe.input)
+            config.hls = hls
             config.copyOtherStreams = !self.noCopy
             config.maximumFrames = self.frames
             config.senderExtension = adaptation.map(ContentAdapter.factory)
@@ -98,6 +99,12 @@ struct PipelineOptions: ParsableArguments {
             // being the same file is refused by the pipeline itself (`PipelineSetup`).
             let progressTarget = try self.progress.map(ProgressTarget.init(spec:)).map { ($0, try $0.open()) }
             let pipeline = try Pipeline(configuration: config)
+            if !self.quiet {
+                // What set-up decided about the media (a bit-depth conversion, HDR metadata a codec cannot carry).
+                for notice in pipeline.configuration.mediaNotices {
+                    try? FileHandle.standardError.write(contentsOf: Data("slicestream: note: \(notice)\n".utf8))
+                }
+            }
             let interrupt = SignalForwarder.install { pipeline.stop() }
             defer { interrupt.cancel() }
             pipeline.start()
@@ -124,6 +131,9 @@ func printSummary(_ r: PipelineReport) {
     print(String(format: "  %@ -> %@ (%@), %d frames in %.2f s (%.1f fps), video %.1f kB, %.1f kbit/s over %.2f s",
                  r.inputSize, r.outputSize, r.transform, r.framesEncoded, r.elapsedSeconds, r.framesPerSecond,
                  Double(r.videoBytes) / 1000, r.videoBitRate / 1000, r.mediaSeconds))
+    if let m = r.media {
+        print("  picture: \(m.workingFormat), \(m.primaries)/\(m.transfer)/\(m.matrix) range \(m.range)" + (m.hdr.map { ", HDR10 \($0)" } ?? ""))
+    }
     if r.packetsCopied > 0 { print("  copied \(r.packetsCopied) packets of other streams") }
     if r.corruptPackets > 0 { print("  skipped \(r.corruptPackets) damaged packets") }
     if r.damagedFrames > 0 { print("  concealed damage in \(r.damagedFrames) frames") }

@@ -332,4 +332,6 @@ int sk_f32_to_u8_avx512(const float *src, ptrdiff_t src_stride, uint8_t *dst,
 }
 #endif
 
+#include "slice_kernels_u16.h"
+
 #endif /* SLICE_KERNELS_H */

@@ -1,6 +1,6 @@
 import SliceMedia
 
-/// Converts every frame to yuv420p at the working size (the first frame's). A mid-stream change of size
+/// Converts every frame to the working format (yuv420p, or yuv420p10le for 10-bit input) at the working size (the first frame's). A mid-stream change of size
 /// or pixel format is scaled back to the working size and counted, so the output never changes geometry.
 /// Under the `drop` overload policy it drops frames the transform has no room for (live inputs only:
 /// ``PipelineState/overload`` is `.block` for a file read as fast as we go).
@@ -31,7 +31,7 @@ final class ConvertStage {
         while let frame = self.input.pop() {
             self.stats.countIn()
             let working: Frame
-            if frame.size == workingSize && frame.pixelFormat == .yuv420p {
+            if frame.size == workingSize && frame.pixelFormat == self.converter.outputFormat {
                 working = frame
             } else {
                 working = try self.stats.time { try self.converter.scale(frame) }

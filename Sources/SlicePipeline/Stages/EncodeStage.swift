@@ -23,9 +23,10 @@ final class EncodeStage {
     }
 
     private let state: PipelineState
-    private let stats: StageStatistics
+    let stats: StageStatistics
     private let input: BoundedQueue<Frame>
     private let output: BoundedQueue<MuxItem>
+    var muxQueue: BoundedQueue<MuxItem> { self.output }
     private var encoder: Encoder
     private let inputTimeBase: Rational
     private let frameDuration: Int64
@@ -35,9 +36,12 @@ final class EncodeStage {
     private var packets: [Packet] = []
     /// The last dts handed on: a reopened encoder's first packets may start behind it (its B-frame delay).
     private var lastDTS: Int64? = nil
+    /// An HLS ladder's lower rungs: each gets every frame after the main encoder, scaled to its size.
+    let renditionEncoders: [RenditionEncoder]
 
     init(state: PipelineState, stats: StageStatistics, input: BoundedQueue<Frame>, output: BoundedQueue<MuxItem>, encoder: Encoder,
-         inputTimeBase: Rational, frameDuration: Int64, senderExtension: (any SenderExtension)?) {
+         inputTimeBase: Rational, frameDuration: Int64, senderExtension: (any SenderExtension)?, renditions: [RenditionEncoder] = []) {
+        self.renditionEncoders = renditions
         self.state = state
         self.stats = stats
         self.input = input
@@ -67,6 +71,7 @@ final class EncodeStage {
         if self.state.isHealthy {
             try self.stats.time { try self.encoder.encode(nil) { self.packets.append($0) } }
             self.handOn()
+            try self.encodeRenditions(nil)
         }
     }
 
@@ -91,6 +96,7 @@ final class EncodeStage {
             try self.change(to: next)
         }
         try self.stats.time { try self.encoder.encode(frame) { self.packets.append($0) } }
+        try self.encodeRenditions(frame)
         if let senderExtension {
             try senderExtension.encoded(self.packets, mediaTime: seconds)
             let report = senderExtension.report

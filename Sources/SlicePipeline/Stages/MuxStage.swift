@@ -57,6 +57,8 @@ final class MuxStage {
                     switch item {
                     case .video(let packet):
                         try muxer.write(packet, toStream: self.videoStream, timeBase: self.videoTimeBase)
+                    case .rendition(let packet, let stream, let timeBase):
+                        try muxer.write(packet, toStream: stream, timeBase: timeBase)
                     case .copied(let packet, let stream, let timeBase):
                         try muxer.write(packet, toStream: stream, timeBase: timeBase)
                         self.state.mux.withLock { $0.packetsCopied += 1 }

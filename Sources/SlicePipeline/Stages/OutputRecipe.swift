@@ -8,8 +8,11 @@ final class OutputRecipe: Sendable {
     let options: OutputOptions
     let video: StreamParameters
     let copies: [StreamParameters]
+    /// An HLS ladder's lower rungs, after the copies.
+    let renditions: [StreamParameters]
 
-    init(url: String, options: OutputOptions, video: StreamParameters, copies: [StreamParameters]) {
+    init(url: String, options: OutputOptions, video: StreamParameters, copies: [StreamParameters], renditions: [StreamParameters] = []) {
+        self.renditions = renditions
         self.url = url
         self.options = options
         self.video = video
@@ -26,6 +29,7 @@ final class OutputRecipe: Sendable {
     func addStreams(to muxer: Muxer) throws -> Int {
         let video = try muxer.addStream(self.video)
         for copy in self.copies { try muxer.addStream(copy) }
+        for rendition in self.renditions { try muxer.addStream(rendition) }
         return video
     }
 

@@ -106,4 +106,6 @@ enum DecodeItem: Sendable {
 enum MuxItem: Sendable {
     case video(Packet)
     case copied(Packet, stream: Int, timeBase: Rational)
+    /// A packet of an HLS ladder's lower rung.
+    case rendition(Packet, stream: Int, timeBase: Rational)
 }

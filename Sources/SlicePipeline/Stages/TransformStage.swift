@@ -47,7 +47,9 @@ final class TransformStage {
             if case .degrade(let algorithm) = self.state.overload, self.input.depth * 2 > self.input.capacity {
                 // Behind a live input: keep up with a classical kernel until the queue drains. Updates on
                 // this frame still reach the learned model, so none is lost to load.
-                if self.cheap == nil { self.cheap = try ScaleTransform(algorithm: algorithm, outputSize: self.state.outputSize) }
+                if self.cheap == nil {
+                    self.cheap = try ScaleTransform(algorithm: algorithm, outputSize: self.state.outputSize, format: frame.pixelFormat)
+                }
                 if updateBytes > 0 { receiver?.absorbUpdates(from: frame) }
                 let output = try self.stats.time { try self.cheap!.process(frame) }
                 self.state.transform.withLock { $0.framesDegraded += 1 }

@@ -52,13 +52,17 @@ public final class AutomaticUpsampler: FrameTransform, ModelUpdateReceiving {
     private var retired = UpdateCounters()
     private let logger = Logger(label: "slicestream.upsampler")
 
+    /// The working format (yuv420p or yuv420p10le).
+    private let format: PixelFormat
     /// Models kept loaded for tags.
     static let cachedModels = 8
     /// Longest model name a tag may give.
     static let maximumNameLength = 64
 
     /// Creates the chooser for frames of `inputSize`.
-    public init(inputSize: Size, containerTag: StreamTag?, fallback: ScaleAlgorithm = .lanczos, genericModel: String = "sr2x") {
+    public init(inputSize: Size, containerTag: StreamTag?, fallback: ScaleAlgorithm = .lanczos, genericModel: String = "sr2x",
+                format: PixelFormat = .yuv420p) {
+        self.format = format
         self.inputSize = inputSize
         self.outputSize = inputSize.doubled
         self.containerTag = containerTag
@@ -101,10 +105,10 @@ public final class AutomaticUpsampler: FrameTransform, ModelUpdateReceiving {
         }
         guard let wanted = tag?.upsampler else {
             if let model = try? ModelRegistry.resolve(self.genericModel) {
-                self.install(try NeuralTransform(model: model, inputSize: self.inputSize),
+                self.install(try NeuralTransform(model: model, inputSize: self.inputSize, format: self.format),
                                  reason: tag == nil ? "untagged stream: generic \(self.genericModel)" : "tag names no upsampler: generic \(self.genericModel)")
             } else {
-                self.install(try ScaleTransform(algorithm: self.fallback, outputSize: self.outputSize),
+                self.install(try ScaleTransform(algorithm: self.fallback, outputSize: self.outputSize, format: self.format),
                                  reason: "no learned upsampler installed; using \(self.fallback.rawValue)")
             }
             self.currentTag = tag
@@ -114,7 +118,7 @@ public final class AutomaticUpsampler: FrameTransform, ModelUpdateReceiving {
         case .use(let transform):
             self.install(transform, reason: "sender asked for \(wanted)")
         case .unavailable:
-            self.install(try ScaleTransform(algorithm: self.fallback, outputSize: self.outputSize),
+            self.install(try ScaleTransform(algorithm: self.fallback, outputSize: self.outputSize, format: self.format),
                              reason: "sender asked for \(wanted), not installed or a different version; using \(self.fallback.rawValue)")
         case .refused(let why):
             self.tagsRejected += 1
@@ -124,7 +128,7 @@ public final class AutomaticUpsampler: FrameTransform, ModelUpdateReceiving {
             }
             // Ignored: the upsampler in use stays, and so does the tag it follows.
             if self.inner != nil { return }
-            self.install(try ScaleTransform(algorithm: self.fallback, outputSize: self.outputSize),
+            self.install(try ScaleTransform(algorithm: self.fallback, outputSize: self.outputSize, format: self.format),
                              reason: "sender asked for a model it may not (\(why)); using \(self.fallback.rawValue)")
         }
         self.currentTag = tag
@@ -142,7 +146,7 @@ public final class AutomaticUpsampler: FrameTransform, ModelUpdateReceiving {
             return .refused("'\(name)' is a \(model.architecture.kind.rawValue) model, not an upsampler")
         }
         guard hash.map({ $0 == model.shortHash }) ?? true else { return .unavailable }
-        guard let transform = try? NeuralTransform(model: model, inputSize: self.inputSize) else {
+        guard let transform = try? NeuralTransform(model: model, inputSize: self.inputSize, format: self.format) else {
             return .refused("'\(name)' cannot run on \(self.inputSize) frames")
         }
         guard transform.outputSize == self.outputSize else {

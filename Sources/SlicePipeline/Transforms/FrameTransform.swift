@@ -70,11 +70,13 @@ public enum TransformSpec: Sendable, Equatable {
     }
 
     /// Builds the transform for a given working size; `inputTag` is the tag found in the input container.
-    public func makeTransform(inputSize: Size, inputTag: StreamTag? = nil) throws -> any FrameTransform {
+    /// `format` is the working format (yuv420p, or yuv420p10le for 10-bit input); a ``custom`` transform
+    /// is given frames in whatever format the pipeline works in and must check it.
+    public func makeTransform(inputSize: Size, inputTag: StreamTag? = nil, format: PixelFormat = .yuv420p) throws -> any FrameTransform {
         switch self {
         case .passthrough: return IdentityTransform(size: inputSize)
         case .scale(let algorithm, _), .downscale2x(let algorithm), .upscale2x(let algorithm):
-            return try ScaleTransform(algorithm: algorithm, outputSize: self.outputSize(for: inputSize))
+            return try ScaleTransform(algorithm: algorithm, outputSize: self.outputSize(for: inputSize), format: format)
         case .learned(let text):
             let model: Model
             do {
@@ -82,9 +84,9 @@ public enum TransformSpec: Sendable, Equatable {
             } catch {
                 throw MediaError(.invalidArgument, call: "ModelRegistry.resolve", message: "\(error)", context: text)
             }
-            return try NeuralTransform(model: model, inputSize: inputSize)
+            return try NeuralTransform(model: model, inputSize: inputSize, format: format)
         case .automaticUpsampler(let fallback):
-            return AutomaticUpsampler(inputSize: inputSize, containerTag: inputTag, fallback: fallback)
+            return AutomaticUpsampler(inputSize: inputSize, containerTag: inputTag, fallback: fallback, format: format)
         case .custom(_, _, let make):
             return try make(inputSize)
         }
@@ -138,9 +140,9 @@ public final class ScaleTransform: FrameTransform {
     public var outputSize: Size { self.scaler.outputSize }
     private let scaler: Scaler
 
-    /// Creates a resize to `outputSize` with `algorithm`, keeping yuv420p.
-    public init(algorithm: ScaleAlgorithm, outputSize: Size) throws {
-        self.scaler = try Scaler(outputSize: outputSize, outputFormat: .yuv420p, algorithm: algorithm)
+    /// Creates a resize to `outputSize` with `algorithm`, in the working `format` (yuv420p or yuv420p10le).
+    public init(algorithm: ScaleAlgorithm, outputSize: Size, format: PixelFormat = .yuv420p) throws {
+        self.scaler = try Scaler(outputSize: outputSize, outputFormat: format, algorithm: algorithm)
     }
 
     public func process(_ frame: Frame) throws -> Frame { try self.scaler.scale(frame) }

@@ -17,6 +17,7 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     }
 
     private let engine: InferenceEngine
+    var engineForDeepPath: InferenceEngine { self.engine }
     private var assembler = ModelUpdateAssembler()
     /// In-band model updates: generation in use (0 = the model as loaded), received, applied and rejected.
     public private(set) var updateCounters = UpdateCounters()
@@ -25,9 +26,16 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     /// weights whatever the stream carries: the baseline an update's gain is measured against.
     public var appliesUpdates = true
     private let inputSize: Size
+    /// The frame format it takes and makes: yuv420p, or yuv420p10le (luma through the engine's 10-bit
+    /// conversions, chroma through a 10-bit plane scaler), so 10-bit input never drops to 8 bits here.
+    public let format: PixelFormat
 
-    /// Creates the transform for frames of `inputSize`.
-    public init(model: Model, inputSize: Size, threads: Int = 0, tileRows: Int = 64, tileColumns: Int = 128) throws {
+    /// Creates the transform for frames of `inputSize` in `format` (yuv420p or yuv420p10le).
+    public init(model: Model, inputSize: Size, format: PixelFormat = .yuv420p, threads: Int = 0, tileRows: Int = 64, tileColumns: Int = 128) throws {
+        guard format == .yuv420p || format == .yuv420p10le else {
+            throw MediaError(.unsupportedFormat, call: "", message: "learned transforms take yuv420p or yuv420p10le, not \(format.name)", context: model.name)
+        }
+        self.format = format
         self.model = model
         self.inputSize = inputSize
         self.outputSize = model.architecture.isEncoder ? inputSize.halvedEven : inputSize.doubled
@@ -35,7 +43,8 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
                                           tileColumns: tileColumns, threads: threads)
         let chromaIn = Size(width: (inputSize.width + 1) / 2, height: (inputSize.height + 1) / 2)
         let chromaOut = Size(width: (self.outputSize.width + 1) / 2, height: (self.outputSize.height + 1) / 2)
-        self.chroma = try PlaneScaler(from: chromaIn, to: chromaOut, algorithm: model.architecture.isEncoder ? .area : .lanczos)
+        self.chroma = try PlaneScaler(from: chromaIn, to: chromaOut, algorithm: model.architecture.isEncoder ? .area : .lanczos,
+                                    bitDepth: format.bitDepth)
     }
 
     /// Applies an update completed by this frame's SEI, if it is for this model (same name, hash and
@@ -72,18 +81,22 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     public var workspaceBytes: Int { self.engine.workspaceBytes }
 
     public func process(_ frame: Frame) throws -> Frame {
-        guard frame.size == self.inputSize, frame.pixelFormat == .yuv420p else {
-            throw MediaError(.invalidArgument, call: "", message: "learned transform expects yuv420p \(self.inputSize), got \(frame.pixelFormat.name) \(frame.size)")
+        guard frame.size == self.inputSize, frame.pixelFormat == self.format else {
+            throw MediaError(.invalidArgument, call: "", message: "learned transform expects \(self.format.name) \(self.inputSize), got \(frame.pixelFormat.name) \(frame.size)")
         }
         self.applyUpdates(in: frame)
-        let output = try Frame(size: self.outputSize, format: .yuv420p)
+        let output = try Frame(size: self.outputSize, format: self.format)
         // An encoder reads exactly twice its output (dropping a trailing odd row or column).
         let lumaIn = self.model.architecture.isEncoder
             ? Size(width: self.outputSize.width * 2, height: self.outputSize.height * 2) : self.inputSize
         do {
-            try self.engine.run(
-                input: Plane8(base: frame.data(0), stride: frame.stride(0), width: lumaIn.width, height: lumaIn.height),
-                output: MutablePlane8(base: output.data(0), stride: output.stride(0), width: self.outputSize.width, height: self.outputSize.height))
+            if self.format == .yuv420p {
+                try self.engine.run(
+                    input: Plane8(base: frame.data(0), stride: frame.stride(0), width: lumaIn.width, height: lumaIn.height),
+                    output: MutablePlane8(base: output.data(0), stride: output.stride(0), width: self.outputSize.width, height: self.outputSize.height))
+            } else {
+                try self.runDeep(frame: frame, output: output, lumaIn: lumaIn)
+            }
         } catch let error as EngineError {
             throw MediaError(.invalidArgument, call: "InferenceEngine.run", message: error.description, context: self.model.name)
         }
