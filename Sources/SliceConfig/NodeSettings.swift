@@ -40,6 +40,12 @@ public struct NodeSettings: Codable, Sendable, Equatable {
     public var inputFormats: [String] = NodeSettings.defaultInputFormats
     /// Muxers an output may use (`output_format`, or guessed from the file name's extension).
     public var outputFormats: [String] = NodeSettings.defaultOutputFormats
+    /// Reload when the config file's directory changes (an edit, a rename, Kubernetes swapping a ConfigMap's
+    /// `..data` link), as SIGHUP does. Off by default: a systemd node reloads when told (`systemctl reload`).
+    public var watchConfig: Bool = false
+    /// `HOST:PORT` of the HTTP endpoint (`/healthz`, `/readyz`, `/metrics`); nil: off. Parsed here, served
+    /// by the HTTP endpoint.
+    public var httpListen: String?
 
     /// Protocols allowed by default: files and the live transports the node is built for.
     public static let defaultProtocols = ["file", "udp", "rtp", "srt", "tcp"]
@@ -63,6 +69,7 @@ public struct NodeSettings: Codable, Sendable, Equatable {
         case inputProtocols = "input_protocols", outputProtocols = "output_protocols"
         case inputFormats = "input_formats", outputFormats = "output_formats"
         case maxClientsPerUser = "max_clients_per_user", adminReservedClients = "admin_reserved_clients", clientIdleSeconds = "client_idle_seconds"
+        case watchConfig = "watch_config", httpListen = "http_listen"
     }
 
     public init(from decoder: any Swift.Decoder) throws {
@@ -87,6 +94,8 @@ public struct NodeSettings: Codable, Sendable, Equatable {
         self.maxClientsPerUser = try c.decodeIfPresent(Int.self, forKey: .maxClientsPerUser) ?? d.maxClientsPerUser
         self.adminReservedClients = try c.decodeIfPresent(Int.self, forKey: .adminReservedClients)
         self.clientIdleSeconds = try c.decodeIfPresent(Double.self, forKey: .clientIdleSeconds) ?? d.clientIdleSeconds
+        self.watchConfig = try c.decodeIfPresent(Bool.self, forKey: .watchConfig) ?? d.watchConfig
+        self.httpListen = try c.decodeIfPresent(String.self, forKey: .httpListen)
     }
 
     /// Control slots kept for admins: `adminReservedClients`, or 4 but always leaving one for everyone.
