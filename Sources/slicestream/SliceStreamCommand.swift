@@ -13,7 +13,7 @@ struct SliceStreamCommand: ParsableCommand {
         abstract: "Cut the bandwidth of video with learned 2x slicing, and restore it.",
         version: SliceStreamVersion.string,
         subcommands: [
-            ProbeCommand.self, EncodeCommand.self, DecodeCommand.self, CompareCommand.self, QACommand.self, EvalCommand.self, ModelCommand.self, TrainCommand.self, BenchCommand.self, VersionCommand.self,
+            ProbeCommand.self, EncodeCommand.self, DecodeCommand.self, CompareCommand.self, QACommand.self, EvalCommand.self, ModelCommand.self, TrainCommand.self, BenchCommand.self, FleetCommand.self, VersionCommand.self,
             StatusCommand.self, StreamsCommand.self, StatsCommand.self, StreamActionCommand.self, StopCommand.self,
             RestartCommand.self, AddCommand.self, RemoveCommand.self, SetCommand.self, ReloadCommand.self, MetricsCommand.self,
             WatchCommand.self,
