@@ -107,6 +107,10 @@ final class ConfigWatchTests: XCTestCase {
         kill(daemon.processIdentifier, SIGTERM)
         XCTAssertTrue(self.waitUntil(30) { !daemon.isRunning }, "daemon did not stop on SIGTERM")
         XCTAssertEqual(daemon.terminationStatus, 0)
+        // Drained on SIGTERM: the outputs of the streams that ran to the end are whole files.
+        for name in ["alpha", "gamma"] {
+            XCTAssertFalse(try TestMedia.videoFrames(of: media.path("\(name).ts")).isEmpty, name)
+        }
     }
 
     func testSwappedConfigMapDataLinkReloadsWithInotify() throws {
