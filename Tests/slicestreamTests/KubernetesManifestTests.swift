@@ -16,6 +16,14 @@ final class KubernetesManifestTests: XCTestCase {
         XCTAssertEqual(objects.filter { $0["kind"] as? String == "Deployment" }.count, 2)
     }
 
+    /// The image's default config is one the node accepts, with the watch and the HTTP endpoint on.
+    func testContainerDefaultConfigParses() throws {
+        let config = try NodeConfiguration.load(path: TestMedia.repositoryRoot.appendingPathComponent("deploy/container/node.yaml").path)
+        XCTAssertTrue(config.node.watchConfig)
+        XCTAssertEqual(config.node.httpListen, "0.0.0.0:9464")
+        XCTAssertEqual(config.streams.count, 0)
+    }
+
     func testHostNetworkOverlaySetsTheDNSPolicy() throws {
         let patch = try ManifestPolicy.documents(under: self.root.appendingPathComponent("overlays/hostnetwork")).map(\.object)
         let spec = patch.compactMap { ManifestPolicy.path($0, "spec", "template", "spec") as? [String: Any] }.first
