@@ -10,6 +10,12 @@ final class KubernetesManifestTests: XCTestCase {
     private var root: URL { TestMedia.repositoryRoot.appendingPathComponent("deploy/kubernetes") }
     private var base: URL { self.root.appendingPathComponent("base") }
 
+    /// The first executable `name` on PATH.
+    static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     func testCommittedBaseKeepsTheRules() throws {
         let objects = try ManifestPolicy.documents(under: self.base).map(\.object)
         XCTAssertEqual(ManifestPolicy.violations(objects, fleet: true), [])
@@ -34,7 +40,7 @@ final class KubernetesManifestTests: XCTestCase {
     /// `kubectl kustomize` renders base and overlay, and what it renders keeps the rules (skipped where
     /// kubectl is not installed).
     func testKustomizeRendersBaseAndOverlay() throws {
-        guard let kubectl = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        guard let kubectl = Self.which("kubectl") else {
             throw XCTSkip("kubectl is not installed: kustomize rendering not checked")
         }
         for (dir, hostNetwork) in [("", false), ("overlays/hostnetwork", true)] {
@@ -52,6 +58,36 @@ final class KubernetesManifestTests: XCTestCase {
             for d in objects where d["kind"] as? String == "Deployment" {
                 XCTAssertEqual(ManifestPolicy.path(d, "spec", "template", "spec", "hostNetwork") as? Bool, hostNetwork ? true : nil, dir)
             }
+        }
+    }
+
+    /// Every object kubectl renders validates strictly against the Kubernetes schemas (kubernetes-validate,
+    /// PyPI); skipped where kubectl or kubernetes-validate is missing. The ServiceMonitor has no schema
+    /// there (a CRD) and is only warned about.
+    func testRenderedObjectsMatchTheKubernetesSchemas() throws {
+        guard let kubectl = Self.which("kubectl"), let validate = Self.which("kubernetes-validate") else {
+            throw XCTSkip("kubectl or kubernetes-validate (pip install kubernetes-validate) is not installed: schemas not checked")
+        }
+        let media = try TestMedia()
+        for (i, dir) in ["", "overlays/hostnetwork"].enumerated() {
+            let rendered = media.path("rendered-\(i).yaml")
+            let k = Process()
+            k.executableURL = URL(fileURLWithPath: kubectl)
+            k.arguments = ["kustomize", self.root.appendingPathComponent(dir).path, "--output", rendered]
+            try k.run()
+            k.waitUntilExit()
+            XCTAssertEqual(k.terminationStatus, 0)
+            let v = Process()
+            v.executableURL = URL(fileURLWithPath: validate)
+            v.arguments = ["--strict", "--quiet", rendered]
+            let out = Pipe()
+            v.standardOutput = out
+            v.standardError = out
+            try v.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            v.waitUntilExit()
+            XCTAssertEqual(v.terminationStatus, 0, text)
+            XCTAssertFalse(text.contains("ERROR"), text)
         }
     }
 
