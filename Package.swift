@@ -97,6 +97,7 @@ let package = Package(
                 "SliceMedia", "SlicePipeline", "SliceAdaptation", "SliceUpdate", "SliceModels", "SliceEngine", "SliceConfig", "SliceControl", "SliceQA", "SliceTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
@@ -125,7 +126,8 @@ let package = Package(
         .testTarget(name: "SliceControlTests", dependencies: ["SliceControl"]),
         .testTarget(name: "SliceDaemonTests", dependencies: ["SliceDaemon", "SliceConfig", "SliceControl", "SliceAdaptation", "SlicePipeline", "SliceMedia", "SliceTestSupport"]),
         .testTarget(name: "SliceQATests", dependencies: ["SliceQA", "SliceAdaptation", "SlicePipeline"]),
-        .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceTestSupport"]),
+        .testTarget(name: "slicestreamTests", dependencies: ["SliceMedia", "SlicePipeline", "SliceModels", "SliceEngine", "SliceConfig", "SliceTestSupport",
+                                                    .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -40,6 +40,9 @@ public struct NodeSettings: Codable, Sendable, Equatable {
     public var inputFormats: [String] = NodeSettings.defaultInputFormats
     /// Muxers an output may use (`output_format`, or guessed from the file name's extension).
     public var outputFormats: [String] = NodeSettings.defaultOutputFormats
+    /// Reload when the config file's directory changes (an edit, a rename, Kubernetes swapping a ConfigMap's
+    /// `..data` link), as SIGHUP does. Off by default: a systemd node reloads when told (`systemctl reload`).
+    public var watchConfig: Bool = false
     /// `HOST:PORT` of the HTTP endpoint (`/metrics`, `/healthz`, `/readyz`, status page); nil or empty: off.
     public var httpListen: String?
 
@@ -65,7 +68,7 @@ public struct NodeSettings: Codable, Sendable, Equatable {
         case inputProtocols = "input_protocols", outputProtocols = "output_protocols"
         case inputFormats = "input_formats", outputFormats = "output_formats"
         case maxClientsPerUser = "max_clients_per_user", adminReservedClients = "admin_reserved_clients", clientIdleSeconds = "client_idle_seconds"
-        case httpListen = "http_listen"
+        case watchConfig = "watch_config", httpListen = "http_listen"
     }
 
     public init(from decoder: any Swift.Decoder) throws {
@@ -90,6 +93,7 @@ public struct NodeSettings: Codable, Sendable, Equatable {
         self.maxClientsPerUser = try c.decodeIfPresent(Int.self, forKey: .maxClientsPerUser) ?? d.maxClientsPerUser
         self.adminReservedClients = try c.decodeIfPresent(Int.self, forKey: .adminReservedClients)
         self.clientIdleSeconds = try c.decodeIfPresent(Double.self, forKey: .clientIdleSeconds) ?? d.clientIdleSeconds
+        self.watchConfig = try c.decodeIfPresent(Bool.self, forKey: .watchConfig) ?? d.watchConfig
         self.httpListen = try c.decodeIfPresent(String.self, forKey: .httpListen)
     }
 

@@ -70,6 +70,15 @@ public final class Daemon: Sendable {
         }
         hup.resume()
         sources.append(hup)
+        // A changed config directory reloads through the same path, on the same queue, as SIGHUP.
+        let watcher = config.node.watchConfig ? ConfigWatcher(path: self.configPath) { [logger] in
+            signals.async {
+                guard node.configuration.node.watchConfig else { return }
+                do { _ = try node.reload() } catch { logger.error("config change not applied: \(error)") }
+            }
+        } : nil
+        watcher?.start()
+        defer { watcher?.stop() }
         let server: ControlServer
         do {
             server = try ControlServer(node: node, path: config.node.controlSocket, mode: config.node.socketModeValue ?? 0o660,

@@ -17,6 +17,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Also time each layer of every model on one 76x140 tile (one thread).") var profile = false
     @Option(help: "Tile size RxC on the low-resolution grid for learned transforms.") var tile: String = "64x128"
+    @OptionGroup var capacity: CapacityOptions
 
     struct Row: Encodable {
         var name: String
@@ -59,6 +60,9 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         do {
+            if self.capacity.capacity || self.capacity.capacityRun != nil {
+                return try CapacityBench(options: self.capacity, clip: self.clip, json: self.json).run()
+            }
             try self.runBench()
         } catch {
             throw reportFailure(error)
