@@ -61,7 +61,9 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         do {
             if self.capacity.capacity || self.capacity.capacityRun != nil {
-                return try CapacityBench(options: self.capacity, clip: self.clip, json: self.json).run()
+                // Without the clip (no test vectors found), the capacity runs measure testsrc2 and say so.
+                let clip = self.clip ?? (try? TestVectorLocator(flag: self.vectors).locate())?.appendingPathComponent("bikes-3s.mp4").path ?? ""
+                return try CapacityBench(options: self.capacity, clip: clip, json: self.json).run()
             }
             try self.runBench()
         } catch {
