@@ -56,7 +56,7 @@ final class HTTPEndpointDaemonTests: XCTestCase {
           control_socket: \(media.path("control.sock"))
           http_listen: "127.0.0.1:\(port)"
           shutdown_grace_seconds: 120
-          stall_seconds: 1
+          stall_seconds: 5
         streams:
           - name: camera
             role: sender
@@ -87,7 +87,8 @@ final class HTTPEndpointDaemonTests: XCTestCase {
 
         // Up and flowing: ready, healthy, and a scrape that parses with every rule.
         XCTAssertTrue(self.poll(60) { RawHTTP.request(port: port, path: "/readyz").status == 200 }, log())
-        XCTAssertEqual(RawHTTP.request(port: port, path: "/healthz").status, 200)
+        // Polled: on a loaded machine a stage can be slow for a moment; healthy means it comes back to 200.
+        XCTAssertTrue(self.poll(60) { RawHTTP.request(port: port, path: "/healthz").status == 200 }, log())
         var scrape = PrometheusText("")
         XCTAssertTrue(self.poll(60) {
             scrape = PrometheusText(RawHTTP.request(port: port, path: "/metrics").body)
