@@ -6,7 +6,7 @@ import Yams
 /// `slicestream fleet`: the Kubernetes side of running many nodes.
 struct FleetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "fleet", abstract: "Kubernetes manifests for a fleet of nodes.",
-                                                    subcommands: [FleetRenderCommand.self])
+                                                    discussion: CommandExamples.of("fleet"), subcommands: [FleetRenderCommand.self])
 }
 
 /// `slicestream fleet render STREAMS.yaml --out DIR`: one ConfigMap + Deployment (+ ingest Service) per
@@ -14,7 +14,8 @@ struct FleetCommand: ParsableCommand {
 /// one source of truth: it is checked with the node's own parser, and every per-stream config is parsed
 /// back the same way before anything is written.
 struct FleetRenderCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "render", abstract: "Turn a stream list into per-stream Kubernetes manifests.")
+    static let configuration = CommandConfiguration(commandName: "render", abstract: "Turn a stream list into per-stream Kubernetes manifests.",
+                                                    discussion: CommandExamples.of("render"))
 
     @Argument(help: "A node config file (node settings and streams) whose streams become one pod each.") var streams: String
     @Option(help: "Folder to write the manifests and kustomization.yaml into.") var out: String

@@ -115,7 +115,7 @@ final class InstallationTests: XCTestCase {
         for path in paths.dropFirst() {
             XCTAssertTrue(path.count > 2 || page.contains("\\fB\(path[1].replacingOccurrences(of: "-", with: "\\-"))\\fR"), "\(path) not in slicestream.1")
             let sub = try read("man/man1/\(path.joined(separator: "-")).1")
-            XCTAssertTrue(sub.contains(".TH") && sub.contains(".SH EXAMPLES") && sub.contains(".SH OPTIONS") || path.count == 2 && path[1] == "model", path.joined(separator: " "))
+            XCTAssertTrue(sub.contains(".TH") && sub.contains(".SH EXAMPLES") && sub.contains(".SH OPTIONS") || path.count == 2 && ["model", "fleet"].contains(path[1]), path.joined(separator: " "))
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: share.appendingPathComponent("slicestream/testvectors/manifest.yaml").path))
         XCTAssertTrue(FileManager.default.fileExists(atPath: share.appendingPathComponent("slicestream/testvectors/bikes-3s.mp4").path))
