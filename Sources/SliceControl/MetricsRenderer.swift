@@ -19,6 +19,8 @@ public struct MetricsRenderer: Sendable {
         public var controlDrops: [(reason: String, count: Int)]
         /// Whether every stage makes progress (the stall detector's verdict).
         public var healthy: Bool
+        /// The node's health as `status` reports it (`ok`, `degraded`, `failing`); nil: not assessed.
+        public var health: String? = nil
 
         /// Creates the counters.
         public init(reloads: Int, rejectedReloads: Int, failedRequests: Int, controlDrops: [(reason: String, count: Int)], healthy: Bool) {
@@ -49,11 +51,19 @@ public struct MetricsRenderer: Sendable {
     }
 
     /// The exposition text for `streams` and the node's own counters.
+    /// Every state of ``NodeCounters/health``, in the order the `node_health` family lists them.
+    public static let healthStates = ["ok", "degraded", "failing"]
+
     public func render(streams stats: [StreamStats], node: NodeCounters) -> String {
         var out = Exposition()
         out.family("build_info", "gauge", "Daemon version and source revision (always 1).",
                    [([("version", self.version), ("commit", self.commit)], 1)])
         out.family("node_healthy", "gauge", "1 while every stage makes progress (0: a stage is stalled).", [([], node.healthy ? 1 : 0)])
+        if let health = node.health {
+            // A state set: one sample per state, 1 for the current one, so alerts can match `state="failing"`.
+            out.family("node_health", "gauge", "The node's health as `status` reports it: 1 for the current state.",
+                       Self.healthStates.map { ([("state", $0)], $0 == health ? 1 : 0) })
+        }
         func label(_ s: StreamStats) -> [(String, String)] { [("stream", s.name), ("role", s.role)] }
         func each(_ value: (StreamStats) -> Double) -> [([(String, String)], Double)] { stats.map { (label($0), value($0)) } }
         out.family("up", "gauge", "1 while the stream runs; `state` is its supervisor state.",

@@ -57,6 +57,8 @@ public struct StreamStats: Codable, Sendable {
     public var outputSize: String? = nil
     /// When ``lastError`` happened (ISO 8601, UTC), nil when there is none or its time is unknown.
     public var lastErrorTime: String? = nil
+    /// Working format, colour tags and set-up's notices, once the stream has run.
+    public var media: MediaStats? = nil
 
     /// Creates the counters.
     public init(name: String, role: String, state: String, uptimeSeconds: Double, input: String, output: String, transform: String,

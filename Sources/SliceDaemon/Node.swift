@@ -280,9 +280,11 @@ public final class Node: Sendable {
     public func metrics() -> String {
         let stats = self.supervisorsInOrder().map { $0.stats() }
         let s = self.state.withLock { $0 }
-        let counters = MetricsRenderer.NodeCounters(
+        let healthy = self.isHealthy
+        var counters = MetricsRenderer.NodeCounters(
             reloads: s.reloads, rejectedReloads: s.rejectedReloads, failedRequests: s.failedRequests,
-            controlDrops: ControlDropReason.allCases.map { ($0.rawValue, s.controlDrops[$0.rawValue, default: 0]) }, healthy: self.isHealthy)
+            controlDrops: ControlDropReason.allCases.map { ($0.rawValue, s.controlDrops[$0.rawValue, default: 0]) }, healthy: healthy)
+        counters.health = NodeHealth.assess(stats, stalled: !healthy).health.rawValue
         // Labels carry names and URLs an operator wrote: mask credentials in the whole text.
         return Redaction.redact(MetricsRenderer(version: Node.version, commit: BuildInfo.commit).render(streams: stats, node: counters))
     }

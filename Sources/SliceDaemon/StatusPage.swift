@@ -9,6 +9,7 @@ enum StatusPage {
     static func render(node: Node) -> String {
         let stats = node.supervisorsInOrder().map { $0.stats() }
         let health = node.healthProbe()
+        let assessed = NodeHealth.assess(stats, stalled: health.status != 200)
         let ready = node.readinessProbe()
         var rows = ""
         for s in stats {
@@ -16,7 +17,8 @@ enum StatusPage {
                 s.name, s.role, s.state, Self.duration(s.uptimeSeconds), s.transform,
                 s.inputSize.map { i in "\(i) → \(s.outputSize ?? "?")" } ?? "",
                 String(format: "%.1f", s.fps), Self.rate(s.inputBitRate), Self.rate(s.outputBitRate),
-                "\(s.framesOut)", "\(s.framesDropped)", "\(s.restarts)", Self.decisions(s), s.lastError ?? "",
+                "\(s.framesOut)", "\(s.framesDropped)", "\(s.restarts)", Self.decisions(s),
+                s.lastError.map { e in s.lastErrorTime.map { "\($0): \(e)" } ?? e } ?? "",
             ]
             let cls = s.state == "running" ? "ok" : (s.state == "retrying" || s.state == "failed" ? "bad" : "idle")
             rows += "<tr class=\"\(cls)\">" + cells.map { "<td>\(Self.escape($0))</td>" }.joined() + "</tr>\n"
@@ -39,7 +41,8 @@ enum StatusPage {
         </head>
         <body>
         <h1>slicestreamd \(Self.escape(Node.version))</h1>
-        <p>health: <b>\(health.status == 200 ? "ok" : "stalled")</b> · ready: <b>\(ready.status == 200 ? "yes" : "no")</b>
+        <p>health: <b>\(assessed.health.rawValue)</b>\(health.status == 200 ? "" : " (a stage is stalled)")\(
+            assessed.failing.isEmpty ? "" : " · failing: " + Self.escape(assessed.failing.joined(separator: ", "))) · ready: <b>\(ready.status == 200 ? "yes" : "no")</b>
          (\(Self.escape(ready.body))) · \(stats.count) streams · \(Self.escape(node.statusLine))</p>
         <table>
         <tr>\(headers.map { "<th>\(Self.escape($0))</th>" }.joined())</tr>

@@ -27,6 +27,10 @@ extension StreamStats {
         self.encoderReopens = report?.encoderReopens ?? 0
         self.inputSize = report?.inputSize
         self.outputSize = report?.outputSize
+        self.media = report?.media.map {
+            MediaStats(workingFormat: $0.workingFormat, primaries: $0.primaries, transfer: $0.transfer, matrix: $0.matrix, range: $0.range,
+                       chromaLocation: $0.chromaLocation, hdr: $0.hdr, notices: $0.notices)
+        }
     }
 }
 

@@ -67,6 +67,10 @@ func printStreamStats(_ s: StreamStats) {
           + ", pipeline latency \(String(format: "%.1f", s.pipelineLatencyMilliseconds)) ms")
     if let reopens = s.encoderReopens, reopens > 0 { print("  encoder reopened \(reopens) times by live changes") }
     print("  reconnects \(s.reconnects), restarts \(s.restarts), corrupt packets \(s.corruptPackets)")
+    if let m = s.media {
+        print("  picture: \(m.summary)")
+        for notice in m.notices { print("    note: \(notice)") }
+    }
     if let a = s.adaptation {
         print("  adaptation (\(a.mode)): \(a.updatesSent) updates sent, " + String(format: "%.1f kB, %@ (%.2f %% of video), last gain ", Double(a.updateBytes) / 1000, formatRate(a.updateBitRate), 100 * a.updateShare)
               + (a.lastGain.map { String(format: "%+.3f dB", $0) } ?? "-"))

@@ -107,6 +107,7 @@ final class HTTPEndpointDaemonTests: XCTestCase {
         XCTAssertEqual(page.status, 200)
         XCTAssertTrue(page.body.contains("<td>camera</td><td>sender</td><td>running</td>"), page.body)
         XCTAssertTrue(page.body.contains("<td>640x272 → 320x136</td>"), page.body)
+        XCTAssertTrue(page.body.contains("health: <b>ok</b>"), page.body)
 
         // Stop reading: the output pipe fills, the mux stage blocks on a write, /healthz reports the stall.
         reader.reading.withLock { $0 = false }

@@ -91,6 +91,10 @@ final class HealthAndSecretsTests: XCTestCase {
         let status = try client.call(ControlRequest(command: "status"), as: NodeStatus.self)
         XCTAssertEqual(status.health, "degraded")
         XCTAssertEqual(Set(status.failingStreams ?? []), ["secret-in", "file-key", "bad-x264"])
+        // The metrics say the same, as a state set an alert can match.
+        let degradedMetrics = try self.raw(socket, ControlRequest(command: "metrics"))
+        XCTAssertTrue(degradedMetrics.contains("slicestream_node_health{state=\\\"degraded\\\"} 1"), degradedMetrics.prefix(2000).description)
+        XCTAssertTrue(degradedMetrics.contains("slicestream_node_health{state=\\\"ok\\\"} 0"), degradedMetrics.prefix(2000).description)
 
         // Each failing stream shows its last error and when (ISO 8601, recent).
         for name in ["secret-in", "file-key", "bad-x264"] {

@@ -35,6 +35,19 @@ final class MetricsRendererTests: XCTestCase {
     }
 
     /// The parser the endpoint tests rely on does catch what it checks.
+    func testNodeHealthIsAStateSetWithOneCurrentState() {
+        var node = MetricsRenderer.NodeCounters(reloads: 0, rejectedReloads: 0, failedRequests: 0, controlDrops: [], healthy: true)
+        let renderer = MetricsRenderer(version: "1", commit: "c")
+        XCTAssertTrue(PrometheusText(renderer.render(streams: [], node: node)).samples(named: "slicestream_node_health").isEmpty,
+                      "no family when the health was not assessed")
+        node.health = "degraded"
+        let parsed = PrometheusText(renderer.render(streams: [], node: node))
+        XCTAssertEqual(parsed.problems, [])
+        let samples = parsed.samples(named: "slicestream_node_health")
+        XCTAssertEqual(samples.map(\.labels["state"]), ["ok", "degraded", "failing"])
+        XCTAssertEqual(samples.map(\.value), [0, 1, 0])
+    }
+
     func testTheParserRejectsBrokenText() {
         XCTAssertFalse(PrometheusText("x_total 1\n").problems.isEmpty, "sample before TYPE")
         XCTAssertFalse(PrometheusText("# TYPE x counter\nx 1\n").problems.isEmpty, "counter without _total")

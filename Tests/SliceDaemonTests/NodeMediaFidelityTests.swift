@@ -40,6 +40,11 @@ final class NodeMediaFidelityTests: XCTestCase {
             }
         }
         XCTAssertTrue(done, "both streams ended")
+        // `stats` shows what the stream kept: the 10-bit working format and the HDR10 tags.
+        let tx = try XCTUnwrap(try XCTUnwrap(node.handle(ControlRequest(command: "stats", name: "tx")) as? StreamStats).media)
+        XCTAssertEqual(tx.workingFormat, "yuv420p10le")
+        XCTAssertEqual([tx.primaries, tx.transfer, tx.matrix, tx.range], ["bt2020", "smpte2084", "bt2020nc", "tv"])
+        XCTAssertTrue(tx.summary.hasPrefix("yuv420p10le, bt2020/smpte2084/bt2020nc tv"), tx.summary)
 
         let frame = try Decoder.firstFrame(of: sent)
         XCTAssertEqual(frame.pixelFormat, .yuv420p10le)
