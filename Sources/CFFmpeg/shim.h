@@ -19,6 +19,7 @@
 #include <libavutil/md5.h>
 #include <libavutil/sha.h>
 #include <libavutil/crc.h>
+#include <libavutil/video_enc_params.h>
 #include <libswscale/swscale.h>
 
 static inline int cff_averror(int e) { return AVERROR(e); }
