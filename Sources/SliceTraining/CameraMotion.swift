@@ -17,8 +17,7 @@ public struct VideoSequence: Sendable {
 }
 
 /// Synthetic camera motion over a still: a pan with a sub-pixel velocity and a slow zoom, rendered with a
-/// Keys cubic (a = −0.5) so every frame is a different sub-pixel phase of the photo, as a real camera's
-/// frames are. Inter coding then sees true motion, unlike a still repeated.
+/// Keys cubic (a = −0.5). Inter coding then sees true motion, unlike a still repeated.
 public struct CameraMotion: Sendable {
     /// Pan velocity in source pixels per frame.
     public var velocity: (x: Double, y: Double)
@@ -31,13 +30,22 @@ public struct CameraMotion: Sendable {
         self.zoomPerFrame = zoomPerFrame
     }
 
-    /// A random motion: pans up to `maximumSpeed` pixels a frame (never a whole number) and zooms of up to
-    /// ±0.5 % a frame, from a generator seeded by `seed`.
-    public static func random(seed: UInt64, maximumSpeed: Double = 3) -> CameraMotion {
+    /// A random motion from a generator seeded by `seed`. By default a pan of whole high-resolution pixels
+    /// (up to `maximumSpeed` a frame, at least one axis odd): after the 2x downscale the codec sees
+    /// half-pixel motion, while every truth frame stays an exact crop of the still. With `interpolated`,
+    /// sub-pixel pans and zooms of up to ±0.5 % a frame, rendered with the cubic: realistic motion, but the
+    /// interpolation softens the truth, and a model trained on it learns to soften (measured: −0.10 dB on a
+    /// held-out natural clip after a 2,000-step fine-tune, against +0.04 dB on the pans themselves).
+    public static func random(seed: UInt64, maximumSpeed: Double = 3, interpolated: Bool = false) -> CameraMotion {
         var rng = SplitMix64(seed: seed)
         func uniform() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
         let angle = uniform() * 2 * Double.pi
         let speed = 0.25 + uniform() * (maximumSpeed - 0.25)
+        guard interpolated else {
+            var vx = (cos(angle) * speed).rounded(), vy = (sin(angle) * speed).rounded()
+            if Int(vx) % 2 == 0 && Int(vy) % 2 == 0 { vx += vx < 0 ? -1 : 1 }
+            return CameraMotion(velocity: (vx, vy), zoomPerFrame: 1)
+        }
         let zoom = uniform() < 0.5 ? 1.0 : 1 + (uniform() - 0.5) * 0.01
         return CameraMotion(velocity: (cos(angle) * speed + 0.013, sin(angle) * speed + 0.007), zoomPerFrame: zoom)
     }

@@ -58,10 +58,10 @@ public enum InterCodedData {
         return VideoSequence(name: "clip:" + (path as NSString).lastPathComponent, frames: frames)
     }
 
-    /// A sequence of camera motion over a still (``CameraMotion/random(seed:maximumSpeed:)``), `size` a
-    /// multiple of 4 no larger than the still.
-    public static func pan(_ still: LumaImage, name: String, size: Size, count: Int, seed: UInt64) -> VideoSequence {
-        let motion = CameraMotion.random(seed: seed)
+    /// A sequence of camera motion over a still (``CameraMotion/random(seed:maximumSpeed:interpolated:)``),
+    /// `size` a multiple of 4 no larger than the still.
+    public static func pan(_ still: LumaImage, name: String, size: Size, count: Int, seed: UInt64, interpolated: Bool = false) -> VideoSequence {
+        let motion = CameraMotion.random(seed: seed, interpolated: interpolated)
         return VideoSequence(name: "pan:" + name, frames: motion.render(still, size: size, count: count))
     }
 

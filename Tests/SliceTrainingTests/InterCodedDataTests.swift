@@ -51,6 +51,18 @@ final class InterCodedDataTests: XCTestCase {
         XCTAssertLessThan(sizes[2], 3_000, "bit-rate mode spends about its budget: \(sizes)")
     }
 
+    func testDefaultMotionIsWholePixelAndInterpolatedMotionIsSubPixel() {
+        for seed in UInt64(0)..<20 {
+            let m = CameraMotion.random(seed: seed)
+            XCTAssertEqual(m.zoomPerFrame, 1)
+            XCTAssertEqual(m.velocity.x, m.velocity.x.rounded())
+            XCTAssertEqual(m.velocity.y, m.velocity.y.rounded())
+            XCTAssertTrue(Int(m.velocity.x) % 2 != 0 || Int(m.velocity.y) % 2 != 0, "half-pixel motion after the downscale")
+            let i = CameraMotion.random(seed: seed, interpolated: true)
+            XCTAssertNotEqual(i.velocity.x, i.velocity.x.rounded())
+        }
+    }
+
     func testRatesParse() {
         XCTAssertEqual(VideoRate(parsing: "crf33"), .crf(33))
         XCTAssertEqual(VideoRate(parsing: "28"), .crf(28))
