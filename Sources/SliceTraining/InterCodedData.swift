@@ -82,6 +82,9 @@ public enum InterCodedData {
         for (t, truth) in sequence.frames.enumerated() {
             let down = try truth.resized(to: low, algorithm: downscaler)
             let frame = try Frame(size: low, format: .yuv420p)
+            // Rows are padded to the stride: clear the padding too, so nothing the encoder may read is
+            // uninitialised memory (x264's output must depend on the picture alone).
+            memset(frame.data(0), 0, frame.stride(0) * low.height)
             for y in 0..<low.height {
                 down.pixels.withUnsafeBufferPointer { frame.data(0).advanced(by: y * frame.stride(0)).update(from: $0.baseAddress! + y * low.width, count: low.width) }
             }
