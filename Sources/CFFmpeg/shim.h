@@ -20,6 +20,7 @@
 #include <libavutil/sha.h>
 #include <libavutil/crc.h>
 #include <libavutil/mastering_display_metadata.h>
+#include <libavutil/video_enc_params.h>
 #include <libswscale/swscale.h>
 
 static inline int cff_averror(int e) { return AVERROR(e); }

@@ -19,8 +19,9 @@ public final class Decoder {
 
     /// Opens a decoder for `stream` of `demuxer`. `threads` 0 picks one per core.
     /// `timeBase` overrides the stream's own time base when packets are rescaled before decoding (a
-    /// reconnected input stitched onto an earlier timeline).
-    public init(demuxer: Demuxer, stream index: Int, threads: Int = 0, timeBase: Rational? = nil) throws {
+    /// reconnected input stitched onto an earlier timeline). `quantisers` exports each frame's QP map
+    /// (``Frame/quantisers``) and then decodes with slice threads only (see ``requestQuantisers(_:)``).
+    public init(demuxer: Demuxer, stream index: Int, threads: Int = 0, timeBase: Rational? = nil, quantisers: Bool = false) throws {
         let stream = demuxer.stream(index)
         let par = stream.pointee.codecpar!
         guard let codec = avcodec_find_decoder(par.pointee.codec_id) else {
@@ -39,12 +40,13 @@ public final class Decoder {
         ctx.pointee.pkt_timebase = self.timeBase.av
         ctx.pointee.thread_count = Int32(threads)
         ctx.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
+        if quantisers { Self.requestQuantisers(ctx) }
         try check(avcodec_open2(ctx, codec, nil), .codecOpen, "avcodec_open2", context: self.codecName)
     }
 
     /// Opens a decoder for a stream described by `parameters` (e.g. an encoder's own output, to see
-    /// exactly what a receiver will decode).
-    public init(parameters: StreamParameters, threads: Int = 1) throws {
+    /// exactly what a receiver will decode). `quantisers` as in ``init(demuxer:stream:threads:timeBase:quantisers:)``.
+    public init(parameters: StreamParameters, threads: Int = 1, quantisers: Bool = false) throws {
         guard let codec = avcodec_find_decoder(parameters.codecpar.pointee.codec_id) else {
             throw MediaError(.decoderNotFound, call: "avcodec_find_decoder", message: "no decoder for this stream")
         }
@@ -59,12 +61,14 @@ public final class Decoder {
         try check(avcodec_parameters_to_context(ctx, parameters.codecpar), .codecOpen, "avcodec_parameters_to_context", context: self.codecName)
         ctx.pointee.pkt_timebase = self.timeBase.av
         ctx.pointee.thread_count = Int32(threads)
+        if quantisers { Self.requestQuantisers(ctx) }
         try check(avcodec_open2(ctx, codec, nil), .codecOpen, "avcodec_open2", context: self.codecName)
     }
 
     /// Opens a decoder by name for packets that carry their own headers (e.g. an encoder's output
-    /// without a global header), with time base 1/25 unless packets say otherwise.
-    public init(codecName: String, threads: Int = 1) throws {
+    /// without a global header), with time base 1/25 unless packets say otherwise. `quantisers` as in
+    /// ``init(demuxer:stream:threads:timeBase:quantisers:)``.
+    public init(codecName: String, threads: Int = 1, quantisers: Bool = false) throws {
         guard let codec = avcodec_find_decoder_by_name(codecName) else {
             throw MediaError(.decoderNotFound, call: "avcodec_find_decoder_by_name", message: "no decoder named '\(codecName)'", context: codecName)
         }
@@ -78,6 +82,7 @@ public final class Decoder {
         self.scratch = try Frame()
         ctx.pointee.pkt_timebase = self.timeBase.av
         ctx.pointee.thread_count = Int32(threads)
+        if quantisers { Self.requestQuantisers(ctx) }
         try check(avcodec_open2(ctx, codec, nil), .codecOpen, "avcodec_open2", context: codecName)
     }
 

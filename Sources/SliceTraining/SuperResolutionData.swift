@@ -9,12 +9,15 @@ public struct TrainingPair: Sendable {
     public var high: LumaImage
     /// How `low` was made (`area/crf28`, ...).
     public var degradation: String
+    /// The mean QP the decoder reported for `low` (``InterCodedData``), nil when unknown.
+    public var qp: Double?
 
     /// Creates a pair.
-    public init(low: LumaImage, high: LumaImage, degradation: String) {
+    public init(low: LumaImage, high: LumaImage, degradation: String, qp: Double? = nil) {
         self.low = low
         self.high = high
         self.degradation = degradation
+        self.qp = qp
     }
 }
 

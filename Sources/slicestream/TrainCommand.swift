@@ -13,7 +13,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Catalogue architecture: an upsampler (sr2x, sr2x-hq, sr2x-tconv), or a slicing encoder (slice2x, slice2x-tconv) trained jointly with its upsampler.") var architecture: String = "sr2x"
     @Option(help: "Encoder only: the upsampler trained with it (default: the catalogue's NAME-up).") var upsampler: String?
     @Option(help: "Encoder only: where to write the upsampler.") var upsamplerOutput: String?
-    @Option(help: "Encoder only: start the upsampler from this model (name or path), e.g. sr2x.") var initUpsampler: String?
+    @Option(help: "Start the upsampler from this model (name or path), e.g. sr2x (a fine-tune).") var initUpsampler: String?
     @Option(help: "Encoder only: step from which libx264 is in the loop (default: a third of the steps).") var codecFrom: Int?
     @Option(help: "Encoder only: steps between re-encoding the training images with the current encoder.") var refreshInterval: Int = 1000
     @Option(help: "Encoder only: weight of the penalty keeping the encoder near area downscaling.") var anchor: Float = 0
@@ -34,6 +34,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Checkpoint path prefix (model + optimiser state); resumed from when present.") var checkpoint: String = "out/train/checkpoint"
     @Option(help: "Where to write the final model.") var output: String
     @Option(help: "Validate and checkpoint every n steps.") var validateEvery: Int = 500
+    @OptionGroup var interCoded: InterCodedOptions
 
     func run() throws {
         do {
@@ -54,10 +55,13 @@ struct TrainCommand: ParsableCommand {
         let started = Date()
         let (files, trainTruths, heldTruths) = try self.truths()
         var train: [TrainingPair] = [], validation: [TrainingPair] = []
-        for truth in trainTruths {
+        if self.interCoded.enabled {
+            (train, validation) = try self.interCoded.pairs(files: files, train: trainTruths, validation: heldTruths, holdout: self.holdout)
+        }
+        for truth in trainTruths where !self.interCoded.enabled {
             train += try SuperResolutionData.pairs(truth: truth, downscalers: [.area, .bicubic], crfs: crfs, includeClean: true)
         }
-        for truth in heldTruths {
+        for truth in heldTruths where !self.interCoded.enabled {
             // Validation sees the harder, realistic case only: area down + the codec at CRF 28.
             validation += try SuperResolutionData.pairs(truth: truth, downscalers: [.area], crfs: [28], includeClean: false)
         }
@@ -76,6 +80,11 @@ struct TrainCommand: ParsableCommand {
         var resumeStep = 0
         var moments: [String: [Float]] = [:]
         var previousSeconds = 0.0
+        if let start = self.initUpsampler {
+            let model = try ModelRegistry.resolve(start)
+            guard model.architecture == entry.architecture else { throw EngineError(.modelMismatch, "--init-upsampler \(start) is \(model.architecture)") }
+            initial = model.parameters.allValues
+        }
         if FileManager.default.fileExists(atPath: modelURL.path), FileManager.default.fileExists(atPath: stateURL.path) {
             let model = try Model.load(contentsOf: modelURL)
             guard model.architecture == entry.architecture else { throw EngineError(.modelMismatch, "checkpoint is \(model.architecture)") }
@@ -95,11 +104,11 @@ struct TrainCommand: ParsableCommand {
             [
                 "provenance": "trained by slicestream train",
                 "training_data": "\(files.count) natural photos (lomiri-wallpapers-16.04, mate-backgrounds, scikit-image); every \(self.holdout)th held out",
-                "degradation": "area or bicubic 2x down (swscale), clean and libx264 intra CRF \(self.crfs)",
+                "degradation": self.interCoded.enabled ? self.interCoded.degradation : "area or bicubic 2x down (swscale), clean and libx264 intra CRF \(self.crfs)",
                 "steps": String(t.step), "batch": String(self.batch), "patch": String(self.patch), "seed": String(self.seed),
                 "learning_rate": String(self.learningRate), "wall_seconds": String(wall()),
                 "validation_gain_db": gain.map { String(format: "%.3f", $0) } ?? "",
-            ]
+            ].merging(self.interCoded.metadata(start: self.initUpsampler)) { $1 }
         }
         var lastGain: Double? = nil
         try trainer.run(report: { p in
