@@ -27,9 +27,15 @@ public final class InferenceEngine: @unchecked Sendable {
     /// Scratch size of one workspace (for the temporary ones of concurrent callers).
     private let scratchFloats: Int
     private let halo: Int
+    /// The fused kernel's view of the graph, when the network is of a class it runs (see ``usesFusedKernel``).
+    private let fused: FusedSubPixel?
 
     /// A reusable buffer shared by nodes whose lifetimes do not overlap.
     private struct Slot { var floats: Int }
+
+    /// Whether tiles run through one fused, cache-resident kernel (the sub-pixel class) rather than layer by
+    /// layer. Same bits either way; `SLICESTREAM_FUSED=off` in the environment forces the layer path.
+    public var usesFusedKernel: Bool { self.fused != nil }
 
     /// Per-worker memory: one buffer per slot plus resampling scratch.
     /// Handed between workers only through the `workspaces` mutex; one worker uses it at a time.
@@ -56,8 +62,10 @@ public final class InferenceEngine: @unchecked Sendable {
     }
 
     /// Creates an engine. `tileRows`×`tileColumns` is the tile on the low-resolution grid; `threads` 0 means
-    /// one per core.
-    public init(network: Network, parameters: ParameterStore, tileRows: Int = 64, tileColumns: Int = 128, threads: Int = 0) throws {
+    /// one per core. `fused` (default: unless `SLICESTREAM_FUSED` is `off` or `0`) runs networks of the
+    /// sub-pixel class through the fused kernel; the output is the same bit for bit.
+    public init(network: Network, parameters: ParameterStore, tileRows: Int = 64, tileColumns: Int = 128, threads: Int = 0,
+                fused: Bool = InferenceEngine.fusedByDefault) throws {
         guard tileRows > 0, tileColumns > 0 else { throw EngineError(.unsupported, "tile size must be positive") }
         guard parameters.specs == network.parameters else {
             throw EngineError(.modelMismatch, "parameters were made for another architecture")
@@ -99,9 +107,13 @@ public final class InferenceEngine: @unchecked Sendable {
                 nodeSlot[i] = slots.count - 1
             }
         }
+        let fusedPlan = fused ? FusedSubPixel(network: network) : nil
+        self.fused = fusedPlan
+        // The fused kernel needs no per-layer planes: its row rings are all the memory a worker uses.
+        if fusedPlan != nil { slots = [] }
         self.plan = slots
         self.nodeSlot = nodeSlot
-        let scratch = Int(sk_upscale2x_scratch_floats(Int32(maxRegionCols * 2)))
+        let scratch = fusedPlan?.scratchFloats(regionColumns: maxRegionCols) ?? Int(sk_upscale2x_scratch_floats(Int32(maxRegionCols * 2)))
         self.scratchFloats = scratch
         self.workspaces = Mutex((0..<self.threads).map { _ in Workspace(slots: slots, scratchFloats: scratch) })
         sk_init()
@@ -138,6 +150,7 @@ public final class InferenceEngine: @unchecked Sendable {
             throw EngineError(.shapeMismatch, "output is \(output.width)x\(output.height), expected \(grid.width * outScale)x\(grid.height * outScale)")
         }
         let parameters = self.parameters
+        let binding = try self.fused?.bind(parameters)
         var tiles: [(Range<Int>, Range<Int>)] = []
         for y in stride(from: 0, to: grid.height, by: self.tileRows) {
             for x in stride(from: 0, to: grid.width, by: self.tileColumns) {
@@ -159,6 +172,11 @@ public final class InferenceEngine: @unchecked Sendable {
                 let i = next.add(1, ordering: .relaxed).oldValue
                 if i >= tileList.count || failure.withLock({ $0 != nil }) { break }
                 do {
+                    if let binding {
+                        try self.runFusedTile(rows: tileList[i].0, columns: tileList[i].1, grid: grid, input: input, output: output,
+                                              binding: binding, workspace: workspace)
+                        continue
+                    }
                     try self.runTile(rows: tileList[i].0, columns: tileList[i].1, grid: grid, input: input, output: output,
                                      parameters: parameters, workspace: workspace)
                 } catch let error as EngineError {
@@ -171,10 +189,29 @@ public final class InferenceEngine: @unchecked Sendable {
         if let error = failure.withLock({ $0 }) { throw error }
     }
 
+    /// The picture's region a tile depends on: the tile plus the halo, clamped to the picture.
+    private func region(rows: Range<Int>, columns: Range<Int>, grid: (width: Int, height: Int)) -> (rows: Range<Int>, cols: Range<Int>) {
+        (rows: max(0, rows.lowerBound - self.halo)..<min(grid.height, rows.upperBound + self.halo),
+         cols: max(0, columns.lowerBound - self.halo)..<min(grid.width, columns.upperBound + self.halo))
+    }
+
+    /// One tile through the fused kernel: the region's 8-bit luma in, the centre's 8-bit output out.
+    private func runFusedTile(rows: Range<Int>, columns: Range<Int>, grid: (width: Int, height: Int), input: Plane8, output: MutablePlane8,
+                              binding: FusedSubPixel.Binding, workspace: Workspace) throws {
+        let region = self.region(rows: rows, columns: columns, grid: grid)
+        let src = input.base + region.rows.lowerBound * input.stride + region.cols.lowerBound
+        let dst = output.base + rows.lowerBound * 2 * output.stride + columns.lowerBound * 2
+        let cx0 = columns.lowerBound - region.cols.lowerBound
+        let cy0 = rows.lowerBound - region.rows.lowerBound
+        var net = binding.net
+        try Kernels.check(sk_subpixel_fused(&net, src, input.stride, Int32(region.cols.count), Int32(region.rows.count), 1.0 / 255.0,
+                                            Int32(cx0), Int32(cx0 + columns.count), Int32(cy0), Int32(cy0 + rows.count),
+                                            dst, output.stride, 255, workspace.scratch), "fused sub-pixel tile")
+    }
+
     private func runTile(rows: Range<Int>, columns: Range<Int>, grid: (width: Int, height: Int), input: Plane8, output: MutablePlane8,
                          parameters: ParameterStore, workspace: Workspace) throws {
-        let region = (rows: max(0, rows.lowerBound - self.halo)..<min(grid.height, rows.upperBound + self.halo),
-                      cols: max(0, columns.lowerBound - self.halo)..<min(grid.width, columns.upperBound + self.halo))
+        let region = self.region(rows: rows, columns: columns, grid: grid)
         let nodes = self.network.nodes
         var views: [TensorView] = []
         views.reserveCapacity(nodes.count)
@@ -208,5 +245,14 @@ public final class InferenceEngine: @unchecked Sendable {
         let dst = output.base + rows.lowerBound * s * output.stride + columns.lowerBound * s
         let h = Int32(rows.count * s)
         try Kernels.check(sk_f32_to_u8(src, last.raw.stride, dst, output.stride, Int32(columns.count * s), h, 255, 0, h), "output")
+    }
+}
+
+extension InferenceEngine {
+    /// Whether engines use the fused kernel where the graph allows: yes, unless the environment variable
+    /// `SLICESTREAM_FUSED` is `off` or `0` (for A/B measurements and troubleshooting; the bits are the same).
+    public static var fusedByDefault: Bool {
+        guard let value = ProcessInfo.processInfo.environment["SLICESTREAM_FUSED"] else { return true }
+        return !["off", "0", "no", "false"].contains(value.lowercased())
     }
 }

@@ -25,14 +25,18 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     /// weights whatever the stream carries: the baseline an update's gain is measured against.
     public var appliesUpdates = true
     private let inputSize: Size
+    /// Whether the luma runs through the fused kernel.
+    public var usesFusedKernel: Bool { self.engine.usesFusedKernel }
 
-    /// Creates the transform for frames of `inputSize`.
-    public init(model: Model, inputSize: Size, threads: Int = 0, tileRows: Int = 64, tileColumns: Int = 128) throws {
+    /// Creates the transform for frames of `inputSize`. `fused`: run the sub-pixel class through the fused
+    /// kernel (same output bits; see ``InferenceEngine/usesFusedKernel``).
+    public init(model: Model, inputSize: Size, threads: Int = 0, tileRows: Int = 64, tileColumns: Int = 128,
+                fused: Bool = InferenceEngine.fusedByDefault) throws {
         self.model = model
         self.inputSize = inputSize
         self.outputSize = model.architecture.isEncoder ? inputSize.halvedEven : inputSize.doubled
         self.engine = try InferenceEngine(network: model.network, parameters: model.parameters, tileRows: tileRows,
-                                          tileColumns: tileColumns, threads: threads)
+                                          tileColumns: tileColumns, threads: threads, fused: fused)
         let chromaIn = Size(width: (inputSize.width + 1) / 2, height: (inputSize.height + 1) / 2)
         let chromaOut = Size(width: (self.outputSize.width + 1) / 2, height: (self.outputSize.height + 1) / 2)
         self.chroma = try PlaneScaler(from: chromaIn, to: chromaOut, algorithm: model.architecture.isEncoder ? .area : .lanczos)
