@@ -118,6 +118,17 @@ static void fzop_d2s_row(const float *t0, const float *t1, const float *base, fl
     }
 }
 
+/* Margins as the driver defines them (FZ_PAD_L left, FZ_PAD_R right); the
+ * reference rows never read them, but the layout is shared. */
+static void fzop_pad(float *row, int w, int channels, ptrdiff_t plane)
+{
+    for (int ch = 0; ch < channels; ch++) {
+        float *p = row + (ptrdiff_t)ch * plane;
+        for (int i = 1; i <= 16; i++) p[-i] = p[0];
+        for (int i = 0; i < 32; i++) p[w + i] = p[w - 1];
+    }
+}
+
 #define FZ_TGT
 #define FZ_ENTRY sk_subpixel_fused_ref
 #include "sk_fused_driver.h"

@@ -14,6 +14,12 @@
  *   fzop_hpass    horizontal bicubic pass of one input row (sk_bicubic2x)
  *   fzop_vpass    vertical bicubic pass of one output row
  *   fzop_d2s_row  one output row of sk_depth_to_space2x with base
+ *   fzop_pad      fills a ring row's margins with its edge values
+ *
+ * Ring rows carry FZ_PAD_L columns on the left and FZ_PAD_R on the right,
+ * filled with copies of the row's first and last value: exactly the
+ * replicate-border rule, so SIMD row operations can read past the edges with
+ * plain vector loads instead of building edge vectors one value at a time.
  *
  * Every layer i keeps its rows in a ring of k slots (row y in slot y % k).
  * Rows are produced on demand in increasing order; producing row y of layer
@@ -24,6 +30,9 @@
 #ifndef FZ_TGT
 #error "define FZ_TGT, FZ_ENTRY and the fzop_* row operations first"
 #endif
+
+#define FZ_PAD_L 16
+#define FZ_PAD_R 32
 
 typedef struct fz_ctx {
     const sk_subpixel_net *net;
@@ -37,17 +46,22 @@ typedef struct fz_ctx {
     sk_phase_filter f;
 } fz_ctx;
 
-FZ_TGT SK_INLINE float *fz_in_row(fz_ctx *c, int y) { return c->in_ring + (ptrdiff_t)(y % c->k) * c->rwp; }
+FZ_TGT SK_INLINE float *fz_in_row(fz_ctx *c, int y)
+{
+    return c->in_ring + (ptrdiff_t)(y % c->k) * c->rwp + FZ_PAD_L;
+}
 FZ_TGT SK_INLINE float *fz_x_row(fz_ctx *c, int i, int y)
 {
-    return c->x_ring[i] + (ptrdiff_t)(y % c->k) * c->C * c->rwp;
+    return c->x_ring[i] + (ptrdiff_t)(y % c->k) * c->C * c->rwp + FZ_PAD_L;
 }
 
 FZ_TGT static void fz_ensure_in(fz_ctx *c, int y)
 {
     while (c->next_in <= y) {
         const int yy = c->next_in++;
-        fzop_u8row(c->src + (ptrdiff_t)yy * c->src_stride, fz_in_row(c, yy), c->rw, c->in_scale);
+        float *row = fz_in_row(c, yy);
+        fzop_u8row(c->src + (ptrdiff_t)yy * c->src_stride, row, c->rw, c->in_scale);
+        fzop_pad(row, c->rw, 1, c->rwp);
     }
 }
 
@@ -65,6 +79,7 @@ FZ_TGT static void fz_ensure_x(fz_ctx *c, int i, int y)
                 roff[ky] = fz_in_row(c, sk_clampi(yy + ky - c->r, 0, c->rh - 1)) - c->in_ring;
             fzop_conv_row(c->in_ring, roff, 1, c->rwp, c->rw, n->head_weight, n->head_bias, c->k,
                           n->head_act, fz_x_row(c, 0, yy), c->rwp, c->C);
+            fzop_pad(fz_x_row(c, 0, yy), c->rw, c->C, c->rwp);
         } else {
             const sk_sp_block *b = &n->block[i - 1];
             const float *rows[SK_MAX_K];
@@ -75,6 +90,7 @@ FZ_TGT static void fz_ensure_x(fz_ctx *c, int i, int y)
                         c->d_row, c->rwp);
             fzop_pw_row(c->d_row, c->rwp, c->C, b->pw_weight, b->pw_bias, b->pw_act,
                         fz_x_row(c, i - 1, yy), c->rwp, fz_x_row(c, i, yy), c->rwp, c->C, c->rw);
+            fzop_pad(fz_x_row(c, i, yy), c->rw, c->C, c->rwp);
         }
     }
 }
@@ -94,7 +110,7 @@ FZ_TGT static const float *fz_hrow(fz_ctx *c, int iy)
 
 static size_t fz_layout(const sk_subpixel_net *n, int rw, fz_ctx *c, float *s)
 {
-    const ptrdiff_t rwp = ((ptrdiff_t)rw + 15) & ~(ptrdiff_t)15;
+    const ptrdiff_t rwp = ((ptrdiff_t)rw + FZ_PAD_L + FZ_PAD_R + 15) & ~(ptrdiff_t)15;
     const size_t ss = sk__upscale_slot_stride(2 * rw);
     size_t at = 0;
 #define FZ_TAKE(field, count)                                  \

@@ -21,6 +21,8 @@ SK_TGT SK_INLINE void fzop_f32row(const float *s, uint8_t *d, int w, float scale
     cvt_f32_row(s, d, w, scale);
 }
 
+/* Input rows carry replicated margins (sk_fused_driver.h), so every block
+ * takes the interior path of conv_block; only the last one is stored masked. */
 SK_TGT SK_INLINE void fzop_conv_row(const float *base, const ptrdiff_t *roff, int cin,
                                     ptrdiff_t in_plane, int w, const float *weight,
                                     const float *bias, int k, sk_act act, float *out,
@@ -28,9 +30,25 @@ SK_TGT SK_INLINE void fzop_conv_row(const float *base, const ptrdiff_t *roff, in
 {
     const sk_tensor in = { (float *)base, cin, 1, w, 0, in_plane };
     const sk_tensor o = { out, cout, 1, w, 0, out_plane };
-    conv_row_x(&in, &o, weight, bias, k, roff, 1, 0, act, 0);
+    int x0 = 0;
+    for (; x0 + CV_NV * VL <= w; x0 += CV_NV * VL)
+        conv_block(&in, &o, weight, bias, k, roff, 0, act, 0, x0, CV_NV, 0, CV_NV * VL);
+    for (; x0 < w; x0 += VL)
+        conv_block(&in, &o, weight, bias, k, roff, 0, act, 0, x0, 1, 0, sk_mini(VL, w - x0));
 }
 
+SK_TGT SK_INLINE void fzop_pad(float *row, int w, int channels, ptrdiff_t plane)
+{
+    for (int ch = 0; ch < channels; ch++) {
+        float *p = row + (ptrdiff_t)ch * plane;
+        const V l = vset1(p[0]), r = vset1(p[w - 1]);
+        for (int i = VL; i <= 16; i += VL) vstore(p - i, l);
+        for (int i = 0; i < 32; i += VL) vstore(p + w + i, r);
+    }
+}
+
+/* One row of every channel from margin-padded rows: plain vector blocks, the
+ * very arithmetic of dw_row_x's interior path, the last block stored masked. */
 #define FZ_DW_INST(KK)                                                                        \
     static SK_TGT SK_NOINLINE void fz_dw_k##KK(const float *const *rows, ptrdiff_t in_plane,  \
                                                int c, int w, const float *weight,             \
@@ -43,8 +61,21 @@ SK_TGT SK_INLINE void fzop_conv_row(const float *base, const ptrdiff_t *roff, in
             for (int i = 0; i < KK * KK; i++) wv[i] = vset1(weight[(ptrdiff_t)ch * KK * KK + i]); \
             const V b = vset1(bias ? bias[ch] : 0.0f);                                        \
             const V sl = vset1(sk_slope(act, ch));                                            \
-            for (int ky = 0; ky < KK; ky++) rc[ky] = rows[ky] + (ptrdiff_t)ch * in_plane;     \
-            dw_row_x(rc, 1, out + (ptrdiff_t)ch * out_plane, w, KK, wv, b, sl, act.kind, 0);  \
+            float *o = out + (ptrdiff_t)ch * out_plane;                                       \
+            int x0 = 0;                                                                       \
+            for (; x0 + DW_NV * VL <= w; x0 += DW_NV * VL) {                                  \
+                V acc[DW_NV];                                                                 \
+                for (int ky = 0; ky < KK; ky++) rc[ky] = rows[ky] + (ptrdiff_t)ch * in_plane + x0 - KK / 2; \
+                dw_compute(rc, KK, wv, b, DW_NV, acc);                                        \
+                for (int v = 0; v < DW_NV; v++) vstore(o + x0 + v * VL, vact(acc[v], act.kind, sl)); \
+            }                                                                                 \
+            for (; x0 < w; x0 += VL) {                                                        \
+                V acc[1];                                                                     \
+                for (int ky = 0; ky < KK; ky++) rc[ky] = rows[ky] + (ptrdiff_t)ch * in_plane + x0 - KK / 2; \
+                dw_compute(rc, KK, wv, b, 1, acc);                                            \
+                if (w - x0 >= VL) vstore(o + x0, vact(acc[0], act.kind, sl));                 \
+                else vstoren(o + x0, vact(acc[0], act.kind, sl), w - x0);                     \
+            }                                                                                 \
         }                                                                                     \
     }
 FZ_DW_INST(1)

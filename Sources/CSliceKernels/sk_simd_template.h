@@ -237,6 +237,11 @@ static SK_TGT SK_NOINLINE void pw_segment(const sk_tensor *in, const sk_tensor *
         int co = 0;
         for (; co + PW_CB <= out->c; co += PW_CB)
             pw_strip(in, out, weight, bias, act, res, ip, op, rp, xs, xe, co, PW_CB);
+#if PW_CB > 4
+        /* e.g. a sub-pixel tail's 4 outputs: one strip, not four. */
+        for (; co + 4 <= out->c; co += 4)
+            pw_strip(in, out, weight, bias, act, res, ip, op, rp, xs, xe, co, 4);
+#endif
         for (; co < out->c; co++)
             pw_strip(in, out, weight, bias, act, res, ip, op, rp, xs, xe, co, 1);
     }

@@ -1,4 +1,7 @@
 import CSliceKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The sub-pixel upsampler class (`sr2x`, `sr2x-hq`, the slicing pairs' `-up` models) run as one fused,
 /// cache-resident kernel call per tile (`sk_subpixel_fused`): every layer keeps only the rows its
@@ -63,6 +66,25 @@ struct FusedSubPixel: Sendable {
         net.blocks = Int32(self.blocks.count)
         net.k = Int32(self.kernel)
         return Int(sk_subpixel_fused_scratch_floats(&net, Int32(regionColumns)))
+    }
+
+    /// Bytes of this core's L2 cache (`sysconf`), or 1 MiB where the system does not say.
+    static var level2CacheBytes: Int {
+        #if os(Linux)
+        let bytes = sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))
+        if bytes > 0 { return bytes }
+        #endif
+        return 1 << 20
+    }
+
+    /// Tile columns for the fused kernel: at least `requested`, widened in steps of 16 up to 512 while one
+    /// worker's scratch stays within half the L2 cache. Wider tiles recompute less halo and amortise the
+    /// per-row work; the result does not depend on the choice.
+    func tileColumns(requested: Int, halo: Int) -> Int {
+        let budget = Self.level2CacheBytes / 2
+        var columns = requested
+        while columns + 16 <= 512, self.scratchFloats(regionColumns: columns + 16 + 2 * halo) * 4 <= budget { columns += 16 }
+        return columns
     }
 
     /// The kernel's view of the network with `parameters` (valid while `Binding` lives).

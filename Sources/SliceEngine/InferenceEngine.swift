@@ -15,7 +15,8 @@ public final class InferenceEngine: @unchecked Sendable {
     public let network: Network
     /// Tile size on the low-resolution grid (rows, columns).
     public let tileRows: Int
-    /// Tile columns on the low-resolution grid.
+    /// Tile columns on the low-resolution grid (for the fused kernel, widened to what its scratch fits in
+    /// half the L2 cache, up to 512; see ``usesFusedKernel``).
     public let tileColumns: Int
     /// Worker threads.
     public let threads: Int
@@ -75,7 +76,9 @@ public final class InferenceEngine: @unchecked Sendable {
         }
         self.network = network
         self.tileRows = tileRows
-        self.tileColumns = tileColumns
+        let fusedPlan = fused ? FusedSubPixel(network: network) : nil
+        self.fused = fusedPlan
+        self.tileColumns = fusedPlan?.tileColumns(requested: tileColumns, halo: network.haloRadius) ?? tileColumns
         self.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
         self.halo = network.haloRadius
         self.parametersLock.withLock { $0 = parameters }
@@ -86,7 +89,7 @@ public final class InferenceEngine: @unchecked Sendable {
         for (i, node) in nodes.enumerated() { for input in node.inputs { lastUse[input] = max(lastUse[input], i) } }
         lastUse[nodes.count - 1] = nodes.count  // the output lives to the end
         let maxRegionRows = tileRows + 2 * self.halo
-        let maxRegionCols = tileColumns + 2 * self.halo
+        let maxRegionCols = self.tileColumns + 2 * self.halo
         func floats(_ node: Node) -> Int {
             let rows = maxRegionRows * node.scale
             let stride = (maxRegionCols * node.scale + 15) & ~15
@@ -107,8 +110,6 @@ public final class InferenceEngine: @unchecked Sendable {
                 nodeSlot[i] = slots.count - 1
             }
         }
-        let fusedPlan = fused ? FusedSubPixel(network: network) : nil
-        self.fused = fusedPlan
         // The fused kernel needs no per-layer planes: its row rings are all the memory a worker uses.
         if fusedPlan != nil { slots = [] }
         self.plan = slots

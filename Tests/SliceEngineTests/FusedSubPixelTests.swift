@@ -40,6 +40,8 @@ final class FusedSubPixelTests: XCTestCase {
             (try Self.subPixel(channels: 5, blocks: 0, kernel: 5, activation: .leakyRelu), 40, 29),
             (try Self.subPixel(channels: 7, blocks: 2, kernel: 1, activation: .relu), 19, 23),
             (try Self.subPixel(channels: 3, blocks: 1, kernel: 7), 9, 5),
+            // Wider than the widest fused tile (512 columns), so tiles split columns too.
+            (try Self.subPixel(channels: 4, blocks: 1), 600, 7),
         ]
         for (n, (network, w, h)) in cases.enumerated() {
             let params = try InferenceEngineTests.randomParameters(network, seed: 40 + UInt64(n))
@@ -54,6 +56,7 @@ final class FusedSubPixelTests: XCTestCase {
                 for (tr, tc, threads) in [(1000, 1000, 1), (7, 13, 2), (16, 16, 3), (1, 64, 2), (64, 5, 1), (3, 2, 2)] {
                     let engine = try InferenceEngine(network: network, parameters: params, tileRows: tr, tileColumns: tc, threads: threads, fused: true)
                     XCTAssertTrue(engine.usesFusedKernel, "case \(n)")
+                    XCTAssertTrue(engine.tileColumns >= tc && engine.tileColumns <= max(tc, 512), "case \(n): \(engine.tileColumns)")
                     XCTAssertEqual(try Self.run(engine, input, width: w, height: h), reference, "case \(n) \(level) tiles \(tr)x\(tc) threads \(threads)")
                 }
             }
