@@ -175,7 +175,8 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "pointwise 16->16 kernel: %.1f GFLOP/s on one core = %.0f%% of the measured FMA peak (%.1f GFLOP/s)",
                      pwGflops, report.pointwisePercentOfPeak, peak))
         if let jobs {
-            print("whole 1080p receiver job (decode 960x540 H.264 -> 2x -> libx264 veryfast 1920x1080), same input, same run:")
+            print("whole 1080p receiver job (decode 960x540 H.264 -> 2x -> libx264 veryfast 1920x1080), same input, same run;")
+            print("each ratio against the ffmpeg run just before it (the ffmpeg row: their mean):")
             for j in jobs {
                 print(String(format: "  %@ %5d frames %8.2f s %8.1f fps %6.2f x ffmpeg",
                              j.name.padding(toLength: 48, withPad: " ", startingAt: 0), j.frames, j.seconds, j.framesPerSecond, j.ratioToFFmpeg))
