@@ -28,9 +28,10 @@ test: deps checkasm
 demo: release
 	@scripts/demo
 
-# Speed of every transform against swscale in the same process, and kernel efficiency (release build).
+# Speed of every transform against swscale in the same process, kernel efficiency, and the whole 1080p
+# receiver job against ffmpeg lanczos + x264 veryfast in the same run (release build).
 bench: release
-	.build/release/slicestream bench
+	.build/release/slicestream bench --pipeline
 
 checkasm:
 	scripts/checkasm/run.sh

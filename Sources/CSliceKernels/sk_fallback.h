@@ -35,3 +35,8 @@ int SK_SFX(sk_u8_to_f32)(const uint8_t *src, ptrdiff_t src_stride, float *dst,
 int SK_SFX(sk_f32_to_u8)(const float *src, ptrdiff_t src_stride, uint8_t *dst,
                          ptrdiff_t dst_stride, int w, int h, float scale, int y0, int y1)
 { return sk_f32_to_u8_ref(src, src_stride, dst, dst_stride, w, h, scale, y0, y1); }
+int SK_SFX(sk_subpixel_fused)(const sk_subpixel_net *net, const uint8_t *src, ptrdiff_t src_stride,
+                              int rw, int rh, float in_scale, int cx0, int cx1, int cy0, int cy1,
+                              uint8_t *dst, ptrdiff_t dst_stride, float out_scale, float *scratch)
+{ return sk_subpixel_fused_ref(net, src, src_stride, rw, rh, in_scale, cx0, cx1, cy0, cy1, dst,
+                               dst_stride, out_scale, scratch); }

@@ -6,6 +6,7 @@
 #define SK_INTERNAL_H
 
 #include "slice_kernels.h"
+#include "slice_kernels_fused.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -104,5 +105,9 @@ int sk__check_upscale(const sk_tensor *in, const sk_tensor *out, const float *sc
 int sk__check_area(const sk_tensor *in, const sk_tensor *out, int y0, int y1);
 int sk__check_conv_u8(const void *src, ptrdiff_t src_stride, const void *dst,
                       ptrdiff_t dst_stride, int w, int h, int y0, int y1);
+
+int sk__check_subpixel_fused(const sk_subpixel_net *n, const uint8_t *src, ptrdiff_t src_stride,
+                             int rw, int rh, int cx0, int cx1, int cy0, int cy1,
+                             const uint8_t *dst, ptrdiff_t dst_stride, const float *scratch);
 
 #endif /* SK_INTERNAL_H */

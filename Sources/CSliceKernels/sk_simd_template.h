@@ -41,12 +41,49 @@ SK_TGT SK_INLINE void dw_compute(const float *const *s, const int K, const V *wv
         }
 }
 
+/* One output row of one channel: rows[ky] are the (clamped) input rows, NULL
+ * for a zero-border row outside the plane (then rows_ok is 0). Shared by the
+ * band kernel and the fused kernels (sk_fused_simd.h). */
+SK_TGT SK_INLINE void dw_row_x(const float *const *rows, int rows_ok, float *o, int w,
+                               const int K, const V *wv, V b, V sl, int kind, int zero)
+{
+    const int r = K / 2;
+    float tmp[SK_MAX_K][VL + SK_MAX_K - 1];
+    const float *s[SK_MAX_K];
+    int x0 = 0;
+    while (x0 < w) {
+        if (rows_ok && x0 >= r && x0 + DW_NV * VL + r <= w) {
+            V acc[DW_NV];
+            for (int ky = 0; ky < K; ky++) s[ky] = rows[ky] + x0 - r;
+            dw_compute(s, K, wv, b, DW_NV, acc);
+            for (int v = 0; v < DW_NV; v++) vstore(o + x0 + v * VL, vact(acc[v], kind, sl));
+            x0 += DW_NV * VL;
+        } else if (rows_ok && x0 >= r && x0 + VL + r <= w) {
+            V acc[1];
+            for (int ky = 0; ky < K; ky++) s[ky] = rows[ky] + x0 - r;
+            dw_compute(s, K, wv, b, 1, acc);
+            vstore(o + x0, vact(acc[0], kind, sl));
+            x0 += VL;
+        } else {
+            V acc[1];
+            const int n = sk_mini(VL, w - x0);
+            for (int ky = 0; ky < K; ky++) {
+                sk_fetch_line(tmp[ky], rows[ky], w, x0 - r, VL + 2 * r, zero);
+                s[ky] = tmp[ky];
+            }
+            dw_compute(s, K, wv, b, 1, acc);
+            if (n == VL) vstore(o + x0, vact(acc[0], kind, sl));
+            else vstoren(o + x0, vact(acc[0], kind, sl), n);
+            x0 += VL;
+        }
+    }
+}
+
 SK_TGT SK_INLINE void dw_band(const sk_tensor *in, const sk_tensor *out,
                               const float *weight, const float *bias, const int K,
                               int border, sk_act act, int y0, int y1)
 {
     const int r = K / 2, w = in->w, h = in->h, zero = border == SK_BORDER_ZERO;
-    float tmp[SK_MAX_K][VL + SK_MAX_K - 1];
     V wv[SK_MAX_K * SK_MAX_K];
     for (int c = 0; c < out->c; c++) {
         for (int i = 0; i < K * K; i++) wv[i] = vset1(weight[(ptrdiff_t)c * K * K + i]);
@@ -63,35 +100,7 @@ SK_TGT SK_INLINE void dw_band(const sk_tensor *in, const sk_tensor *out,
                 }
                 rows[ky] = sk_row(in, c, iy);
             }
-            float *o = sk_row(out, c, y);
-            const float *s[SK_MAX_K];
-            int x0 = 0;
-            while (x0 < w) {
-                if (rows_ok && x0 >= r && x0 + DW_NV * VL + r <= w) {
-                    V acc[DW_NV];
-                    for (int ky = 0; ky < K; ky++) s[ky] = rows[ky] + x0 - r;
-                    dw_compute(s, K, wv, b, DW_NV, acc);
-                    for (int v = 0; v < DW_NV; v++) vstore(o + x0 + v * VL, vact(acc[v], act.kind, sl));
-                    x0 += DW_NV * VL;
-                } else if (rows_ok && x0 >= r && x0 + VL + r <= w) {
-                    V acc[1];
-                    for (int ky = 0; ky < K; ky++) s[ky] = rows[ky] + x0 - r;
-                    dw_compute(s, K, wv, b, 1, acc);
-                    vstore(o + x0, vact(acc[0], act.kind, sl));
-                    x0 += VL;
-                } else {
-                    V acc[1];
-                    const int n = sk_mini(VL, w - x0);
-                    for (int ky = 0; ky < K; ky++) {
-                        sk_fetch_line(tmp[ky], rows[ky], w, x0 - r, VL + 2 * r, zero);
-                        s[ky] = tmp[ky];
-                    }
-                    dw_compute(s, K, wv, b, 1, acc);
-                    if (n == VL) vstore(o + x0, vact(acc[0], act.kind, sl));
-                    else vstoren(o + x0, vact(acc[0], act.kind, sl), n);
-                    x0 += VL;
-                }
-            }
+            dw_row_x(rows, rows_ok, sk_row(out, c, y), w, K, wv, b, sl, act.kind, zero);
         }
     }
 }
@@ -228,6 +237,11 @@ static SK_TGT SK_NOINLINE void pw_segment(const sk_tensor *in, const sk_tensor *
         int co = 0;
         for (; co + PW_CB <= out->c; co += PW_CB)
             pw_strip(in, out, weight, bias, act, res, ip, op, rp, xs, xe, co, PW_CB);
+#if PW_CB > 4
+        /* e.g. a sub-pixel tail's 4 outputs: one strip, not four. */
+        for (; co + 4 <= out->c; co += 4)
+            pw_strip(in, out, weight, bias, act, res, ip, op, rp, xs, xe, co, 4);
+#endif
         for (; co < out->c; co++)
             pw_strip(in, out, weight, bias, act, res, ip, op, rp, xs, xe, co, 1);
     }
@@ -328,21 +342,13 @@ SK_TGT SK_INLINE void conv_block(const sk_tensor *in, const sk_tensor *out, cons
     }
 }
 
-static SK_TGT SK_NOINLINE void conv_row(const sk_tensor *in, const sk_tensor *out,
-                                        const float *weight, const float *bias, const int K,
-                                        int border, sk_act act, int y)
+/* One output row y of out from prepared row offsets (roff[ky] < 0: a zero
+ * row; rows_ok: no such row). Shared with the fused kernels. */
+SK_TGT SK_INLINE void conv_row_x(const sk_tensor *in, const sk_tensor *out, const float *weight,
+                                 const float *bias, const int K, const ptrdiff_t *roff,
+                                 int rows_ok, int zero, sk_act act, int y)
 {
-    const int r = K / 2, w = in->w, zero = border == SK_BORDER_ZERO;
-    ptrdiff_t roff[SK_MAX_K];
-    int rows_ok = 1;
-    for (int ky = 0; ky < K; ky++) {
-        int iy = y + ky - r;
-        if (iy < 0 || iy >= in->h) {
-            if (zero) { roff[ky] = -1; rows_ok = 0; continue; }
-            iy = sk_clampi(iy, 0, in->h - 1);
-        }
-        roff[ky] = (ptrdiff_t)iy * in->stride;
-    }
+    const int r = K / 2, w = in->w;
     int x0 = 0;
     while (x0 < w) {
         if (rows_ok && x0 >= r && x0 + CV_NV * VL + r <= w) {
@@ -357,6 +363,24 @@ static SK_TGT SK_NOINLINE void conv_row(const sk_tensor *in, const sk_tensor *ou
             x0 += VL;
         }
     }
+}
+
+static SK_TGT SK_NOINLINE void conv_row(const sk_tensor *in, const sk_tensor *out,
+                                        const float *weight, const float *bias, const int K,
+                                        int border, sk_act act, int y)
+{
+    const int r = K / 2, zero = border == SK_BORDER_ZERO;
+    ptrdiff_t roff[SK_MAX_K];
+    int rows_ok = 1;
+    for (int ky = 0; ky < K; ky++) {
+        int iy = y + ky - r;
+        if (iy < 0 || iy >= in->h) {
+            if (zero) { roff[ky] = -1; rows_ok = 0; continue; }
+            iy = sk_clampi(iy, 0, in->h - 1);
+        }
+        roff[ky] = (ptrdiff_t)iy * in->stride;
+    }
+    conv_row_x(in, out, weight, bias, K, roff, rows_ok, zero, act, y);
 }
 
 SK_TGT int SK_SFX(sk_conv)(const sk_tensor *in, const sk_tensor *out, const float *weight,

@@ -15,7 +15,8 @@ public final class InferenceEngine: @unchecked Sendable {
     public let network: Network
     /// Tile size on the low-resolution grid (rows, columns).
     public let tileRows: Int
-    /// Tile columns on the low-resolution grid.
+    /// Tile columns on the low-resolution grid (for the fused kernel, widened to what its scratch fits in
+    /// half the L2 cache, up to 512; see ``usesFusedKernel``).
     public let tileColumns: Int
     /// Worker threads.
     public let threads: Int
@@ -26,10 +27,18 @@ public final class InferenceEngine: @unchecked Sendable {
     private let workspaces: Mutex<[Workspace]>
     /// Scratch size of one workspace (for the temporary ones of concurrent callers).
     private let scratchFloats: Int
+    /// Scratch size of a layer-path workspace (the same as ``scratchFloats`` unless the engine is fused).
+    private let layerScratchFloats: Int
     private let halo: Int
+    /// The fused kernel's view of the graph, when the network is of a class it runs (see ``usesFusedKernel``).
+    private let fused: FusedSubPixel?
 
     /// A reusable buffer shared by nodes whose lifetimes do not overlap.
     private struct Slot { var floats: Int }
+
+    /// Whether tiles run through one fused, cache-resident kernel (the sub-pixel class) rather than layer by
+    /// layer. Same bits either way; `SLICESTREAM_FUSED=off` in the environment forces the layer path.
+    public var usesFusedKernel: Bool { self.fused != nil }
 
     /// Per-worker memory: one buffer per slot plus resampling scratch.
     /// Handed between workers only through the `workspaces` mutex; one worker uses it at a time.
@@ -56,8 +65,10 @@ public final class InferenceEngine: @unchecked Sendable {
     }
 
     /// Creates an engine. `tileRows`×`tileColumns` is the tile on the low-resolution grid; `threads` 0 means
-    /// one per core.
-    public init(network: Network, parameters: ParameterStore, tileRows: Int = 64, tileColumns: Int = 128, threads: Int = 0) throws {
+    /// one per core. `fused` (default: unless `SLICESTREAM_FUSED` is `off` or `0`) runs networks of the
+    /// sub-pixel class through the fused kernel; the output is the same bit for bit.
+    public init(network: Network, parameters: ParameterStore, tileRows: Int = 64, tileColumns: Int = 128, threads: Int = 0,
+                fused: Bool = InferenceEngine.fusedByDefault) throws {
         guard tileRows > 0, tileColumns > 0 else { throw EngineError(.unsupported, "tile size must be positive") }
         guard parameters.specs == network.parameters else {
             throw EngineError(.modelMismatch, "parameters were made for another architecture")
@@ -67,7 +78,9 @@ public final class InferenceEngine: @unchecked Sendable {
         }
         self.network = network
         self.tileRows = tileRows
-        self.tileColumns = tileColumns
+        let fusedPlan = fused ? FusedSubPixel(network: network) : nil
+        self.fused = fusedPlan
+        self.tileColumns = fusedPlan?.tileColumns(requested: tileColumns, halo: network.haloRadius) ?? tileColumns
         self.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
         self.halo = network.haloRadius
         self.parametersLock.withLock { $0 = parameters }
@@ -78,7 +91,7 @@ public final class InferenceEngine: @unchecked Sendable {
         for (i, node) in nodes.enumerated() { for input in node.inputs { lastUse[input] = max(lastUse[input], i) } }
         lastUse[nodes.count - 1] = nodes.count  // the output lives to the end
         let maxRegionRows = tileRows + 2 * self.halo
-        let maxRegionCols = tileColumns + 2 * self.halo
+        let maxRegionCols = self.tileColumns + 2 * self.halo
         func floats(_ node: Node) -> Int {
             let rows = maxRegionRows * node.scale
             let stride = (maxRegionCols * node.scale + 15) & ~15
@@ -101,9 +114,14 @@ public final class InferenceEngine: @unchecked Sendable {
         }
         self.plan = slots
         self.nodeSlot = nodeSlot
-        let scratch = Int(sk_upscale2x_scratch_floats(Int32(maxRegionCols * 2)))
+        let layerScratch = Int(sk_upscale2x_scratch_floats(Int32(maxRegionCols * 2)))
+        self.layerScratchFloats = layerScratch
+        // The fused kernel needs no per-layer planes: its row rings are all the memory a worker uses. (A
+        // high-bit-depth picture still runs layer by layer, in temporary workspaces: the kernel takes 8 bits.)
+        let pooledSlots = fusedPlan != nil ? [] : slots
+        let scratch = fusedPlan?.scratchFloats(regionColumns: maxRegionCols) ?? layerScratch
         self.scratchFloats = scratch
-        self.workspaces = Mutex((0..<self.threads).map { _ in Workspace(slots: slots, scratchFloats: scratch) })
+        self.workspaces = Mutex((0..<self.threads).map { _ in Workspace(slots: pooledSlots, scratchFloats: scratch) })
         sk_init()
     }
 
@@ -148,6 +166,11 @@ public final class InferenceEngine: @unchecked Sendable {
             throw EngineError(.shapeMismatch, "output is \(output.width)x\(output.height), expected \(grid.width * outScale)x\(grid.height * outScale)")
         }
         let parameters = self.parameters
+        // The fused kernel reads and writes 8-bit planes; anything else runs layer by layer (same floats).
+        let planes8: (input: Plane8, output: MutablePlane8)?
+        if case .u8(let i) = input, case .u8(let o) = output { planes8 = (i, o) } else { planes8 = nil }
+        let binding = planes8 == nil ? nil : try self.fused?.bind(parameters)
+        let pooledFits = binding != nil || self.fused == nil
         var tiles: [(Range<Int>, Range<Int>)] = []
         for y in stride(from: 0, to: grid.height, by: self.tileRows) {
             for x in stride(from: 0, to: grid.width, by: self.tileColumns) {
@@ -162,13 +185,19 @@ public final class InferenceEngine: @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             // Callers running the engine at the same time share the fixed workspaces; one that finds none
             // free works in a temporary one rather than skipping its tiles.
-            let pooled = self.workspaces.withLock { $0.popLast() }
-            let workspace = pooled ?? Workspace(slots: self.plan, scratchFloats: self.scratchFloats)
+            let pooled = pooledFits ? self.workspaces.withLock { $0.popLast() } : nil
+            let workspace = pooled ?? (binding != nil ? Workspace(slots: [], scratchFloats: self.scratchFloats)
+                                                      : Workspace(slots: self.plan, scratchFloats: self.layerScratchFloats))
             defer { if let pooled { self.workspaces.withLock { $0.append(pooled) } } }
             while true {
                 let i = next.add(1, ordering: .relaxed).oldValue
                 if i >= tileList.count || failure.withLock({ $0 != nil }) { break }
                 do {
+                    if let binding, let planes8 {
+                        try self.runFusedTile(rows: tileList[i].0, columns: tileList[i].1, grid: grid, input: planes8.input, output: planes8.output,
+                                              binding: binding, workspace: workspace)
+                        continue
+                    }
                     try self.runTile(rows: tileList[i].0, columns: tileList[i].1, grid: grid, input: input, output: output,
                                      parameters: parameters, workspace: workspace)
                 } catch let error as EngineError {
@@ -181,10 +210,29 @@ public final class InferenceEngine: @unchecked Sendable {
         if let error = failure.withLock({ $0 }) { throw error }
     }
 
+    /// The picture's region a tile depends on: the tile plus the halo, clamped to the picture.
+    private func region(rows: Range<Int>, columns: Range<Int>, grid: (width: Int, height: Int)) -> (rows: Range<Int>, cols: Range<Int>) {
+        (rows: max(0, rows.lowerBound - self.halo)..<min(grid.height, rows.upperBound + self.halo),
+         cols: max(0, columns.lowerBound - self.halo)..<min(grid.width, columns.upperBound + self.halo))
+    }
+
+    /// One tile through the fused kernel: the region's 8-bit luma in, the centre's 8-bit output out.
+    private func runFusedTile(rows: Range<Int>, columns: Range<Int>, grid: (width: Int, height: Int), input: Plane8, output: MutablePlane8,
+                              binding: FusedSubPixel.Binding, workspace: Workspace) throws {
+        let region = self.region(rows: rows, columns: columns, grid: grid)
+        let src = input.base + region.rows.lowerBound * input.stride + region.cols.lowerBound
+        let dst = output.base + rows.lowerBound * 2 * output.stride + columns.lowerBound * 2
+        let cx0 = columns.lowerBound - region.cols.lowerBound
+        let cy0 = rows.lowerBound - region.rows.lowerBound
+        var net = binding.net
+        try Kernels.check(sk_subpixel_fused(&net, src, input.stride, Int32(region.cols.count), Int32(region.rows.count), 1.0 / 255.0,
+                                            Int32(cx0), Int32(cx0 + columns.count), Int32(cy0), Int32(cy0 + rows.count),
+                                            dst, output.stride, 255, workspace.scratch), "fused sub-pixel tile")
+    }
+
     private func runTile(rows: Range<Int>, columns: Range<Int>, grid: (width: Int, height: Int), input: EngineInput, output: EngineOutput,
                          parameters: ParameterStore, workspace: Workspace) throws {
-        let region = (rows: max(0, rows.lowerBound - self.halo)..<min(grid.height, rows.upperBound + self.halo),
-                      cols: max(0, columns.lowerBound - self.halo)..<min(grid.width, columns.upperBound + self.halo))
+        let region = self.region(rows: rows, columns: columns, grid: grid)
         let nodes = self.network.nodes
         var views: [TensorView] = []
         views.reserveCapacity(nodes.count)
@@ -217,5 +265,14 @@ public final class InferenceEngine: @unchecked Sendable {
         let src = last.raw.data + dy * last.raw.stride + dx
         try output.store(src, srcStride: last.raw.stride, row: rows.lowerBound * s, column: columns.lowerBound * s,
                          width: Int32(columns.count * s), height: Int32(rows.count * s))
+    }
+}
+
+extension InferenceEngine {
+    /// Whether engines use the fused kernel where the graph allows: yes, unless the environment variable
+    /// `SLICESTREAM_FUSED` is `off` or `0` (for A/B measurements and troubleshooting; the bits are the same).
+    public static var fusedByDefault: Bool {
+        guard let value = ProcessInfo.processInfo.environment["SLICESTREAM_FUSED"] else { return true }
+        return !["off", "0", "no", "false"].contains(value.lowercased())
     }
 }

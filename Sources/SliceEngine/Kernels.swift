@@ -28,7 +28,7 @@ enum Kernels {
         Int(sk_upscale2x_scratch_floats(Int32(width)))
     }
 
-    private static func activation(_ act: Activation, slope: UnsafePointer<Float>?, leaky: UnsafePointer<Float>?) -> sk_act {
+    static func activation(_ act: Activation, slope: UnsafePointer<Float>?, leaky: UnsafePointer<Float>?) -> sk_act {
         switch act {
         case .none: return sk_act(kind: Int32(SK_ACT_NONE), slope: nil)
         case .relu: return sk_act(kind: Int32(SK_ACT_RELU), slope: nil)

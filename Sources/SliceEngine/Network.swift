@@ -141,21 +141,26 @@ public struct Network: Sendable {
     /// Scale of the output relative to the low-resolution grid.
     public var outputScale: Int { self.nodes.last!.scale }
 
-    /// How many low-resolution pixels around a tile its result depends on (a safe upper bound).
+    /// How many low-resolution pixels around a tile its result depends on: the longest chain of spatial
+    /// reaches from the input to the output, node by node (each node's own reach added to the largest of
+    /// its inputs'). A sum over all nodes would miss a wide parallel branch (the bicubic base reaches 2 px,
+    /// more than a k=1 trunk) and overcount parallel ones.
     public var haloRadius: Int {
-        var radius = 0
-        for node in self.nodes {
-            let r: Int
+        var reach = [Int](repeating: 0, count: self.nodes.count)
+        for (i, node) in self.nodes.enumerated() {
+            let own: Int
             switch node.operation {
-            case .conv(let k, _, _), .depthwise(let k, _): r = k / 2
-            case .transposed(let k, _, _, _, _): r = (k + 1) / 2
-            case .bicubicUp: r = 2
-            case .bilinearUp: r = 1
-            default: r = 0
+            // Convolutions at high resolution reach r HR pixels, (r + 1) / 2 LR pixels.
+            case .conv(let k, _, _), .depthwise(let k, _): own = node.scale == 2 ? (k / 2 + 1) / 2 : k / 2
+            case .transposed(let k, _, _, _, _): own = ((k + 1) / 2 + 1) / 2
+            // The 2x resamplers read their LR input up to 2 (bicubic) or 1 (bilinear) pixels away.
+            case .bicubicUp: own = 2
+            case .bilinearUp: own = 1
+            default: own = 0
             }
-            radius += node.scale == 2 ? (r + 1) / 2 : r
+            reach[i] = (node.inputs.map { reach[$0] }.max() ?? 0) + own
         }
-        return radius
+        return reach.last ?? 0
     }
 
     /// Multiply-accumulates per low-resolution pixel (the model's cost).

@@ -18,6 +18,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also time each layer of every model on one 76x140 tile (one thread).") var profile = false
     @Option(help: "Tile size RxC on the low-resolution grid for learned transforms.") var tile: String = "64x128"
     @OptionGroup var capacity: CapacityOptions
+    @Flag(help: "Also time the whole 1080p receiver job (decode 960x540 H.264, 2x upsample, x264 veryfast) against ffmpeg lanczos + x264 veryfast.") var pipeline = false
+    @Option(name: .customLong("pipeline-frames"), help: "Frames in the whole-job measurement.") var pipelineFrames: Int = 300
+    @Option(name: .customLong("pipeline-models"), help: "Comma-separated receiver models for the whole-job measurement.") var pipelineModels: String = "sr2x"
 
     struct Row: Encodable {
         var name: String
@@ -37,6 +40,7 @@ struct BenchCommand: ParsableCommand {
         var pointwiseGflops: Double
         var fmaPeakGflops: Double
         var pointwisePercentOfPeak: Double
+        var pipeline: [PipelineBench.Row]?
     }
 
     private var tileSize: (rows: Int, columns: Int) {
@@ -56,6 +60,11 @@ struct BenchCommand: ParsableCommand {
         } while Date() < deadline || samples.count < 5
         samples.sort()
         return samples[samples.count / 2]
+    }
+
+    func validate() throws {
+        if self.pipelineFrames <= 0 { throw ValidationError("--pipeline-frames must be positive") }
+        if self.pipelineModels.split(separator: ",").isEmpty { throw ValidationError("--pipeline-models names at least one model") }
     }
 
     func run() throws {
@@ -120,12 +129,20 @@ struct BenchCommand: ParsableCommand {
                 }
             }
             let input = isEncoder ? highFrame : lowFrame
-            let ms = try self.measure { _ = try transform.process(input) }
-            let macs = Double(network.macsPerPixel) * Double(low.area)
-            rows.append(Row(name: "\(entry.name) (\(entry.architecture))", direction: isEncoder ? "1920x1080 -> 960x540" : "960x540 -> 1920x1080",
-                            millisecondsPerFrame: ms, framesPerSecond: 1000 / ms, ratioToLanczos: ms / (isEncoder ? downBase : upBase),
-                            gmacPerSecond: macs / ms / 1e6, macsPerPixel: network.macsPerPixel,
-                            workspaceMiB: Double(transform.workspaceBytes) / 1048576))
+            // A fused model also gets its layer-by-layer row: the before/after of the same run.
+            var variants = [(transform, transform.usesFusedKernel ? " [fused]" : "")]
+            if transform.usesFusedKernel {
+                variants.append((try NeuralTransform(model: model, inputSize: low, threads: self.threads, tileRows: self.tileSize.rows,
+                                                     tileColumns: self.tileSize.columns, fused: false), " [layer path]"))
+            }
+            for (variant, suffix) in variants {
+                let ms = try self.measure { _ = try variant.process(input) }
+                let macs = Double(network.macsPerPixel) * Double(low.area)
+                rows.append(Row(name: "\(entry.name) (\(entry.architecture))\(suffix)", direction: isEncoder ? "1920x1080 -> 960x540" : "960x540 -> 1920x1080",
+                                millisecondsPerFrame: ms, framesPerSecond: 1000 / ms, ratioToLanczos: ms / (isEncoder ? downBase : upBase),
+                                gmacPerSecond: macs / ms / 1e6, macsPerPixel: network.macsPerPixel,
+                                workspaceMiB: Double(variant.workspaceBytes) / 1048576))
+            }
         }
 
         // Kernel efficiency: one pointwise 16->16 over a cache-resident 8x960 band, single thread, vs FMA peak.
@@ -142,8 +159,11 @@ struct BenchCommand: ParsableCommand {
         let pwGflops = 2.0 * 256 * Double(8 * 960) * 20 / pwMs / 1e6
         let peak = FMAPeak.measureGflops()
 
+        let jobs = self.pipeline
+            ? try PipelineBench(clip: clip, frames: self.pipelineFrames, models: self.pipelineModels.split(separator: ",").map(String.init)).run()
+            : nil
         let report = Report(cpuLevel: CPULevel.active.description, cores: ProcessInfo.processInfo.activeProcessorCount, rows: rows,
-                            pointwiseGflops: pwGflops, fmaPeakGflops: peak, pointwisePercentOfPeak: 100 * pwGflops / peak)
+                            pointwiseGflops: pwGflops, fmaPeakGflops: peak, pointwisePercentOfPeak: 100 * pwGflops / peak, pipeline: jobs)
         if self.json {
             try printJSON(report)
             return
@@ -160,5 +180,13 @@ struct BenchCommand: ParsableCommand {
         }
         print(String(format: "pointwise 16->16 kernel: %.1f GFLOP/s on one core = %.0f%% of the measured FMA peak (%.1f GFLOP/s)",
                      pwGflops, report.pointwisePercentOfPeak, peak))
+        if let jobs {
+            print("whole 1080p receiver job (decode 960x540 H.264 -> 2x -> libx264 veryfast 1920x1080), same input, same run;")
+            print("each ratio against the ffmpeg run just before it (the ffmpeg row: their mean):")
+            for j in jobs {
+                print(String(format: "  %@ %5d frames %8.2f s %8.1f fps %6.2f x ffmpeg",
+                             j.name.padding(toLength: 48, withPad: " ", startingAt: 0), j.frames, j.seconds, j.framesPerSecond, j.ratioToFFmpeg))
+            }
+        }
     }
 }

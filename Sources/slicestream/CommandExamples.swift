@@ -32,6 +32,7 @@ enum CommandExamples {
         "lowrate-eval": [("sr2x against a QP-chosen bank on held-out content at CRF 28/33/38",
                           "slicestream lowrate-eval --model sr2x --bank 30,36:q0.safetensors,q1.safetensors,q2.safetensors --clips data/videos/balle-jbart.mp4")],
         "bench": [("Transform speed against swscale (use a release build)", "slicestream bench --seconds 1"),
+                  ("Also the whole 1080p receiver job against ffmpeg lanczos + x264", "slicestream bench --pipeline"),
                   ("Streams of each kind this node sustains, as Kubernetes requests", "slicestream bench --capacity --for-kubernetes")],
         "fleet": [("One Deployment per stream of a node config, sized from measured capacity",
                    "slicestream fleet render streams.yaml --out deploy/kubernetes/base/streams --capacity capacity.json")],

@@ -4,6 +4,7 @@
  *
  *   checkasm [--seed N] [--iters N]   correctness (default)
  *   checkasm --bench [--quick]        timing at 960x540 (16 channels)
+ *   checkasm --bench-fused            only the fused sub-pixel timing
  *
  * Correctness, for every operator and every SIMD level this CPU supports:
  *   - random shapes (w 1..67, h 1..9, odd strides, random bands split into
@@ -15,11 +16,14 @@
  *     their start and their end) so any out-of-bounds access faults;
  *   - the reference itself is compared with an independent naive
  *     double-precision implementation (PyTorch formulation, e.g. the
- *     transposed conv as a scatter) within an error bound.
+ *     transposed conv as a scatter) within an error bound;
+ *   - the fused sub-pixel kernel (fused_check.h) against the layer kernels
+ *     run one after the other, then every SIMD level against it.
  * Prints PASS/FAIL per op and level; exits non-zero on any failure.
  */
 #define _GNU_SOURCE
 #include "slice_kernels.h"
+#include "slice_kernels_fused.h"
 
 #include <float.h>
 #include <math.h>
@@ -157,6 +161,7 @@ static int g_fail_ops[NLEVELS], g_any_fail;
 static long g_checks[NLEVELS];
 static int g_level_fail[NLEVELS];
 static char g_ctx[256];
+static const char *g_ref_what = "values vs naive double"; /* what level 0 is checked against */
 
 static int bits_eq(float a, float b)
 {
@@ -230,7 +235,7 @@ static void end_op(void)
         if (!sk_level_supported(l)) continue;
         printf("  %-18s %-9s %s  (%ld %s)\n", g_op, sk_level_name(l),
                g_level_fail[l] ? "FAIL" : "PASS", g_checks[l],
-               l == 0 ? "values vs naive double" : "bit-exact runs vs reference");
+               l == 0 ? g_ref_what : "bit-exact runs vs reference");
         if (g_level_fail[l]) { g_fail_ops[l]++; g_any_fail = 1; }
     }
 }
@@ -995,6 +1000,8 @@ static void bench(void)
     sk_set_level(SK_LEVEL_AVX512);
 }
 
+#include "fused_check.h"
+
 /* ------------------------------------------------------------------ main */
 
 /* A guard-page hit means an out-of-bounds access: name the culprit. */
@@ -1011,10 +1018,11 @@ int main(int argc, char **argv)
     int do_bench = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--bench")) do_bench = 1;
+        else if (!strcmp(argv[i], "--bench-fused")) do_bench = 2;
         else if (!strcmp(argv[i], "--quick")) g_quick = 1;
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--iters") && i + 1 < argc) g_iters = atoi(argv[++i]);
-        else { fprintf(stderr, "usage: %s [--bench [--quick]] [--seed N] [--iters N]\n", argv[0]); return 2; }
+        else { fprintf(stderr, "usage: %s [--bench [--quick] | --bench-fused] [--seed N] [--iters N]\n", argv[0]); return 2; }
     }
     g_page = (size_t)sysconf(_SC_PAGESIZE);
     signal(SIGSEGV, on_fault);
@@ -1022,7 +1030,11 @@ int main(int argc, char **argv)
     printf("CSliceKernels checkasm: auto level = %s", sk_cpu_name());
     for (int l = 1; l < NLEVELS; l++) printf(", %s %s", sk_level_name(l), sk_level_supported(l) ? "yes" : "no");
     printf("\n");
-    if (do_bench) { bench(); return 0; }
+    if (do_bench) {
+        if (do_bench == 1) bench();
+        bench_fused();
+        return 0;
+    }
 
     printf("seed 0x%llx, %d iterations per op\n", (unsigned long long)seed, g_iters);
     rng_state = seed;
@@ -1037,6 +1049,7 @@ int main(int argc, char **argv)
     test_area();
     test_u8_to_f32();
     test_f32_to_u8();
+    test_subpixel_fused();
     test_errors();
     printf("%s\n", g_any_fail ? "FAILED" : "ALL PASSED");
     return g_any_fail ? 1 : 0;

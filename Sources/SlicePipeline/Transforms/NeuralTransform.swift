@@ -29,9 +29,13 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     /// The frame format it takes and makes: yuv420p, or yuv420p10le (luma through the engine's 10-bit
     /// conversions, chroma through a 10-bit plane scaler), so 10-bit input never drops to 8 bits here.
     public let format: PixelFormat
+    /// Whether the luma runs through the fused kernel (8-bit frames; 10-bit frames run layer by layer).
+    public var usesFusedKernel: Bool { self.engine.usesFusedKernel }
 
-    /// Creates the transform for frames of `inputSize` in `format` (yuv420p or yuv420p10le).
-    public init(model: Model, inputSize: Size, format: PixelFormat = .yuv420p, threads: Int = 0, tileRows: Int = 64, tileColumns: Int = 128) throws {
+    /// Creates the transform for frames of `inputSize` in `format` (yuv420p or yuv420p10le). `fused`: run the
+    /// sub-pixel class through the fused kernel (same output bits; see ``InferenceEngine/usesFusedKernel``).
+    public init(model: Model, inputSize: Size, format: PixelFormat = .yuv420p, threads: Int = 0, tileRows: Int = 64, tileColumns: Int = 128,
+                fused: Bool = InferenceEngine.fusedByDefault) throws {
         guard format == .yuv420p || format == .yuv420p10le else {
             throw MediaError(.unsupportedFormat, call: "", message: "learned transforms take yuv420p or yuv420p10le, not \(format.name)", context: model.name)
         }
@@ -40,7 +44,7 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
         self.inputSize = inputSize
         self.outputSize = model.architecture.isEncoder ? inputSize.halvedEven : inputSize.doubled
         self.engine = try InferenceEngine(network: model.network, parameters: model.parameters, tileRows: tileRows,
-                                          tileColumns: tileColumns, threads: threads)
+                                          tileColumns: tileColumns, threads: threads, fused: fused)
         let chromaIn = Size(width: (inputSize.width + 1) / 2, height: (inputSize.height + 1) / 2)
         let chromaOut = Size(width: (self.outputSize.width + 1) / 2, height: (self.outputSize.height + 1) / 2)
         self.chroma = try PlaneScaler(from: chromaIn, to: chromaOut, algorithm: model.architecture.isEncoder ? .area : .lanczos,

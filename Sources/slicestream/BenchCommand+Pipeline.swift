@@ -1,0 +1,118 @@
+import Foundation
+import SliceMedia
+import SliceModels
+import SlicePipeline
+
+/// Why the whole-job measurement (`bench --pipeline`) could not run.
+struct PipelineBenchError: Error, CustomStringConvertible {
+    /// What went wrong.
+    enum Code: String { case ffmpegMissing, ffmpegFailed, noFrames }
+    /// The failure kind.
+    let code: Code
+    /// Details (the command, its exit status, its last stderr lines).
+    let context: String
+
+    var description: String { "bench --pipeline: \(self.code.rawValue): \(self.context)" }
+}
+
+/// The whole 1080p receiver job, as issue 16 defines it: decode 960x540 H.264 → 2x upsample → x264
+/// veryfast 1080p, one process, against `ffmpeg -vf scale=1920:1080:flags=lanczos -c:v libx264 -preset
+/// veryfast` on the same input in the same run. Reported as a frame-rate ratio, since the machines are
+/// shared and absolute rates are noisy.
+struct PipelineBench {
+    /// One timed job.
+    struct Row: Encodable {
+        var name: String
+        var frames: Int
+        var seconds: Double
+        var framesPerSecond: Double
+        var ratioToFFmpeg: Double
+    }
+
+    /// The clip the 960x540 H.264 input is made from.
+    let clip: String
+    /// Frames in the input (the clip is looped to reach it).
+    let frames: Int
+    /// Learned receiver models to run (catalogue names).
+    let models: [String]
+
+    /// Runs each model's receiver, fused and layer by layer, each right after an ffmpeg reference run; the
+    /// ffmpeg row (their mean) first.
+    func run() throws -> [Row] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slicestream-bench-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in-960x540.mp4").path
+        // The receiver's input as a sender would make it: lanczos 2x down, x264, looped to `frames`.
+        _ = try Self.ffmpeg(["-stream_loop", "-1", "-i", self.clip, "-frames:v", "\(self.frames)", "-an",
+                             "-vf", "scale=960:540:flags=lanczos", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
+                             input])
+        // Load on shared machines drifts within seconds, so every receiver run is paired with an ffmpeg run
+        // just before it and its ratio taken against that one; the ffmpeg row shows their mean.
+        func reference() throws -> Double {
+            Double(self.frames) / (try Self.ffmpeg(["-i", input, "-an", "-vf", "scale=1920:1080:flags=lanczos", "-c:v", "libx264",
+                                                    "-preset", "veryfast", dir.appendingPathComponent("ref.mp4").path]))
+        }
+        var references: [Double] = []
+        var rows: [Row] = []
+        // Each model runs fused (the default) and then layer by layer (`SLICESTREAM_FUSED=off`, which the
+        // engine reads when the pipeline builds it; nothing else runs meanwhile): before/after in one run.
+        let saved = ProcessInfo.processInfo.environment["SLICESTREAM_FUSED"]
+        defer { if let saved { setenv("SLICESTREAM_FUSED", saved, 1) } else { unsetenv("SLICESTREAM_FUSED") } }
+        for model in self.models {
+            for layered in [false, true] {
+                references.append(try reference())
+                if layered { setenv("SLICESTREAM_FUSED", "off", 1) } else { unsetenv("SLICESTREAM_FUSED") }
+                rows.append(try self.receiver(model, input: input, dir: dir, reference: references.last!,
+                                              label: layered ? " [layer path]" : ""))
+            }
+        }
+        let fps = references.reduce(0, +) / Double(references.count)
+        rows.insert(Row(name: "ffmpeg lanczos + libx264 veryfast", frames: self.frames, seconds: Double(self.frames) / fps,
+                        framesPerSecond: fps, ratioToFFmpeg: 1), at: 0)
+        return rows
+    }
+
+    /// One run of the receiver pipeline with `model`.
+    private func receiver(_ model: String, input: String, dir: URL, reference: Double, label: String) throws -> Row {
+        var recipe = StreamRecipe(role: .receiver, input: input, output: dir.appendingPathComponent("\(model).mp4").path)
+        let kind = ModelRegistry.catalogue.first { $0.name == model }?.architecture.kind
+        recipe.scaler = kind == .transposed ? "transposed" : "subpixel"
+        recipe.model = model
+        recipe.encoder = EncoderSettings(codec: "libx264", preset: "veryfast")
+        var config = try recipe.pipelineConfiguration()
+        config.copyOtherStreams = false
+        let pipeline = try Pipeline(configuration: config)
+        pipeline.start()
+        let report = try pipeline.wait()
+        guard report.framesEncoded > 0 else { throw PipelineBenchError(code: .noFrames, context: "\(model): no frames encoded") }
+        return Row(name: "slicestream decode \(model)\(label) + libx264 veryfast", frames: report.framesEncoded,
+                   seconds: report.elapsedSeconds, framesPerSecond: report.framesPerSecond,
+                   ratioToFFmpeg: report.framesPerSecond / reference)
+    }
+
+    /// Runs the `ffmpeg` CLI quietly (overwriting outputs); returns its wall time in seconds.
+    static func ffmpeg(_ arguments: [String]) throws -> Double {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        do {
+            try process.run()
+        } catch {
+            throw PipelineBenchError(code: .ffmpegMissing, context: "cannot start ffmpeg: \(error)")
+        }
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        guard process.terminationStatus == 0 else {
+            let tail = text.split(separator: "\n").suffix(3).joined(separator: " | ")
+            throw PipelineBenchError(code: process.terminationStatus == 127 ? .ffmpegMissing : .ffmpegFailed,
+                                     context: "ffmpeg \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(tail)")
+        }
+        return seconds
+    }
+}
