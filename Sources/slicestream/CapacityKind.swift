@@ -74,7 +74,7 @@ struct CapacitySample: Codable, Sendable {
     var frames: Int
     /// User + system CPU seconds of the pipeline run (getrusage, whole process, before and after).
     var cpuSeconds: Double
-    /// The process's peak resident set (getrusage `ru_maxrss`), model loading included.
+    /// The process's own peak resident set (`VmHWM`), model loading included.
     var peakResidentBytes: Int
 }
 
@@ -87,8 +87,16 @@ enum ResourceUsage {
         return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
     }
 
-    /// Peak resident set in bytes (Linux reports KiB).
+    /// Peak resident set of this process's own address space in bytes: `VmHWM` from /proc/self/status.
+    /// Not `ru_maxrss`: a spawned process starts with its parent's resident set as its `ru_maxrss` (Linux
+    /// carries the pre-exec high-water mark over exec), so a child measured that way reported the bench
+    /// parent's peak for every kind. `ru_maxrss` only where /proc is missing.
     static var peakResidentBytes: Int {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+            return kib * 1024
+        }
         var u = rusage()
         getrusage(RUSAGE_SELF.rawValue, &u)
         return Int(u.ru_maxrss) * 1024

@@ -1,5 +1,6 @@
 import Foundation
 import SliceTestSupport
+import SliceMedia
 import XCTest
 
 /// `slicestream bench --capacity` on a tiny size: every kind is measured by a real pipeline run in a
@@ -34,6 +35,25 @@ final class CapacityBenchTests: XCTestCase {
         XCTAssertTrue(out.contains("sender-area-64x48:\n  cpu: "), out)
         XCTAssertTrue(out.contains("receiver-subpixel-64x48:\n  cpu: "), out)
         XCTAssertTrue(out.contains("  memory: "), out)
+    }
+
+    /// A measured child's memory is its own: with this process (the child's parent) holding 600 MiB, a tiny
+    /// pipeline's peak stays far below it (`ru_maxrss` would report the parent's resident set).
+    func testChildMemoryIsItsOwnNotItsParents() throws {
+        let media = try TestMedia()
+        let input = try media.makeClip("in.mp4", size: Size(width: 64, height: 48), seconds: 0.4, audio: false)
+        let ballastBytes = 600 << 20
+        let ballast = UnsafeMutableRawPointer.allocate(byteCount: ballastBytes, alignment: 4096)
+        defer { ballast.deallocate() }
+        for offset in stride(from: 0, to: ballastBytes, by: 4096) { ballast.storeBytes(of: 1, toByteOffset: offset, as: UInt8.self) }
+        let (status, out) = try Binaries.runCLI(["bench", "--capacity-run", "passthrough", "--capacity-input", input,
+                                                 "--capacity-output", media.path("out.ts"), "--frames", "5"])
+        XCTAssertEqual(status, 0, out)
+        let line = out.split(separator: "\n").last { $0.hasPrefix("{") } ?? ""
+        let sample = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        let bytes = sample?["peakResidentBytes"] as? Int ?? 0
+        XCTAssertGreaterThan(bytes, 1 << 20, out)
+        XCTAssertLessThan(bytes, 400 << 20, "the child reported its parent's resident set: \(out)")
     }
 
     func testCapacityRefusesABadSize() throws {
