@@ -162,6 +162,7 @@ public final class Pipeline: Sendable {
             if let (k, message) = next.problem { throw LiveChangeError(key: key, reason: "\(k): \(message)") }
             c.encoderTarget = next
             c.encoder = next
+            self.configuration.resolution?.rateChanged(to: next)
             // The encode stage compares with the settings it runs, which are `current` once earlier changes land.
             return current.changesInPlace(to: next) ? .reconfigured : .reopened
         }
@@ -219,6 +220,7 @@ public final class Pipeline: Sendable {
         report.recentInputBitRate = demux.inputWindow.rate(now: wall) * 8
         report.recentFramesPerSecond = encode.frameWindow.rate(now: wall)
         report.encoderReopens = encode.encoderReopens
+        report.resolution = self.configuration.resolution?.report
         return report
     }
 

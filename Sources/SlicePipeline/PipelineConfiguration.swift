@@ -40,6 +40,12 @@ public struct PipelineConfiguration: Sendable {
     public var reconnect: ReconnectPolicy? = nil
     /// What to do when the transform falls behind.
     public var overload: OverloadPolicy = .block
+    /// Sender: resolution control (`auto`, `half`, `full`); nil: always the transform's size, as before.
+    /// The transform must then be a ``ResolutionSwitchingTransform`` (``StreamRecipe`` builds it).
+    public var resolution: ResolutionControl? = nil
+    /// Receiver following a switching sender: the frame sizes the convert stage lets through unscaled
+    /// (set when the pipeline opens, from the stream tag).
+    var followedSizes: [Size] = []
     /// Sender: builds the work that rides on the encode stage (content adaptation), once per pipeline.
     public var senderExtension: (@Sendable () throws -> any SenderExtension)? = nil
 

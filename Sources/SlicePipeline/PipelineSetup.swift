@@ -40,8 +40,18 @@ struct PipelineSetup {
             self.workingSize = size
             self.decoder = try Decoder(demuxer: demuxer, stream: videoIndex, threads: configuration.decoderThreads)
             self.converter = try Scaler(outputSize: size, outputFormat: .yuv420p, algorithm: .bicubic)
-            self.inputTag = StreamTag(metadata: demuxer.metadata) ?? StreamTag(metadata: info.metadata)
-            let transform = try configuration.transform.makeTransform(inputSize: size, inputTag: self.inputTag)
+            var inputTag = StreamTag(metadata: demuxer.metadata) ?? StreamTag(metadata: info.metadata)
+            let transform: any FrameTransform
+            if case .automaticUpsampler(let fallback) = configuration.transform,
+               let (tag, source) = Self.switchingSender(demuxer: demuxer, stream: videoIndex, containerTag: inputTag) {
+                // A sender that switches resolution: one output geometry, the source size it announces.
+                inputTag = tag
+                transform = ResolutionFollowingTransform(sourceSize: source, containerTag: tag, fallback: fallback)
+                configuration.followedSizes = [source, source.halvedEven]
+            } else {
+                transform = try configuration.transform.makeTransform(inputSize: size, inputTag: inputTag)
+            }
+            self.inputTag = inputTag
             self.transform = transform
             let outSize = transform.outputSize
             let senderExtension = try configuration.senderExtension?()
@@ -75,6 +85,11 @@ struct PipelineSetup {
                 .merging(configuration.streamTag?.metadata ?? [:]) { _, tag in tag }
             let muxer = try Muxer(url: configuration.output, options: outputOptions)
             let frameRate = info.frameRate ?? Rational(25, 1)
+            try Self.prepareResolution(configuration, muxer: muxer, workingSize: size, frameRate: frameRate)
+            if configuration.resolution != nil, var tag = configuration.streamTag {
+                tag.resolution = outSize == size ? "full" : "half"
+                configuration.streamTag = tag
+            }
             let rawOutput = configuration.encoder.isLossless || muxer.formatName == "yuv4mpegpipe"
             // Raw and y4m outputs count frames, so their clock ticks once per frame; coded outputs keep the
             // input's time base so timestamps survive exactly.
@@ -111,6 +126,10 @@ struct PipelineSetup {
             throw PipelineError(.setup, message: error.description)
         } catch let error as OutputSafetyError {
             throw PipelineError(.setup, message: error.description)
+        } catch let error as ResolutionError {
+            var wrapped = PipelineError(.setup, message: error.description)
+            wrapped.resolutionError = error
+            throw wrapped
         }
     }
 }
