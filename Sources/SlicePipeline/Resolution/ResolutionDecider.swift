@@ -24,8 +24,8 @@ struct ResolutionDecision: Sendable, Equatable {
 enum ResolutionDecider {
     /// dB the other resolution must win by before the sender switches to it.
     static let hysteresisDB = 0.1
-    /// CRFs probed in bit-rate mode.
-    static let bitRateProbeCRFs = (low: 22.0, high: 32.0)
+    /// The CRF a bit-rate probe starts from.
+    static let firstProbeCRF = 26.0
 
     /// Decides for `originals` (working size, the scene's first frames), given their half-resolution
     /// versions made by the sender's own downscaler.
@@ -35,13 +35,8 @@ enum ResolutionDecider {
         let reason: String
         if let bitRate = settings.bitRate {
             let target = Double(bitRate) / max(1, frameRate)
-            let (lo, hi) = Self.bitRateProbeCRFs
-            let h1 = try probe.measure(halves, originals: originals, crf: lo, like: settings)
-            let h2 = try probe.measure(halves, originals: originals, crf: hi, like: settings)
-            let f1 = try probe.measure(originals, originals: originals, crf: lo, like: settings)
-            let f2 = try probe.measure(originals, originals: originals, crf: hi, like: settings)
-            let half = Self.interpolate(h1, h2, at: target)
-            let full = Self.interpolate(f1, f2, at: target)
+            let half = try Self.psnr(at: target, probe: probe, frames: halves, originals: originals, settings: settings)
+            let full = try Self.psnr(at: target, probe: probe, frames: originals, originals: originals, settings: settings)
             margin = half - full
             reason = String(format: "bitrate %.0f bit/frame: half %.2f dB, full %.2f dB", target, half, full)
         } else {
@@ -62,13 +57,27 @@ enum ResolutionDecider {
         return ResolutionDecision(full: full, marginDB: margin, reason: reason)
     }
 
+    /// PSNR of `frames` at `target` bits per frame: one probe at ``firstProbeCRF``, a second at the CRF
+    /// that x264's rule of thumb (rate halves every +6) says meets the target, then the line through both.
+    static func psnr(at target: Double, probe: ResolutionProbe, frames: [Frame], originals: [Frame], settings: EncoderSettings) throws -> Double {
+        let first = try probe.measure(frames, originals: originals, crf: Self.firstProbeCRF, like: settings)
+        var next = Self.firstProbeCRF + 6 * log2(max(1, first.bitsPerFrame) / max(1, target))
+        if abs(next - Self.firstProbeCRF) < 3 { next = Self.firstProbeCRF + (next < Self.firstProbeCRF ? -3 : 3) }
+        let second = try probe.measure(frames, originals: originals, crf: min(51, max(0, next.rounded())), like: settings)
+        return Self.interpolate(first, second, at: target)
+    }
+
     /// PSNR at `bits` per frame on the line through two points in (log2 rate, PSNR); one point if the
     /// rates coincide.
     static func interpolate(_ a: ProbePoint, _ b: ProbePoint, at bits: Double) -> Double {
         let la = log2(max(1, a.bitsPerFrame))
         let lb = log2(max(1, b.bitsPerFrame))
         guard abs(la - lb) > 1e-6 else { return a.psnr }
-        let t = (log2(max(1, bits)) - la) / (lb - la)
+        // Above both measured rates PSNR saturates: the better point is all that is known.
+        if log2(max(1, bits)) > max(la, lb) { return la > lb ? a.psnr : b.psnr }
+        // Far below the measured span a straight line means nothing: extrapolate at most 1.5 spans.
+        let x = max(log2(max(1, bits)), min(la, lb) - 1.5 * abs(la - lb))
+        let t = (x - la) / (lb - la)
         return a.psnr + t * (b.psnr - a.psnr)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SliceMedia
 
 /// The sender's transform under resolution control: it hands on the original frame (full resolution) or
@@ -6,9 +7,10 @@ import SliceMedia
 /// scene. The encode stage follows the size of what it gets, reopening the encoder at a keyframe.
 ///
 /// A decision starts at the first frame, at every scene cut, at every rate change and at least every
-/// ``maximumInterval`` frames (so a cut the detector missed is corrected); it collects a probe window of
-/// ``window`` frames, sent meanwhile at the resolution in use, and applies from the window's last frame.
-public final class ResolutionSwitchingTransform: FrameTransform {
+/// ``maximumInterval`` frames (so a cut the detector missed is corrected). It holds the probe window of
+/// ``window`` frames back (a lookahead only while a decision is open: ~0.2 s at 25 fps at each cut),
+/// decides, and sends the whole window at the chosen resolution, so a switch lands on the cut itself.
+public final class ResolutionSwitchingTransform: HoldingTransform {
     public var name: String { self.inner.name }
     /// The size the stream starts at (the encoder follows later frames).
     public let outputSize: Size
@@ -24,11 +26,13 @@ public final class ResolutionSwitchingTransform: FrameTransform {
     private let sourceSize: Size
     private var detector = SceneCutDetector()
     private var probe: ResolutionProbe? = nil
-    private var collecting: [Frame]? = nil
+    private var collecting = false
+    private var held: [Frame] = []
     private var trigger = "start"
     private var decidedFor: EncoderSettings? = nil
     private var sinceDecision = 0
     private var currentFull: Bool? = nil
+    private let logger = Logger(label: "slicestream.resolution")
 
     /// Wraps the sender's downscaler `inner` for frames of `sourceSize`.
     public init(inner: any FrameTransform, sourceSize: Size, control: ResolutionControl) {
@@ -40,48 +44,65 @@ public final class ResolutionSwitchingTransform: FrameTransform {
     }
 
     public func process(_ frame: Frame) throws -> Frame {
-        let full: Bool
-        switch self.control.mode {
-        case .half: full = false
-        case .full: full = true
-        case .auto: full = try self.automaticChoice(for: frame)
-        }
-        self.currentFull = full
-        return full ? frame : try self.inner.process(frame)
+        // Without a stage that lets it hold frames, a decision applies from the window's last frame.
+        let out = try self.take(frame)
+        if let last = out.last { return last }
+        return try self.emit(frame)
     }
 
-    /// The resolution for this frame in `auto`, running a decision when a window completes.
-    private func automaticChoice(for frame: Frame) throws -> Bool {
-        let settings = self.control.encoderSettings
-        let cut = self.detector.isCut(frame)
-        self.sinceDecision += 1
-        if cut && self.collecting == nil {
-            self.collecting = []
-            self.trigger = "scene cut"
-        } else if cut, let window = self.collecting, !window.isEmpty {
-            // A cut inside a window: the window belongs to the new scene.
-            self.collecting = []
-            self.trigger = "scene cut"
-        } else if self.collecting == nil {
-            if self.decidedFor == nil {
-                self.collecting = []
-                self.trigger = "start"
-            } else if self.decidedFor != settings {
-                self.collecting = []
-                self.trigger = "rate change"
-            } else if self.sinceDecision >= Self.maximumInterval {
-                self.collecting = []
-                self.trigger = "periodic"
+    public func take(_ frame: Frame) throws -> [Frame] {
+        switch self.control.mode {
+        case .half, .full:
+            if !self.held.isEmpty { return try self.release(decided: false) + [try self.emit(frame)] }
+            self.currentFull = self.control.mode == .full
+            return [try self.emit(frame)]
+        case .auto:
+            let settings = self.control.encoderSettings
+            let cut = self.detector.isCut(frame)
+            self.sinceDecision += 1
+            var out: [Frame] = []
+            if cut {
+                // Frames held before a cut were a scene too short to probe: they go at the resolution in use.
+                out = try self.release(decided: false)
+                self.trigger = "scene cut"
+                self.collecting = true
+            } else if !self.collecting {
+                if self.decidedFor == nil {
+                    self.trigger = "start"
+                    self.collecting = true
+                } else if self.decidedFor != settings {
+                    self.trigger = "rate change"
+                    self.collecting = true
+                } else if self.sinceDecision >= Self.maximumInterval {
+                    self.trigger = "periodic"
+                    self.collecting = true
+                }
             }
+            guard self.collecting else { return out + [try self.emit(frame)] }
+            self.held.append(frame)
+            if self.held.count >= Self.window { out += try self.release(decided: true) }
+            return out
         }
-        if self.collecting != nil {
-            self.collecting?.append(try frame.reference())
-            if let window = self.collecting, window.count >= Self.window {
-                self.collecting = nil
-                self.decide(window, settings: settings)
-            }
-        }
-        return self.currentFull ?? (self.outputSize == self.sourceSize)
+    }
+
+    public func drain() throws -> [Frame] {
+        try self.release(decided: !self.held.isEmpty && self.control.mode == .auto)
+    }
+
+    /// Hands on the held window: decided first (the decision applies from its first frame), or at the
+    /// resolution in use.
+    private func release(decided: Bool) throws -> [Frame] {
+        let window = self.held
+        self.held = []
+        self.collecting = false
+        if decided, !window.isEmpty { self.decide(window, settings: self.control.encoderSettings) }
+        return try window.map { try self.emit($0) }
+    }
+
+    /// The frame at the resolution in use.
+    private func emit(_ frame: Frame) throws -> Frame {
+        let full = self.currentFull ?? (self.outputSize == self.sourceSize)
+        return full ? frame : try self.inner.process(frame)
     }
 
     private func decide(_ window: [Frame], settings: EncoderSettings) {
@@ -99,8 +120,10 @@ public final class ResolutionSwitchingTransform: FrameTransform {
                                                         frameRate: context.frameRate, current: self.currentFull)
             decision.reason = "\(self.trigger): " + decision.reason
             self.currentFull = decision.full
+            self.logger.info("resolution \(decision.full ? "full" : "half") (\(decision.reason))")
             self.control.recordDecision(decision, cpuSeconds: Self.threadCPU() - start)
         } catch {
+            self.logger.warning("resolution probe failed, keeping the resolution in use: \(error)")
             self.control.recordFailure("\(error)", cpuSeconds: Self.threadCPU() - start)
         }
     }

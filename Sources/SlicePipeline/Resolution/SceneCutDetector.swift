@@ -5,14 +5,14 @@ import SliceMedia
 /// so a scene whose every frame differs a lot (fast texture, noise) is one scene, not a cut per frame.
 struct SceneCutDetector {
     /// Mean absolute difference (0–255) above which a cut is assumed.
-    var threshold: Double = 30
+    var threshold: Double = 20
     private var previous: [UInt8] = []
     private var previousSize = Size(width: 0, height: 0)
     private var previousDifference = 0.0
     /// How many times the previous frame's difference a cut must be.
     static let spike = 2.5
 
-    init(threshold: Double = 30) {
+    init(threshold: Double = 20) {
         self.threshold = threshold
     }
 

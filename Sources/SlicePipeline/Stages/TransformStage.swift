@@ -56,11 +56,19 @@ final class TransformStage {
                 continue
             }
             if frame.pts != nil { self.originals?.put(frame) }
-            let output = try self.stats.time { try self.transform.process(frame) }
+            let outputs: [Frame]
+            if let holding = self.transform as? any HoldingTransform {
+                outputs = try self.stats.time { try holding.take(frame) }
+            } else {
+                outputs = [try self.stats.time { try self.transform.process(frame) }]
+            }
             let name = self.transform.name
             if let counters = receiver?.updateCounters { self.state.transform.withLock { $0.updates = counters } }
             self.state.transform.withLock { if $0.transformName != name { $0.transformName = name } }
-            if self.output.push(output) { self.stats.countOut() }
+            for output in outputs where self.output.push(output) { self.stats.countOut() }
+        }
+        if let holding = self.transform as? any HoldingTransform, self.state.isHealthy {
+            for output in try holding.drain() where self.output.push(output) { self.stats.countOut() }
         }
     }
 
