@@ -27,6 +27,7 @@ extension StreamStats {
         self.encoderReopens = report?.encoderReopens ?? 0
         self.inputSize = report?.inputSize
         self.outputSize = report?.outputSize
+        self.resolution = report?.resolution.map(ResolutionStats.init(report:))
     }
 }
 
@@ -80,5 +81,14 @@ extension ModelUpdateStats {
             droppedChunks: report.updates.droppedChunks,
             droppedBytes: report.updates.droppedBytes,
             tagsRejected: report.updates.tagsRejected)
+    }
+}
+
+extension ResolutionStats {
+    /// The protocol's copy of a sender's resolution counters.
+    init(report r: ResolutionReport) {
+        self.init(mode: r.mode, secondsFull: r.secondsFull, secondsHalf: r.secondsHalf, framesFull: r.framesFull, framesHalf: r.framesHalf,
+                  segmentsFull: r.segmentsFull, segmentsHalf: r.segmentsHalf, switches: r.switches, decisions: r.decisions,
+                  lastDecision: r.lastDecision, lastMarginDB: r.lastMarginDB, lastReason: r.lastReason, probeCPUSeconds: r.probeSeconds)
     }
 }
