@@ -32,7 +32,7 @@ extension Evaluation {
     }
 
     /// PSNR of a curve at `bitRate`, linear in log rate between its neighbouring points; nil outside.
-    static func psnr(on curve: [RDPoint], at bitRate: Double) -> Double? {
+    public static func psnr(on curve: [RDPoint], at bitRate: Double) -> Double? {
         let sorted = curve.filter { $0.bitRate > 0 }.sorted { $0.bitRate < $1.bitRate }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.bitRate <= bitRate && bitRate <= b.bitRate {
             let span = log(b.bitRate) - log(a.bitRate)
