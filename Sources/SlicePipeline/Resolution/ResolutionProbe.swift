@@ -18,6 +18,8 @@ final class ResolutionProbe {
     private let halfSize: Size
     private let upsampler: any FrameTransform
     private let decoderName: String
+    /// Frames a keyframe's bits are spread over when the probe estimates a scene's rate (1 s at 25 fps).
+    static let keyframeSpread = 25.0
 
     /// Creates a probe for frames of `sourceSize`; `upsampler` names the receiver's model (lanczos when
     /// it cannot be loaded).
@@ -54,14 +56,20 @@ final class ResolutionProbe {
             try encoder.encode(copy) { packets.append($0) }
         }
         try encoder.encode(nil) { packets.append($0) }
-        let bits = Double(packets.reduce(0) { $0 + $1.size }) * 8
+        // The window's first frame is a keyframe, far costlier than the predicted frames that make up most
+        // of a real stream (and not in the same proportion at both resolutions): its bits are spread over
+        // a typical scene (``keyframeSpread`` frames) instead of the window, and quality is that of the
+        // frames after it.
+        let predicted = packets.filter { !$0.isKeyframe }
+        let keyBits = Double(packets.filter(\.isKeyframe).reduce(0) { $0 + $1.size }) * 8
+        let predictedBits = Double(predicted.reduce(0) { $0 + $1.size }) * 8
         let decoder = try Decoder(codecName: self.decoderName, threads: 1)
         var decoded: [Frame] = []
         for packet in packets { try decoder.decode(packet) { decoded.append($0) } }
         try decoder.decode(nil) { decoded.append($0) }
         var squared: UInt64 = 0
         var count = 0
-        for (shown, original) in zip(decoded, originals) {
+        for (shown, original) in zip(decoded, originals).dropFirst(decoded.count > 1 ? 1 : 0) {
             let picture = shown.size == self.sourceSize ? shown : try self.upsampler.process(shown)
             guard picture.size == self.sourceSize else { continue }
             squared += PictureQuality.squaredError(picture.data(0), picture.stride(0), original.data(0), original.stride(0), size: self.sourceSize)
@@ -70,6 +78,8 @@ final class ResolutionProbe {
         guard count > 0 else { throw ResolutionError(.unsupportedCodec, "the probe decoded no frame") }
         let mse = Double(squared) / Double(count * self.sourceSize.area)
         // A perfect copy (flat content) has infinite PSNR: cap it so margins stay numbers.
-        return ProbePoint(bitsPerFrame: bits / Double(frames.count), psnr: min(99, PictureQuality.psnr(meanSquaredError: mse)))
+        let bitsPerFrame = predicted.isEmpty ? keyBits / Double(frames.count)
+            : predictedBits / Double(predicted.count) + keyBits / Self.keyframeSpread
+        return ProbePoint(bitsPerFrame: bitsPerFrame, psnr: min(99, PictureQuality.psnr(meanSquaredError: mse)))
     }
 }

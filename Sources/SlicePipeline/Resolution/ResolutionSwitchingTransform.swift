@@ -17,7 +17,7 @@ public final class ResolutionSwitchingTransform: HoldingTransform {
     public var tags: [String: String] { self.inner.tags }
 
     /// Frames in a probe window.
-    static let window = 5
+    static let window = 6
     /// Frames after which a decision is made again even without a cut.
     static let maximumInterval = 250
 
