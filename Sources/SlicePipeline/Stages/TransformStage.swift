@@ -44,7 +44,10 @@ final class TransformStage {
             let updateBytes = frame.userDataSEI.reduce(0) { $0 + (ModelUpdate.isUpdatePayload($1) ? $1.count : 0) }
             if updateBytes > 0 { self.state.transform.withLock { $0.receivedUpdateBytes += updateBytes } }
             let receiver = self.transform as? any ModelUpdateReceiving
-            if case .degrade(let algorithm) = self.state.overload, self.input.depth * 2 > self.input.capacity {
+            // A sender under resolution control never degrades: a half-size frame amid full ones would
+            // cost a keyframe each way.
+            if case .degrade(let algorithm) = self.state.overload, self.input.depth * 2 > self.input.capacity,
+               !(self.transform is any HoldingTransform) {
                 // Behind a live input: keep up with a classical kernel until the queue drains. Updates on
                 // this frame still reach the learned model, so none is lost to load.
                 if self.cheap == nil { self.cheap = try ScaleTransform(algorithm: algorithm, outputSize: self.state.outputSize) }
