@@ -58,6 +58,8 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
     public var level: String? = nil
     /// Codec-private options passed through (`x264-params: "keyint=50:scenecut=0"`); unknown keys are refused.
     public var codecOptions: [String: String] = [:]
+    /// Sender: `auto`, `half` or `full` (see ``ResolutionMode``); nil: half, without switching machinery.
+    public var resolution: String? = nil
     /// Encoder threads (0: auto).
     public var threads: Int
     /// Output URL.
@@ -85,7 +87,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         case inputFormat = "input_format", inputOptions = "input_options", realtime, loop
         case openTimeout = "open_timeout", readTimeout = "read_timeout", reconnect, downscaler, upsampler
         case outputFormat = "output_format", adapt
-        case maxrate, bufsize, tune, profile, level, codecOptions = "codec_options"
+        case maxrate, bufsize, tune, profile, level, codecOptions = "codec_options", resolution
         case passphraseFile = "passphrase_file", passphraseCredential = "passphrase_credential"
     }
 
@@ -151,6 +153,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
             }
         }
         self.downscaler = try c.decodeIfPresent(String.self, forKey: .downscaler) ?? "area"
+        self.resolution = try c.decodeIfPresent(String.self, forKey: .resolution)
         self.upsampler = try c.decodeIfPresent(String.self, forKey: .upsampler) ?? "auto"
         self.model = try c.decodeIfPresent(String.self, forKey: .model)
         self.codec = try c.decodeIfPresent(String.self, forKey: .codec) ?? "libx264"
@@ -213,6 +216,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
             try n.encodeIfPresent(r.maximumAttempts, forKey: .maxAttempts)
         }
         try c.encode(self.downscaler, forKey: .downscaler)
+        try c.encodeIfPresent(self.resolution, forKey: .resolution)
         try c.encode(self.upsampler, forKey: .upsampler)
         try c.encodeIfPresent(self.model, forKey: .model)
         try c.encode(self.codec, forKey: .codec)
@@ -248,6 +252,10 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         guard !self.output.isEmpty else { throw fail("output", "must not be empty") }
         guard TransformSpec.senderNames.contains(self.downscaler) else {
             throw fail("downscaler", "'\(self.downscaler)' is not one of area, bicubic, lanczos, slice")
+        }
+        if let r = self.resolution {
+            guard ResolutionMode(rawValue: r) != nil else { throw fail("resolution", "'\(r)' is not one of auto, half, full") }
+            guard self.role == .sender else { throw fail("resolution", "only senders choose a resolution (receivers follow the stream)") }
         }
         guard TransformSpec.receiverNames.contains(self.upsampler) else {
             throw fail("upsampler", "'\(self.upsampler)' is not one of auto, bicubic, lanczos, subpixel, transposed")
@@ -308,6 +316,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         recipe.model = self.model
         recipe.encoder = self.encoderSettings
         recipe.adaptedModel = self.role == .sender ? self.adapt?.model : nil
+        recipe.resolution = self.role == .sender ? self.resolution.flatMap(ResolutionMode.init(rawValue:)) : nil
         recipe.tags = ["slicestream_role": self.role.rawValue, "slicestream_stream": self.name]
         var config = try recipe.pipelineConfiguration()
         config.hls = self.hls?.ladder(directory: self.output)

@@ -100,6 +100,7 @@ public struct MetricsRenderer: Sendable {
 
     /// Adaptation (senders with `adapt:`) and model updates (receivers): families only when a stream has them.
     private func renderExtras(_ stats: [StreamStats], label: (StreamStats) -> [(String, String)], into out: inout Exposition) {
+        self.renderResolution(stats, label: label, into: &out)
         let adapting = stats.compactMap { s in s.adaptation.map { (label(s), $0) } }
         if !adapting.isEmpty {
             func each(_ value: (AdaptationStats) -> Double) -> [([(String, String)], Double)] { adapting.map { ($0.0, value($0.1)) } }

@@ -42,6 +42,8 @@ public struct StreamStats: Codable, Sendable {
     public var corruptPackets: Int
     /// Senders with `adapt:`: content adaptation counters.
     public var adaptation: AdaptationStats? = nil
+    /// Senders with `resolution:`: time at each resolution, switches, the last decision.
+    public var resolution: ResolutionStats? = nil
     /// Receivers: in-band model updates.
     public var modelUpdates: ModelUpdateStats? = nil
     /// Length of the window the rates cover, seconds.

@@ -9,7 +9,7 @@ import SlicePipeline
 
 extension Node {
     /// Settings that change a running stream without a restart.
-    public static let liveSettings = ["bitrate", "crf", "upsampler", "model"]
+    public static let liveSettings = ["bitrate", "crf", "upsampler", "model", "resolution"]
 
     func set(_ request: ControlRequest) throws -> ActionResult {
         let sup = try self.supervisor(request.name)
@@ -63,6 +63,8 @@ extension Node {
                 throw ControlFailure("failed", "\(error)")
             }
             effect = pipeline == nil ? "applies when it starts" : "live: the new transform runs from the next frame"
+        case "resolution":
+            (old, effect) = try Self.setResolution(value, definition: &def, pipeline: pipeline)
         default:
             throw ControlFailure("not-live-safe", "'\(key)' cannot change while the stream runs; live settings: \(Node.liveSettings.joined(separator: ", ")). Edit the config and reload.")
         }

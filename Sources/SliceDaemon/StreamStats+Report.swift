@@ -31,6 +31,7 @@ extension StreamStats {
             MediaStats(workingFormat: $0.workingFormat, primaries: $0.primaries, transfer: $0.transfer, matrix: $0.matrix, range: $0.range,
                        chromaLocation: $0.chromaLocation, hdr: $0.hdr, notices: $0.notices)
         }
+        self.resolution = report?.resolution.map(ResolutionStats.init(report:))
     }
 }
 
@@ -84,5 +85,14 @@ extension ModelUpdateStats {
             droppedChunks: report.updates.droppedChunks,
             droppedBytes: report.updates.droppedBytes,
             tagsRejected: report.updates.tagsRejected)
+    }
+}
+
+extension ResolutionStats {
+    /// The protocol's copy of a sender's resolution counters.
+    init(report r: ResolutionReport) {
+        self.init(mode: r.mode, secondsFull: r.secondsFull, secondsHalf: r.secondsHalf, framesFull: r.framesFull, framesHalf: r.framesHalf,
+                  segmentsFull: r.segmentsFull, segmentsHalf: r.segmentsHalf, switches: r.switches, decisions: r.decisions,
+                  lastDecision: r.lastDecision, lastMarginDB: r.lastMarginDB, lastReason: r.lastReason, probeCPUSeconds: r.probeSeconds)
     }
 }

@@ -42,6 +42,8 @@ public final class Demuxer {
     let context: UnsafeMutablePointer<AVFormatContext>
     let interrupt: InterruptState
     private let readTimeout: Double
+    /// Packets read ahead and put back (``unread(_:)``), returned before new ones.
+    private var pushedBack: [Packet] = []
 
     /// Opens `url` and probes its streams. Fails with a clear error on unreachable, unreadable or
     /// unrecognisable input, or when opening takes longer than `options.openTimeout`.
@@ -134,6 +136,7 @@ public final class Demuxer {
     /// Reads the next packet; nil at end of input. A read that blocks longer than the read timeout
     /// fails with `.timeout`; ``cancel()`` makes it fail with `.cancelled`.
     public func read() throws -> Packet? {
+        if !self.pushedBack.isEmpty { return self.pushedBack.removeFirst() }
         let packet = try Packet()
         self.interrupt.arm(seconds: self.readTimeout)
         let ret = av_read_frame(self.context, packet.pointer)
@@ -151,6 +154,12 @@ public final class Demuxer {
             throw MediaError(.demux, call: "av_read_frame", averror: ret, context: self.url)
         }
         return packet
+    }
+
+    /// Puts packets read ahead back in front of the input: the next reads return them first, in order
+    /// (a receiver that looked for the stream tag before starting).
+    public func unread(_ packets: [Packet]) {
+        self.pushedBack.insert(contentsOf: packets, at: 0)
     }
 
     /// Makes a blocked `read()` (on another thread) return with `.cancelled`; later reads fail too.

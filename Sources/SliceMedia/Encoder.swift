@@ -141,10 +141,11 @@ public final class Encoder {
         }
     }
 
-    /// A new encoder like this one (same geometry, clock and aspect) with other settings, for a live change
-    /// this one cannot make in place. Its headers go in-band, since the muxer already has this one's.
-    public func reopened(with settings: EncoderSettings) throws -> Encoder {
-        try Encoder(settings: settings, size: self.size, pixelFormat: self.pixelFormat, timeBase: self.timeBase,
+    /// A new encoder like this one (same clock, aspect and colour; same geometry unless `size` is given) with
+    /// other settings, for a live change this one cannot make in place or a resolution switch. Its headers go
+    /// in-band, since the muxer already has this one's.
+    public func reopened(with settings: EncoderSettings, size: Size? = nil) throws -> Encoder {
+        try Encoder(settings: settings, size: size ?? self.size, pixelFormat: self.pixelFormat, timeBase: self.timeBase,
                     frameRate: self.frameRate, sampleAspectRatio: self.sampleAspectRatio, globalHeader: false,
                     color: self.color, hdr: self.hdr)
     }

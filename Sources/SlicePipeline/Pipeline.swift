@@ -163,6 +163,7 @@ public final class Pipeline: Sendable {
             if let (k, message) = next.problem { throw LiveChangeError(key: key, reason: "\(k): \(message)") }
             c.encoderTarget = next
             c.encoder = next
+            self.configuration.resolution?.rateChanged(to: next)
             // The encode stage compares with the settings it runs, which are `current` once earlier changes land.
             return current.changesInPlace(to: next) ? .reconfigured : .reopened
         }
@@ -222,6 +223,7 @@ public final class Pipeline: Sendable {
         report.encoderReopens = encode.encoderReopens
         report.lastInputErrorTime = demux.lastInputErrorTime
         report.media = MediaReport(configuration: self.configuration)
+        report.resolution = self.configuration.resolution?.report
         return report
     }
 

@@ -54,6 +54,12 @@ public struct PipelineConfiguration: Sendable {
     /// What set-up decided about the media that an operator should know (a conversion, metadata a codec
     /// cannot carry), one sentence each; filled by set-up.
     public var mediaNotices: [String] = []
+    /// Sender: resolution control (`auto`, `half`, `full`); nil: always the transform's size, as before.
+    /// The transform must then be a ``ResolutionSwitchingTransform`` (``StreamRecipe`` builds it).
+    public var resolution: ResolutionControl? = nil
+    /// Receiver following a switching sender: the frame sizes the convert stage lets through unscaled
+    /// (set when the pipeline opens, from the stream tag).
+    var followedSizes: [Size] = []
     /// Sender: builds the work that rides on the encode stage (content adaptation), once per pipeline.
     public var senderExtension: (@Sendable () throws -> any SenderExtension)? = nil
 

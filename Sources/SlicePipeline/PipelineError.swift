@@ -20,6 +20,8 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
     public var mediaError: MediaError?
     /// Readable detail.
     public var message: String
+    /// The resolution setting refused at set-up, if that is what failed.
+    public var resolutionError: ResolutionError? = nil
 
     /// Creates an error.
     public init(_ code: Code, stage: String? = nil, message: String, mediaError: MediaError? = nil) {

@@ -55,6 +55,8 @@ public struct PipelineReport: Sendable, Codable {
     public var lastOutputError: String?
     /// Per-stage counters, in pipeline order.
     public var stages: [StageSnapshot]
+    /// Sender under resolution control: time at each resolution, switches, the last decision.
+    public var resolution: ResolutionReport? = nil
     /// Sender: content adaptation (nil without it).
     public var adaptation: AdaptationReport?
     /// Receiver: in-band model updates found in the input.

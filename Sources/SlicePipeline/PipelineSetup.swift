@@ -44,8 +44,18 @@ struct PipelineSetup {
             let senderExtension = try configuration.senderExtension?()
             let workingFormat = Self.workingFormat(input: info, configuration: &configuration, hasExtension: senderExtension != nil)
             self.converter = try Scaler(outputSize: size, outputFormat: workingFormat, algorithm: .bicubic)
-            self.inputTag = StreamTag(metadata: demuxer.metadata) ?? StreamTag(metadata: info.metadata)
-            let transform = try configuration.transform.makeTransform(inputSize: size, inputTag: self.inputTag, format: workingFormat)
+            var inputTag = StreamTag(metadata: demuxer.metadata) ?? StreamTag(metadata: info.metadata)
+            let transform: any FrameTransform
+            if case .automaticUpsampler(let fallback) = configuration.transform,
+               let (tag, source) = Self.switchingSender(demuxer: demuxer, stream: videoIndex, containerTag: inputTag) {
+                // A sender that switches resolution: one output geometry, the source size it announces.
+                inputTag = tag
+                transform = ResolutionFollowingTransform(sourceSize: source, containerTag: tag, fallback: fallback)
+                configuration.followedSizes = [source, source.halvedEven]
+            } else {
+                transform = try configuration.transform.makeTransform(inputSize: size, inputTag: inputTag, format: workingFormat)
+            }
+            self.inputTag = inputTag
             self.transform = transform
             let outSize = transform.outputSize
             self.senderExtension = senderExtension
@@ -80,6 +90,11 @@ struct PipelineSetup {
             try Self.prepareLadder(&configuration, outputOptions: &outputOptions, demuxer: demuxer, videoIndex: videoIndex,
                                    outputSize: outSize, frameRate: frameRate)
             let muxer = try Muxer(url: configuration.output, options: outputOptions)
+            try Self.prepareResolution(configuration, muxer: muxer, workingSize: size, frameRate: frameRate)
+            if configuration.resolution != nil, var tag = configuration.streamTag {
+                tag.resolution = outSize == size ? "full" : "half"
+                configuration.streamTag = tag
+            }
             let rawOutput = configuration.encoder.isLossless || muxer.formatName == "yuv4mpegpipe"
             // Raw and y4m outputs count frames, so their clock ticks once per frame; coded outputs keep the
             // input's time base so timestamps survive exactly.
@@ -129,6 +144,10 @@ struct PipelineSetup {
             throw PipelineError(.setup, message: error.description)
         } catch let error as OutputSafetyError {
             throw PipelineError(.setup, message: error.description)
+        } catch let error as ResolutionError {
+            var wrapped = PipelineError(.setup, message: error.description)
+            wrapped.resolutionError = error
+            throw wrapped
         }
     }
 }

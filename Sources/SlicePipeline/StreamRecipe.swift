@@ -43,6 +43,8 @@ public struct StreamRecipe: Sendable {
     public var adaptedModel: String? = nil
     /// Container and stream tags.
     public var tags: [String: String] = [:]
+    /// Sender: resolution control (`auto`, `half`, `full`); nil: half, with no switching machinery.
+    public var resolution: ResolutionMode? = nil
 
     /// Creates a recipe with defaults for everything but the essentials.
     public init(role: Role, input: String, output: String) {
@@ -105,6 +107,11 @@ public struct StreamRecipe: Sendable {
                                            outputOptions: OutputOptions(format: outputFormat), encoder: encoder, transform: transform,
                                            tags: self.tags)
         config.streamTag = self.streamTag
+        if self.role == .sender, let mode = self.resolution {
+            let control = ResolutionControl(mode: mode, settings: encoder)
+            config.resolution = control
+            config.transform = ResolutionSwitchingTransform.spec(wrapping: transform, control: control)
+        }
         return config
     }
 }

@@ -20,6 +20,9 @@ public struct Evaluation: Sendable {
         public var adapt: Bool
         /// Which parameters adaptation tunes (nil: the evaluation's adaptation settings say).
         public var scope: AdaptationScope?
+        /// `DOWN+UP+auto`: the sender chooses full or half resolution per scene (`resolution: auto`, MPEG-TS)
+        /// and the receiver follows its tag; compared with full resolution and the fixed pair.
+        public var auto: Bool = false
 
         /// Creates a pair.
         public init(name: String, down: String, up: String, adapt: Bool = false, scope: AdaptationScope? = nil) {
@@ -35,6 +38,11 @@ public struct Evaluation: Sendable {
         public init?(_ text: String) {
             let parts = text.split(separator: "+").map(String.init)
             let scopes: [String: AdaptationScope?] = ["adapt": nil, "adapt-all": .all, "adapt-light": .light, "adapt-tail": .tail]
+            if parts.count == 3, parts[2] == "auto", !parts[0].isEmpty, !parts[1].isEmpty {
+                self.init(name: text, down: parts[0], up: parts[1])
+                self.auto = true
+                return
+            }
             guard parts.count == 2 || (parts.count == 3 && scopes[parts[2]] != nil), !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
             self.init(name: text, down: parts[0], up: parts[1], adapt: parts.count == 3, scope: parts.count == 3 ? scopes[parts[2]]! : nil)
         }
@@ -42,7 +50,7 @@ public struct Evaluation: Sendable {
         /// The adaptation settings the pair's sender runs with: `base` for the pair's model and scope,
         /// synchronous so the run is reproducible; nil for a pair that does not adapt.
         public func adaptation(base: AdaptationSettings) -> AdaptationSettings? {
-            guard self.adapt else { return nil }
+            guard self.adapt, !self.auto else { return nil }
             var a = base
             a.model = self.up
             a.scope = self.scope ?? base.scope
@@ -52,7 +60,8 @@ public struct Evaluation: Sendable {
 
         /// Which sender stream the pair needs under `base` settings: pairs with the same key share it.
         func senderKey(_ base: AdaptationSettings) -> String {
-            self.adapt ? "\(self.down)@adapt-\((self.scope ?? base.scope).rawValue):\(self.up)" : self.down
+            if self.auto { return "\(self.down)@auto:\(self.up)" }
+            return self.adapt ? "\(self.down)@adapt-\((self.scope ?? base.scope).rawValue):\(self.up)" : self.down
         }
     }
 
@@ -78,6 +87,11 @@ public struct Evaluation: Sendable {
         public var crossover: [String: Double]
         /// Frames per second of media time (for bits per pixel); nil in results from before it was kept.
         public var frameRate: Double? = nil
+        /// BD-rate of each pair against full-resolution x264, percent (negative: fewer bits).
+        public var bdRateVsFull: [String: Double] = [:]
+        /// `+auto` pairs, per point: PSNR-Y minus the better of full resolution and the fixed pair at the
+        /// same rate (curves interpolated in log rate; nil outside both curves' range), dB.
+        public var marginVsBetterFixed: [String: [Double?]] = [:]
     }
 
     /// Clips to measure.
@@ -143,7 +157,7 @@ public struct Evaluation: Sendable {
             let group = self.pairs.filter { $0.senderKey(self.adaptation) == key }
             let down = group[0].down
             let adaptation = group[0].adaptation(base: self.adaptation)
-            if adaptation == nil {
+            if adaptation == nil, !group[0].auto {
                 // Lossless half-resolution frames for the no-codec round trip (adaptation needs a codec).
                 let lossless = scratch.appendingPathComponent("down-\(Self.fileSafe(down))-lossless.mkv").path
                 _ = try self.run(clip, lossless, self.transform(down: down), EncoderSettings(codec: "ffv1"))
@@ -154,11 +168,13 @@ public struct Evaluation: Sendable {
                 }
             }
             for crf in self.crfs {
-                let sent = scratch.appendingPathComponent("sent-\(Self.fileSafe(key))-\(Int(crf)).mkv").path
-                let r = try self.run(clip, sent, self.transform(down: down), x264(crf), adaptation: adaptation)
+                let auto = group[0].auto
+                let sent = scratch.appendingPathComponent("sent-\(Self.fileSafe(key))-\(Int(crf)).\(auto ? "ts" : "mkv")").path
+                let r = auto ? try self.runAutomatic(clip, sent, down: self.transform(down: down), name: down, up: group[0].up, x264(crf))
+                             : try self.run(clip, sent, self.transform(down: down), x264(crf), adaptation: adaptation)
                 for pair in group {
                     let back = scratch.appendingPathComponent("back-\(Self.fileSafe(pair.name))-\(Int(crf)).mkv").path
-                    _ = try self.run(sent, back, self.transform(up: pair.up), EncoderSettings(codec: "ffv1"))
+                    _ = try self.run(sent, back, pair.auto ? .automaticUpsampler(fallback: .lanczos) : self.transform(up: pair.up), EncoderSettings(codec: "ffv1"))
                     let q = try VideoComparison.compare(reference: clip, distorted: back, maximumFrames: self.frames)
                     var point = RDPoint(bitRate: r.videoBitRate, psnr: q.psnrY, ssim: q.ssimY, crf: crf)
                     if pair.adapt {
@@ -187,6 +203,7 @@ public struct Evaluation: Sendable {
                                 bdRateVsClassical: bd, crossover: cross)
         result.bdPSNRVsClassical = bdPSNR
         result.frameRate = frameRate
+        self.compareWithFull(&result)
         return result
     }
 }

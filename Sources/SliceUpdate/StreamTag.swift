@@ -19,14 +19,20 @@ public struct StreamTag: Codable, Equatable, Sendable {
     public var upsamplerHash: String?
     /// The picture size before downscaling, `WxH` (odd sizes survive the trip).
     public var sourceSize: String?
+    /// Resolution of the frames this tag rides on, `full` or `half`, written by senders that may switch
+    /// (`resolution: auto|full`); nil: always half (older senders). With it, receivers keep the output at
+    /// ``sourceSize`` and pass full-resolution frames through.
+    public var resolution: String?
 
     /// Creates a tag.
-    public init(downscaler: String, downscalerHash: String? = nil, upsampler: String? = nil, upsamplerHash: String? = nil, sourceSize: String? = nil) {
+    public init(downscaler: String, downscalerHash: String? = nil, upsampler: String? = nil, upsamplerHash: String? = nil,
+                sourceSize: String? = nil, resolution: String? = nil) {
         self.downscaler = downscaler
         self.downscalerHash = downscalerHash
         self.upsampler = upsampler
         self.upsamplerHash = upsamplerHash
         self.sourceSize = sourceSize
+        self.resolution = resolution
     }
 
     /// The SEI payload (UUID, type, JSON).
@@ -56,6 +62,7 @@ public struct StreamTag: Codable, Equatable, Sendable {
         if let u = self.upsampler { m["slicestream_upsampler"] = u }
         if let h = self.upsamplerHash { m["slicestream_upsampler_hash"] = h }
         if let s = self.sourceSize { m["slicestream_source_size"] = s }
+        if let r = self.resolution { m["slicestream_resolution"] = r }
         return m
     }
 
@@ -64,6 +71,7 @@ public struct StreamTag: Codable, Equatable, Sendable {
         let lower = Dictionary(metadata.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
         guard let downscaler = lower["slicestream_downscaler"] else { return nil }
         self.init(downscaler: downscaler, downscalerHash: lower["slicestream_downscaler_hash"], upsampler: lower["slicestream_upsampler"],
-                  upsamplerHash: lower["slicestream_upsampler_hash"], sourceSize: lower["slicestream_source_size"])
+                  upsamplerHash: lower["slicestream_upsampler_hash"], sourceSize: lower["slicestream_source_size"],
+                  resolution: lower["slicestream_resolution"])
     }
 }

@@ -185,7 +185,7 @@ struct AddCommand: ParsableCommand {
 }
 
 struct SetCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a live-safe setting of a stream (bitrate, crf, upsampler, model).", discussion: CommandExamples.of("set"))
+    static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a live-safe setting of a stream (bitrate, crf, upsampler, model, resolution).", discussion: CommandExamples.of("set"))
     @OptionGroup var control: ControlOptions
     @Argument(help: "Stream name.") var name: String
     @Argument(help: "Setting.") var key: String

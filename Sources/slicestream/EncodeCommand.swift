@@ -13,6 +13,7 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Downscaler: area, bicubic, lanczos, or slice (the learned slicing encoder).") var downscaler: String = "area"
     @Option(help: "Model for --downscaler slice: a bundled name, a .safetensors path, or untrained:NAME.") var model: String?
     @Option(name: .customLong("receiver-model"), help: "Upsampler the stream tag asks receivers to use (default: the encoder model's partner, or sr2x).") var receiverModel: String?
+    @Option(help: "Resolution sent: half (the 2x downscaler's output, as always), full (the original frames) or auto (per scene and rate, whichever gives the better PSNR-Y at the same rate; needs an MPEG-TS output). Default: half.") var resolution: ResolutionMode?
     @Flag(name: .customLong("no-tag"), help: "Do not tag the stream (in-band SEI and container metadata).") var noTag = false
     @Flag(help: "Tune the receiver's upsampler on this content and send the weights in-band.") var adapt = false
     @Option(name: .customLong("adapt-model"), help: "Receiver model to tune (default: the receiver the stream's tag asks for: sr2x, or a slicing encoder's own upsampler).") var adaptModel: String?
@@ -36,6 +37,7 @@ struct EncodeCommand: ParsableCommand {
         recipe.model = self.model
         recipe.receiverModel = self.receiverModel
         recipe.tagged = !self.noTag
+        recipe.resolution = self.resolution
         return recipe
     }
 
@@ -52,6 +54,8 @@ struct EncodeCommand: ParsableCommand {
         try self.options.run(recipe, adaptation: adaptation)
     }
 }
+
+extension ResolutionMode: ExpressibleByArgument {}
 
 /// `slicestream decode`: the receiver path — decode, 2x upscale, encode.
 struct DecodeCommand: ParsableCommand {

@@ -8,7 +8,7 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "eval", abstract: "Rate-distortion evaluation against full resolution and classical scaling.", discussion: CommandExamples.of("eval"))
 
     @Argument(help: "Natural clips (not used in training).") var clips: [String]
-    @Option(help: "Half-resolution pairs DOWN+UP (or DOWN+UP+adapt: the sender tunes UP on the content with the --adapt-* settings, update bits counted in the rate; +adapt-all, +adapt-light and +adapt-tail override --adapt-scope), comma-separated; the first is the classical reference.")
+    @Option(help: "Half-resolution pairs DOWN+UP (or DOWN+UP+adapt: the sender tunes UP on the content with the --adapt-* settings, update bits counted in the rate; +adapt-all, +adapt-light and +adapt-tail override --adapt-scope), or DOWN+UP+auto (the sender picks full or half resolution per scene; compared with full resolution and DOWN+UP), comma-separated; the first is the classical reference.")
     var pairs: String = "area+lanczos,lanczos+lanczos,area+sr2x,area+sr2x-hq"
     @Option(help: "CRF sweep.") var crfs: String = "18,23,28,33,38"
     @Option(help: "Frames per clip.") var frames: Int = 100
@@ -77,6 +77,14 @@ struct EvalCommand: ParsableCommand {
             let cross = r.crossover[p.name].map { String(format: "%.0f kbit/s", $0 / 1000) } ?? "none in range"
             print("    " + p.name.padding(toLength: 22, withPad: " ", startingAt: 0) + " " + bd.padding(toLength: 10, withPad: " ", startingAt: 0)
                   + " " + bdPSNR.padding(toLength: 10, withPad: " ", startingAt: 0) + " crossover " + cross)
+        }
+        print("  BD-rate vs full-resolution x264:")
+        for p in pairs {
+            print("    " + p.name.padding(toLength: 22, withPad: " ", startingAt: 0) + " " + (r.bdRateVsFull[p.name].map { String(format: "%+.1f %%", $0) } ?? "n/a"))
+            if let margins = r.marginVsBetterFixed[p.name] {
+                let text = margins.map { $0.map { String(format: "%+.2f", $0) } ?? "n/a" }.joined(separator: " ")
+                print("      vs the better fixed choice at the same rate, per CRF (dB): " + text)
+            }
         }
     }
 }

@@ -139,6 +139,16 @@ func printSummary(_ r: PipelineReport) {
     if r.damagedFrames > 0 { print("  concealed damage in \(r.damagedFrames) frames") }
     if r.resizedFrames > 0 { print("  rescaled \(r.resizedFrames) frames whose size changed mid-stream") }
     if r.timestampRepairs > 0 { print("  repaired \(r.timestampRepairs) timestamps") }
+    if let res = r.resolution {
+        print(String(format: "  resolution %@: full %d frames (%.1f s, %d segments), half %d frames (%.1f s, %d segments), %d switches, %d decisions (probe CPU %.2f s)",
+                     res.mode, res.framesFull, res.secondsFull, res.segmentsFull, res.framesHalf, res.secondsHalf, res.segmentsHalf,
+                     res.switches, res.decisions, res.probeSeconds))
+        if let d = res.lastDecision {
+            print(String(format: "    last decision %@, margin %+.2f dB (half minus full): %@", d, res.lastMarginDB ?? 0, res.lastReason ?? ""))
+        } else if let why = res.lastReason {
+            print("    \(why)")
+        }
+    }
     if let a = r.adaptation {
         print(String(format: "  content adaptation (%@): %d updates, %.1f kB in-band (%.2f kbit/s, %.2f %% of video), last gain %+.3f dB",
                      a.mode, a.updatesSent, Double(a.updateBytes) / 1000, r.updateBitRate / 1000, 100 * r.updateShare, a.lastGain ?? 0))

@@ -91,3 +91,17 @@ final class StreamTagTests: XCTestCase {
         XCTAssertEqual(try Pipeline(configuration: untagged).run().transform, "sr2x")
     }
 }
+
+final class StreamTagResolutionTests: XCTestCase {
+    func testResolutionRoundTripsAndOldTagsHaveNone() throws {
+        let tag = StreamTag(downscaler: "slice2x", upsampler: "slice2x-up", sourceSize: "320x240", resolution: "full")
+        XCTAssertEqual(StreamTag(seiPayload: tag.seiPayload)?.resolution, "full")
+        XCTAssertEqual(StreamTag(metadata: tag.metadata), tag)
+        XCTAssertEqual(tag.metadata["slicestream_resolution"], "full")
+        // A tag from an older sender (no resolution key) still parses, with none: always half.
+        let old = SliceSEI.payload(.tag, body: Data(#"{"downscaler":"area","sourceSize":"320x240","version":1}"#.utf8))
+        let parsed = try XCTUnwrap(StreamTag(seiPayload: old))
+        XCTAssertNil(parsed.resolution)
+        XCTAssertEqual(parsed.sourceSize, "320x240")
+    }
+}

@@ -31,11 +31,12 @@ final class ConvertStage {
         while let frame = self.input.pop() {
             self.stats.countIn()
             let working: Frame
-            if frame.size == workingSize && frame.pixelFormat == self.converter.outputFormat {
+            let followed = frame.size == workingSize || self.state.configuration.followedSizes.contains(frame.size)
+            if followed && frame.pixelFormat == self.converter.outputFormat {
                 working = frame
             } else {
                 working = try self.stats.time { try self.converter.scale(frame) }
-                if frame.size != workingSize { self.state.convert.withLock { $0.resizedFrames += 1 } }
+                if !followed { self.state.convert.withLock { $0.resizedFrames += 1 } }
             }
             if case .drop = self.state.overload {
                 if self.output.tryPush(working) {

@@ -83,9 +83,16 @@ final class EncodeStage {
         let seconds = Double(pts) * timeBase.doubleValue
         // Our own tag is rewritten, never forwarded from the input; other SEI passes through.
         frame.removeUserDataSEI(uuid: SliceSEI.uuid)
-        if let tag = self.state.configuration.streamTag, self.encodedCount % max(1, self.state.configuration.tagInterval) == 0 {
+        // Under resolution control the encoder follows the frame's size (a switch: new keyframe, new SPS).
+        let switched = try self.followSize(of: frame)
+        if var tag = self.state.configuration.streamTag, switched || self.encodedCount % max(1, self.state.configuration.tagInterval) == 0 {
+            if self.state.configuration.resolution != nil {
+                tag.resolution = frame.size == self.state.workingSize ? "full" : "half"
+            }
             try frame.addUserDataSEI(tag.seiPayload)
         }
+        self.state.configuration.resolution?.countFrame(full: frame.size == self.state.workingSize,
+                                                        seconds: Double(self.frameDuration) * timeBase.doubleValue)
         for payload in self.senderExtension?.payloads(encoderPTS: pts, inputPTS: inputPTS, mediaTime: seconds) ?? [] {
             try frame.addUserDataSEI(payload)
         }
@@ -124,6 +131,19 @@ final class EncodeStage {
         self.handOn()
         self.encoder = try self.encoder.reopened(with: settings)
         self.state.encode.withLock { $0.encoderReopens += 1 }
+    }
+
+    /// Reopens the encoder at the frame's size when resolution control changed it (the old encoder is
+    /// drained first); true if it did.
+    private func followSize(of frame: Frame) throws -> Bool {
+        guard self.state.configuration.resolution != nil, frame.size != self.encoder.size else { return false }
+        try self.stats.time { try self.encoder.encode(nil) { self.packets.append($0) } }
+        if let senderExtension, !self.packets.isEmpty {
+            try senderExtension.encoded(self.packets, mediaTime: self.state.encode.withLock { $0.lastPTS })
+        }
+        self.handOn()
+        self.encoder = try self.encoder.reopened(with: self.encoder.settings, size: frame.size)
+        return true
     }
 
     /// The frame's timestamp on the encoder clock, repaired when missing or not after the last one.

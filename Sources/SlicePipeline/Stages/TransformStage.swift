@@ -44,7 +44,10 @@ final class TransformStage {
             let updateBytes = frame.userDataSEI.reduce(0) { $0 + (ModelUpdate.isUpdatePayload($1) ? $1.count : 0) }
             if updateBytes > 0 { self.state.transform.withLock { $0.receivedUpdateBytes += updateBytes } }
             let receiver = self.transform as? any ModelUpdateReceiving
-            if case .degrade(let algorithm) = self.state.overload, self.input.depth * 2 > self.input.capacity {
+            // A sender under resolution control never degrades: a half-size frame amid full ones would
+            // cost a keyframe each way.
+            if case .degrade(let algorithm) = self.state.overload, self.input.depth * 2 > self.input.capacity,
+               !(self.transform is any HoldingTransform) {
                 // Behind a live input: keep up with a classical kernel until the queue drains. Updates on
                 // this frame still reach the learned model, so none is lost to load.
                 if self.cheap == nil {
@@ -58,11 +61,19 @@ final class TransformStage {
                 continue
             }
             if frame.pts != nil { self.originals?.put(frame) }
-            let output = try self.stats.time { try self.transform.process(frame) }
+            let outputs: [Frame]
+            if let holding = self.transform as? any HoldingTransform {
+                outputs = try self.stats.time { try holding.take(frame) }
+            } else {
+                outputs = [try self.stats.time { try self.transform.process(frame) }]
+            }
             let name = self.transform.name
             if let counters = receiver?.updateCounters { self.state.transform.withLock { $0.updates = counters } }
             self.state.transform.withLock { if $0.transformName != name { $0.transformName = name } }
-            if self.output.push(output) { self.stats.countOut() }
+            for output in outputs where self.output.push(output) { self.stats.countOut() }
+        }
+        if let holding = self.transform as? any HoldingTransform, self.state.isHealthy {
+            for output in try holding.drain() where self.output.push(output) { self.stats.countOut() }
         }
     }
 
