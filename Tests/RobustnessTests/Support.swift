@@ -150,16 +150,6 @@ func runWithDeadline<T>(_ seconds: Double, _ body: @escaping @Sendable () throws
     return box.value
 }
 
-/// Polls `condition` every 100 ms for up to `seconds`.
-func waitUntil(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-    let end = Date().addingTimeInterval(seconds)
-    while Date() < end {
-        if try condition() { return true }
-        usleep(100_000)
-    }
-    return try condition()
-}
-
 /// How a child process ended.
 struct ChildResult {
     var status: Int32

@@ -34,30 +34,7 @@ final class ConfigWatchTests: XCTestCase {
         return text
     }
 
-    /// Writes `text` as a new timestamped folder and points `..data` at it atomically (link to a temporary
-    /// name, then rename over `..data`), then removes the previous folder: what kubelet's AtomicWriter does.
-    private func publish(_ text: String, version: Int, in dir: String) throws {
-        let fm = FileManager.default
-        let folder = "..2026_12_05_00_00_00.\(version)"
-        try fm.createDirectory(atPath: "\(dir)/\(folder)", withIntermediateDirectories: true)
-        try text.write(toFile: "\(dir)/\(folder)/node.yaml", atomically: false, encoding: .utf8)
-        let previous = try? fm.destinationOfSymbolicLink(atPath: "\(dir)/..data")
-        try fm.createSymbolicLink(atPath: "\(dir)/..data_tmp", withDestinationPath: folder)
-        guard rename("\(dir)/..data_tmp", "\(dir)/..data") == 0 else { throw CocoaError(.fileWriteUnknown) }
-        if let previous { try fm.removeItem(atPath: "\(dir)/\(previous)") }
-        if (try? fm.destinationOfSymbolicLink(atPath: "\(dir)/node.yaml")) == nil {
-            try fm.createSymbolicLink(atPath: "\(dir)/node.yaml", withDestinationPath: "..data/node.yaml")
-        }
-    }
 
-    private func waitUntil(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if try condition() { return true }
-            usleep(100_000)
-        }
-        return try condition()
-    }
 
     private func names(_ socket: String) -> [String]? {
         guard let client = try? ControlClient(path: socket, timeout: 10) else { return nil }
@@ -73,7 +50,7 @@ final class ConfigWatchTests: XCTestCase {
         let media = try TestMedia()
         let dir = media.path("config")
         let socket = media.path("control.sock")
-        try self.publish(self.config(["alpha", "beta"], socket: socket, media: media), version: 1, in: dir)
+        try ConfigMapVolume.publish(self.config(["alpha", "beta"], socket: socket, media: media), version: 1, in: dir)
 
         let daemon = Process()
         daemon.executableURL = Binaries.daemon
@@ -90,22 +67,22 @@ final class ConfigWatchTests: XCTestCase {
         }
         func log() -> String { (try? String(contentsOfFile: media.path("daemon.log"), encoding: .utf8)) ?? "" }
 
-        XCTAssertTrue(self.waitUntil(60) { self.names(socket) == ["alpha", "beta"] }, log())
+        XCTAssertTrue(waitUntil(60) { self.names(socket) == ["alpha", "beta"] }, log())
 
         // The new set shows without SIGHUP: beta goes, gamma comes, alpha stays.
-        try self.publish(self.config(["alpha", "gamma"], socket: socket, media: media), version: 2, in: dir)
-        XCTAssertTrue(self.waitUntil(60) { self.names(socket) == ["alpha", "gamma"] }, "stream set never followed the swap\n" + log())
+        try ConfigMapVolume.publish(self.config(["alpha", "gamma"], socket: socket, media: media), version: 2, in: dir)
+        XCTAssertTrue(waitUntil(60) { self.names(socket) == ["alpha", "gamma"] }, "stream set never followed the swap\n" + log())
         XCTAssertEqual(self.status(socket)?.reloads, 1)
 
         // A broken config is refused, counted, and the running streams stay.
-        try self.publish(self.config(["alpha", "delta"], socket: socket, media: media, extra: "  no_such_key: 1"), version: 3, in: dir)
-        XCTAssertTrue(self.waitUntil(60) { self.status(socket)?.rejectedReloads == 1 }, "broken config not noticed\n" + log())
+        try ConfigMapVolume.publish(self.config(["alpha", "delta"], socket: socket, media: media, extra: "  no_such_key: 1"), version: 3, in: dir)
+        XCTAssertTrue(waitUntil(60) { self.status(socket)?.rejectedReloads == 1 }, "broken config not noticed\n" + log())
         XCTAssertEqual(self.names(socket), ["alpha", "gamma"])
         XCTAssertEqual(self.status(socket)?.reloads, 1)
         XCTAssertTrue(log().contains("for changes (\(mode ?? "inotify"))"), log())
 
         kill(daemon.processIdentifier, SIGTERM)
-        XCTAssertTrue(self.waitUntil(30) { !daemon.isRunning }, "daemon did not stop on SIGTERM")
+        XCTAssertTrue(waitUntil(30) { !daemon.isRunning }, "daemon did not stop on SIGTERM")
         XCTAssertEqual(daemon.terminationStatus, 0)
         // Drained on SIGTERM: the outputs of the streams that ran to the end are whole files.
         for name in ["alpha", "gamma"] {

@@ -79,14 +79,6 @@ final class DaemonIntegrationTests: XCTestCase {
         try client.call(ControlRequest(command: "stats", name: name), as: StreamStats.self)
     }
 
-    private func waitUntil(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if try condition() { return true }
-            usleep(100_000)
-        }
-        return try condition()
-    }
 
     func testNodeStreamsSurvivesInputLossReloadsAndStopsCleanly() throws {
         let media = try TestMedia()
@@ -103,7 +95,7 @@ final class DaemonIntegrationTests: XCTestCase {
         XCTAssertTrue(receiveDatagram(notifyFD).contains("READY=1"), "READY=1 once the socket listens")
 
         // Frames flow from the sender through UDP into the receiver.
-        XCTAssertTrue(try self.waitUntil(120) { try self.stats(client, "viewer").framesOut > 30 }, "receiver produced frames")
+        XCTAssertTrue(try waitUntil(120) { try self.stats(client, "viewer").framesOut > 30 }, "receiver produced frames")
         let status = try client.call(ControlRequest(command: "status"), as: NodeStatus.self)
         XCTAssertEqual(status.streamCount, 2)
         XCTAssertTrue(status.healthy)
@@ -152,10 +144,10 @@ final class DaemonIntegrationTests: XCTestCase {
 
         // The input goes away and comes back: the receiver reconnects and frames flow again.
         _ = try client.call(ControlRequest(command: "stop", name: "camera"), as: ActionResult.self)
-        XCTAssertTrue(try self.waitUntil(60) { try self.stats(client, "viewer").reconnects >= 1 || self.stats(client, "viewer").lastError != nil })
+        XCTAssertTrue(try waitUntil(60) { try self.stats(client, "viewer").reconnects >= 1 || self.stats(client, "viewer").lastError != nil })
         let before = try self.stats(client, "viewer").framesOut
         _ = try client.call(ControlRequest(command: "start", name: "camera"), as: ActionResult.self)
-        XCTAssertTrue(try self.waitUntil(120) { try self.stats(client, "viewer").framesOut > before + 25 }, "frames flow after the input came back")
+        XCTAssertTrue(try waitUntil(120) { try self.stats(client, "viewer").framesOut > before + 25 }, "frames flow after the input came back")
         XCTAssertEqual(try self.stats(client, "viewer").state, "running")
 
         // A bad config is refused and the running one kept; a good one is applied.
@@ -233,7 +225,7 @@ final class DaemonIntegrationTests: XCTestCase {
 
         // Liveness only: the first update needs a round (20 steps at half a core) and a frame to land on. The
         // adapter runs at nice 19, so on a loaded machine that can take minutes: the ceiling only bounds a failure.
-        XCTAssertTrue(try self.waitUntil(600) {
+        XCTAssertTrue(try waitUntil(600) {
             let sent = try self.stats(client, "camera").adaptation?.updatesSent ?? 0
             let applied = try self.stats(client, "viewer").modelUpdates?.applied ?? 0
             return sent >= 1 && applied >= 1

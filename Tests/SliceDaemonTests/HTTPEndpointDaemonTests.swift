@@ -34,14 +34,6 @@ final class HTTPEndpointDaemonTests: XCTestCase {
         }
     }
 
-    private func poll(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if condition() { return true }
-            usleep(100_000)
-        }
-        return condition()
-    }
 
     private func json(_ r: RawHTTP.Response) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any]) ?? [:]
@@ -86,11 +78,11 @@ final class HTTPEndpointDaemonTests: XCTestCase {
         let log = { (try? String(contentsOfFile: configPath + ".log", encoding: .utf8)) ?? "" }
 
         // Up and flowing: ready, healthy, and a scrape that parses with every rule.
-        XCTAssertTrue(self.poll(60) { RawHTTP.request(port: port, path: "/readyz").status == 200 }, log())
+        XCTAssertTrue(waitUntil(60) { RawHTTP.request(port: port, path: "/readyz").status == 200 }, log())
         // Polled: on a loaded machine a stage can be slow for a moment; healthy means it comes back to 200.
-        XCTAssertTrue(self.poll(60) { RawHTTP.request(port: port, path: "/healthz").status == 200 }, log())
+        XCTAssertTrue(waitUntil(60) { RawHTTP.request(port: port, path: "/healthz").status == 200 }, log())
         var scrape = PrometheusText("")
-        XCTAssertTrue(self.poll(60) {
+        XCTAssertTrue(waitUntil(60) {
             scrape = PrometheusText(RawHTTP.request(port: port, path: "/metrics").body)
             return (scrape.samples(named: "slicestream_frames_out_total").first?.value ?? 0) > 10
         }, log())
@@ -112,7 +104,7 @@ final class HTTPEndpointDaemonTests: XCTestCase {
         // Stop reading: the output pipe fills, the mux stage blocks on a write, /healthz reports the stall.
         reader.reading.withLock { $0 = false }
         var health = RawHTTP.Response(status: 0, headers: [:], body: "")
-        XCTAssertTrue(self.poll(120) {
+        XCTAssertTrue(waitUntil(120) {
             health = RawHTTP.request(port: port, path: "/healthz")
             return health.status == 503
         }, log())
@@ -122,7 +114,7 @@ final class HTTPEndpointDaemonTests: XCTestCase {
         // SIGTERM: not ready for as long as the stream drains (it cannot finish while the pipe is full).
         kill(daemon.processIdentifier, SIGTERM)
         var ready = RawHTTP.Response(status: 0, headers: [:], body: "")
-        XCTAssertTrue(self.poll(60) {
+        XCTAssertTrue(waitUntil(60) {
             ready = RawHTTP.request(port: port, path: "/readyz")
             return ready.status == 503 && self.json(ready)["status"] as? String == "draining"
         }, "\(ready.status) \(ready.body)\n\(log())")
@@ -131,7 +123,7 @@ final class HTTPEndpointDaemonTests: XCTestCase {
 
         // Read again: the stream drains, the daemon exits cleanly and the endpoint is gone.
         reader.reading.withLock { $0 = true }
-        XCTAssertTrue(self.poll(120) { !daemon.isRunning }, log())
+        XCTAssertTrue(waitUntil(120) { !daemon.isRunning }, log())
         XCTAssertEqual(daemon.terminationStatus, 0, log())
         XCTAssertEqual(RawHTTP.request(port: port, path: "/readyz").status, 0, "nothing listens after exit")
     }
@@ -159,7 +151,7 @@ final class HTTPEndpointDaemonTests: XCTestCase {
         _ = FileManager.default.createFile(atPath: configPath + ".log", contents: nil)
         daemon.standardError = FileHandle(forWritingAtPath: configPath + ".log")
         try daemon.run()
-        let exited = self.poll(60) { !daemon.isRunning }
+        let exited = waitUntil(60) { !daemon.isRunning }
         if !exited { daemon.terminate() }
         daemon.waitUntilExit()
         let log = (try? String(contentsOfFile: configPath + ".log", encoding: .utf8)) ?? ""

@@ -10,14 +10,6 @@ final class HealthAndSecretsTests: XCTestCase {
     private let secret = "s3cretpassphrase"
     private let fileSecret = "filepassphrase42"
 
-    private func waitUntil(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if try condition() { return true }
-            usleep(100_000)
-        }
-        return try condition()
-    }
 
     private func raw(_ socket: String, _ request: ControlRequest) throws -> String {
         String(decoding: try ControlClient(path: socket, timeout: 10).callRaw(request), as: UTF8.self)
@@ -78,12 +70,12 @@ final class HealthAndSecretsTests: XCTestCase {
         try p.run()
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
         var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-        XCTAssertTrue(self.waitUntil(20) { (try? ControlClient(path: socket, timeout: 5)) != nil }, "daemon up: \(log)")
+        XCTAssertTrue(waitUntil(20) { (try? ControlClient(path: socket, timeout: 5)) != nil }, "daemon up: \(log)")
         let client = try ControlClient(path: socket, timeout: 10)
         func stats(_ name: String) throws -> StreamStats { try client.call(ControlRequest(command: "stats", name: name), as: StreamStats.self) }
 
         // The failing streams are retried; the good one runs.
-        XCTAssertTrue(try self.waitUntil(40) {
+        XCTAssertTrue(try waitUntil(40) {
             try ["secret-in", "file-key", "bad-x264"].allSatisfy { try stats($0).restarts >= 2 } && stats("good").state == "running"
         }, "failing streams retried: \(log.suffix(3000))")
 
@@ -185,16 +177,16 @@ final class HealthAndSecretsTests: XCTestCase {
         p.standardError = FileHandle.nullDevice
         try p.run()
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
-        XCTAssertTrue(self.waitUntil(20) { (try? ControlClient(path: socket, timeout: 5)) != nil }, "daemon up")
+        XCTAssertTrue(waitUntil(20) { (try? ControlClient(path: socket, timeout: 5)) != nil }, "daemon up")
         let client = try ControlClient(path: socket, timeout: 10)
         func stats(_ name: String) throws -> StreamStats { try client.call(ControlRequest(command: "stats", name: name), as: StreamStats.self) }
         func status() throws -> NodeStatus { try client.call(ControlRequest(command: "status"), as: NodeStatus.self) }
-        XCTAssertTrue(try self.waitUntil(20) { try stats("viewer").framesOut > 20 }, "frames flow")
+        XCTAssertTrue(try waitUntil(20) { try stats("viewer").framesOut > 20 }, "frames flow")
         XCTAssertEqual(try status().health, "ok")
 
         // The sender stops: the receiver keeps "running" (reconnecting), but health and its error say so.
         _ = try client.call(ControlRequest(command: "stop", name: "camera"), as: ActionResult.self)
-        XCTAssertTrue(try self.waitUntil(30) { try status().health == "failing" }, "health: \((try? status().health) ?? "nil")")
+        XCTAssertTrue(try waitUntil(30) { try status().health == "failing" }, "health: \((try? status().health) ?? "nil")")
         let viewer = try stats("viewer")
         XCTAssertEqual(viewer.state, "running")
         XCTAssertEqual(try status().failingStreams, ["viewer"])
@@ -223,7 +215,7 @@ final class HealthAndSecretsTests: XCTestCase {
                 p.waitUntilExit()
                 return (p.terminationStatus, (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
             }
-            _ = self.waitUntil(20) { (try? ControlClient(path: media.path("c.sock"), timeout: 5)) != nil }
+            _ = waitUntil(20) { (try? ControlClient(path: media.path("c.sock"), timeout: 5)) != nil }
             let running = p.isRunning
             kill(p.processIdentifier, SIGTERM)
             p.waitUntilExit()

@@ -37,14 +37,6 @@ final class KubernetesContractTests: XCTestCase {
         }
     }
 
-    private func poll(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if condition() { return true }
-            usleep(100_000)
-        }
-        return condition()
-    }
 
     /// A node config: the held pipe stream plus cheap lavfi streams writing MP4 files into `media`.
     private func config(files: [String], port: Int, media: TestMedia) -> String {
@@ -83,21 +75,6 @@ final class KubernetesContractTests: XCTestCase {
         return text
     }
 
-    /// kubelet's AtomicWriter: a new timestamped folder, `..data` re-pointed by renaming a fresh link over
-    /// it, the previous folder removed; `node.yaml` is a stable link through `..data`.
-    private func publish(_ text: String, version: Int, in dir: String) throws {
-        let fm = FileManager.default
-        let folder = "..2026_12_05_22_00_00.\(version)"
-        try fm.createDirectory(atPath: "\(dir)/\(folder)", withIntermediateDirectories: true)
-        try text.write(toFile: "\(dir)/\(folder)/node.yaml", atomically: false, encoding: .utf8)
-        let previous = try? fm.destinationOfSymbolicLink(atPath: "\(dir)/..data")
-        try fm.createSymbolicLink(atPath: "\(dir)/..data_tmp", withDestinationPath: folder)
-        guard rename("\(dir)/..data_tmp", "\(dir)/..data") == 0 else { throw CocoaError(.fileWriteUnknown) }
-        if let previous { try fm.removeItem(atPath: "\(dir)/\(previous)") }
-        if (try? fm.destinationOfSymbolicLink(atPath: "\(dir)/node.yaml")) == nil {
-            try fm.createSymbolicLink(atPath: "\(dir)/node.yaml", withDestinationPath: "..data/node.yaml")
-        }
-    }
 
     /// `slicestream_up` state and `slicestream_frames_out_total` of `stream` in one scrape.
     private func scrape(_ port: Int, _ stream: String) -> (state: String?, frames: Double) {
@@ -111,7 +88,7 @@ final class KubernetesContractTests: XCTestCase {
         let media = try TestMedia()
         let port = FreePort.next(stream: true)
         let dir = media.path("etc-slicestream")
-        try self.publish(self.config(files: ["file-a"], port: port, media: media), version: 1, in: dir)
+        try ConfigMapVolume.publish(self.config(files: ["file-a"], port: port, media: media), version: 1, in: dir)
 
         let daemon = Process()
         daemon.executableURL = Binaries.daemon
@@ -132,21 +109,21 @@ final class KubernetesContractTests: XCTestCase {
         let log = { (try? String(contentsOfFile: media.path("daemon.log"), encoding: .utf8)) ?? "" }
 
         // The startup probe's view: 503 while starting, then 200.
-        XCTAssertTrue(self.poll(120) { RawHTTP.request(port: port, path: "/readyz").status == 200 }, log())
-        XCTAssertTrue(self.poll(60) { self.scrape(port, "file-a").frames > 5 }, log())
+        XCTAssertTrue(waitUntil(120) { RawHTTP.request(port: port, path: "/readyz").status == 200 }, log())
+        XCTAssertTrue(waitUntil(60) { self.scrape(port, "file-a").frames > 5 }, log())
 
         // kubelet swaps `..data`: the new stream runs without SIGHUP or a restart, and the node is ready again.
-        try self.publish(self.config(files: ["file-a", "file-b"], port: port, media: media), version: 2, in: dir)
-        XCTAssertTrue(self.poll(120) { self.scrape(port, "file-b").frames > 5 }, "the swap was not applied\n" + log())
+        try ConfigMapVolume.publish(self.config(files: ["file-a", "file-b"], port: port, media: media), version: 2, in: dir)
+        XCTAssertTrue(waitUntil(120) { self.scrape(port, "file-b").frames > 5 }, "the swap was not applied\n" + log())
         XCTAssertEqual(self.scrape(port, "file-a").state, "running", "an unchanged stream keeps running")
-        XCTAssertTrue(self.poll(60) { RawHTTP.request(port: port, path: "/readyz").status == 200 }, log())
+        XCTAssertTrue(waitUntil(60) { RawHTTP.request(port: port, path: "/readyz").status == 200 }, log())
         XCTAssertTrue(log().contains("changed: reloading"), "the watcher, not a restart, applied it\n" + log())
 
         // Hold the pipe stream (stop reading until its mux blocks), then SIGTERM as kubelet sends it.
         reader.reading.withLock { $0 = false }
         // Held means: /healthz names it as stalled and its output count stands still (the pipe is full), not
         // a moment of starvation on a loaded machine that would let the drain finish before it is seen.
-        XCTAssertTrue(self.poll(180) {
+        XCTAssertTrue(waitUntil(180) {
             let health = RawHTTP.request(port: port, path: "/healthz")
             guard health.status == 503, health.body.contains("\"stream\":\"held\"") else { return false }
             let before = self.scrape(port, "held").frames
@@ -156,7 +133,7 @@ final class KubernetesContractTests: XCTestCase {
         let sigterm = Date()
         kill(daemon.processIdentifier, SIGTERM)
         var ready = RawHTTP.Response(status: 0, headers: [:], body: "")
-        XCTAssertTrue(self.poll(30) {
+        XCTAssertTrue(waitUntil(30) {
             ready = RawHTTP.request(port: port, path: "/readyz")
             return ready.status == 503 && ready.body.contains("\"draining\"")
         }, "\(ready.status) \(ready.body)\n\(log())")
@@ -164,7 +141,7 @@ final class KubernetesContractTests: XCTestCase {
 
         // Let the drain finish: exit 0 before kubelet's SIGKILL (grace + the base's margin after SIGTERM).
         reader.reading.withLock { $0 = true }
-        XCTAssertTrue(self.poll(Double(self.grace + self.kubeletMargin + 60)) { !daemon.isRunning }, log())
+        XCTAssertTrue(waitUntil(Double(self.grace + self.kubeletMargin + 60)) { !daemon.isRunning }, log())
         let drainSeconds = Date().timeIntervalSince(sigterm)
         XCTAssertFalse(daemon.isRunning)
         XCTAssertLessThanOrEqual(drainSeconds, Double(self.grace + self.kubeletMargin),

@@ -8,14 +8,6 @@ import XCTest
 
 /// The daemon's streams keep colour tags and 10-bit depth, and write an HLS ladder, like the offline commands.
 final class NodeMediaFidelityTests: XCTestCase {
-    private func waitUntil(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if try condition() { return true }
-            usleep(100_000)
-        }
-        return try condition()
-    }
 
     func testNodeStreamsKeepColourAndDepthAndWriteALadder() throws {
         let media = try TestMedia()
@@ -33,7 +25,7 @@ final class NodeMediaFidelityTests: XCTestCase {
         let node = Node(configuration: try NodeConfiguration.load(path: path), configPath: path)
         node.startAutostartStreams()
         defer { node.stopAll() }
-        let done = try self.waitUntil(120) {
+        let done = try waitUntil(120) {
             try ["tx", "rx"].allSatisfy { name in
                 let stats = try XCTUnwrap(node.handle(ControlRequest(command: "stats", name: name)) as? StreamStats)
                 return stats.state == "finished" || stats.state == "stopped" || stats.state == "failed"

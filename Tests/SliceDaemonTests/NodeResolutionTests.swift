@@ -10,14 +10,6 @@ import XCTest
 /// `resolution:` on a sender stream: the config key, `set` while it runs, and its counters in `stats`
 /// and `metrics`.
 final class NodeResolutionTests: XCTestCase {
-    private func waitUntil(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if try condition() { return true }
-            usleep(100_000)
-        }
-        return try condition()
-    }
 
     func testResolutionKeyLiveSetStatsAndMetrics() throws {
         let media = try TestMedia()
@@ -38,13 +30,13 @@ final class NodeResolutionTests: XCTestCase {
         _ = try node.handle(ControlRequest(command: "start", name: "a"))
 
         func stats() throws -> StreamStats { try XCTUnwrap(node.handle(ControlRequest(command: "stats", name: "a")) as? StreamStats) }
-        XCTAssertTrue(try self.waitUntil(60) { (try stats().resolution?.decisions ?? 0) > 0 }, "a decision is made")
+        XCTAssertTrue(try waitUntil(60) { (try stats().resolution?.decisions ?? 0) > 0 }, "a decision is made")
         XCTAssertEqual(try stats().resolution?.mode, "auto")
 
         // Forced full from the next frame: the stream switches and counts seconds at full resolution.
         let result = try XCTUnwrap(node.handle(ControlRequest(command: "set", name: "a", key: "resolution", value: "full")) as? ActionResult)
         XCTAssertTrue(result.message.contains("auto → full"), result.message)
-        XCTAssertTrue(try self.waitUntil(60) { (try stats().resolution?.secondsFull ?? 0) > 0.5 }, "full-resolution frames sent")
+        XCTAssertTrue(try waitUntil(60) { (try stats().resolution?.secondsFull ?? 0) > 0.5 }, "full-resolution frames sent")
         let now = try XCTUnwrap(try stats().resolution)
         XCTAssertEqual(now.mode, "full")
 
