@@ -153,6 +153,12 @@ public final class Demuxer {
             if let pb = self.context.pointee.pb, avio_feof(pb) != 0 { return nil }
             throw MediaError(.demux, call: "av_read_frame", averror: ret, context: self.url)
         }
+        // A read the interrupt callback cut short may still return a packet, truncated (the demuxer keeps
+        // what it had read): after cancel() that packet is dropped, so the decoder never sees a torn one
+        // (seen as "Invalid NAL unit size" errors from a `--frames N` run that stopped mid-read).
+        if self.interrupt.isCancelled {
+            throw MediaError(.cancelled, call: "av_read_frame", message: "read cancelled", context: self.url)
+        }
         return packet
     }
 
