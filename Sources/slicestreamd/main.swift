@@ -17,7 +17,7 @@ struct SliceStreamDaemon: ParsableCommand {
 
     @Option(name: .long, help: "Config file (YAML).") var config: String = "/etc/slicestream/slicestreamd.yaml"
     @Option(name: .long, help: "Control socket path (overrides node.control_socket).") var socket: String?
-    @Option(name: .customLong("check-config"), help: "Validate this config file and exit (0: valid). Checks models, presets, input files and output folders too, and lists every problem.") var checkConfig: String?
+    @Option(name: .customLong("check-config"), help: "Validate this config file and exit (0: valid; 78, EX_CONFIG, as the daemon itself, when it is not). Checks models, presets, input files and output folders too, and lists every problem.") var checkConfig: String?
     @Flag(name: .customLong("skip-file-checks"), help: "With --check-config: check the definitions only, not input files, output folders and secret files (ExecStartPre: a missing file only holds back its stream).")
     var skipFileChecks = false
     @Option(name: .customLong("log-style"), help: "syslog: <N> priority prefixes for journald (the default when JOURNAL_STREAM is set); plain: timestamps.")
@@ -31,7 +31,9 @@ struct SliceStreamDaemon: ParsableCommand {
                 return
             } catch {
                 try? FileHandle.standardError.write(contentsOf: Data("slicestreamd: \(error)\n".utf8))
-                throw ExitCode(1)
+                // 78 (EX_CONFIG), the daemon's own code for a config that cannot work, so an
+                // ExecStartPre= check and the unit's RestartPreventExitStatus=78 agree.
+                throw ExitCode(78)
             }
         }
         HeapArenas.limit()

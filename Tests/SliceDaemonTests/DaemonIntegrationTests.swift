@@ -331,7 +331,7 @@ final class DaemonIntegrationTests: XCTestCase {
         try p.run()
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 1)
+        XCTAssertEqual(p.terminationStatus, 78)  // EX_CONFIG, as the daemon
         XCTAssertTrue(text.contains(path) && text.contains("streams[0].crf"), text)
     }
 }

@@ -256,7 +256,7 @@ final class HealthAndSecretsTests: XCTestCase {
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        XCTAssertNotEqual(p.terminationStatus, 0)
+        XCTAssertEqual(p.terminationStatus, 78)
         XCTAssertFalse(stdout.contains("OK"), stdout)
         XCTAssertTrue(stderr.contains("3 problems"), stderr)
         XCTAssertTrue(stderr.contains("streams[0].preset: stream 'cam'") && stderr.contains("veryfst"), stderr)

@@ -69,7 +69,7 @@ final class AdminIsNotRootTests: XCTestCase {
         try (l.node + "streams:\n" + l.legit + "  - {name: evil, role: passthrough, input: \(l.clip), input_format: tty, output: \(out)}\n")
             .write(toFile: path, atomically: true, encoding: .utf8)
         let r = try runChild(Binaries.daemon, ["--check-config", path], timeout: 60)
-        XCTAssertEqual(r.status, 1, r.summary)
+        XCTAssertEqual(r.status, 78, r.summary)
         XCTAssertTrue(r.stderr.contains("streams[1].input_format: demuxer 'tty' is not allowed"), r.stderr)
     }
 
