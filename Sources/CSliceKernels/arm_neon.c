@@ -8,6 +8,9 @@
  * vfmaq_f32 is a single-rounding fused multiply-add like fmaf, so every lane
  * performs exactly the reference's operations (slice_kernels.h).
  * On other architectures the _neon entry points forward to the reference.
+ * Not here: the backward kernels (on arm64 every level runs backward.c's
+ * generic 16-byte-vector build) and int8 dot-product (SDOT) variants, left
+ * for when the int8 kernels exist.
  */
 #if defined(__aarch64__)
 #include <arm_neon.h>
