@@ -18,7 +18,8 @@ build: deps
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-# checkasm first: every SIMD kernel against the C reference, bit for bit (also under gcc); the systemd
+# checkasm first: every SIMD kernel against the C reference, bit for bit (also under gcc; on x86-64 also the
+# NEON kernels, cross-built, under qemu-aarch64 where scripts/install-deps could install it); the systemd
 # unit's static checks (skipped where systemd-analyze is missing); then the suite.
 test: deps checkasm
 	scripts/check-systemd

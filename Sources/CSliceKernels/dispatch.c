@@ -47,14 +47,19 @@ static const sk_kernels tbl_ref = SK_TABLE(SK_LEVEL_REFERENCE, _ref);
 static const sk_kernels tbl_avx2 = SK_TABLE(SK_LEVEL_AVX2, _avx2);
 static const sk_kernels tbl_avx512 = SK_TABLE(SK_LEVEL_AVX512, _avx512);
 #endif
+#if defined(__aarch64__)
+static const sk_kernels tbl_neon = SK_TABLE(SK_LEVEL_NEON, _neon);
+#endif
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_best = SK_LEVEL_REFERENCE;            /* best supported level */
+static unsigned g_mask = 1u << SK_LEVEL_REFERENCE;  /* bit l: level l usable */
 static const sk_kernels *g_active = &tbl_ref;      /* accessed atomically   */
 
 static void detect(void)
 {
     g_best = SK_LEVEL_REFERENCE;
+    g_mask = 1u << SK_LEVEL_REFERENCE;
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
     /* __builtin_cpu_supports also checks that the OS saves the YMM/ZMM
      * state (XCR0), so a "supported" level is really usable. */
@@ -65,6 +70,13 @@ static void detect(void)
             __builtin_cpu_supports("avx512vl"))
             g_best = SK_LEVEL_AVX512;
     }
+    /* The x86 levels form a chain: each implies the ones below it. */
+    for (int l = SK_LEVEL_AVX2; l <= g_best; l++) g_mask |= 1u << l;
+#endif
+#if defined(__aarch64__)
+    /* Advanced SIMD is part of the AArch64 base architecture. */
+    g_best = SK_LEVEL_NEON;
+    g_mask |= 1u << SK_LEVEL_NEON;
 #endif
 }
 
@@ -74,14 +86,25 @@ static const sk_kernels *table_for(int level)
     if (level == SK_LEVEL_AVX512) return &tbl_avx512;
     if (level == SK_LEVEL_AVX2) return &tbl_avx2;
 #endif
+#if defined(__aarch64__)
+    if (level == SK_LEVEL_NEON) return &tbl_neon;
+#endif
     (void)level;
     return &tbl_ref;
 }
 
+static int level_ok(int level) { return level >= 0 && level < 32 && ((g_mask >> level) & 1u); }
+
+/* An unsupported level gives the best supported one. On x86-64 that is the
+ * best level <= the request (the x86 levels form a chain, so an unsupported
+ * one lies above g_best); a level of another architecture (neon on x86-64,
+ * avx2/avx512 on arm64) also gives the best here, so
+ * sk_set_level(SK_LEVEL_AVX512) keeps meaning "best available" on arm64 and
+ * SLICESTREAM_CPU=neon on x86-64 does not drop to the reference. */
 static int clamp_level(int level)
 {
-    if (level < SK_LEVEL_REFERENCE) level = SK_LEVEL_REFERENCE;
-    return level > g_best ? g_best : level;
+    if (level <= SK_LEVEL_REFERENCE) return SK_LEVEL_REFERENCE;
+    return level_ok(level) ? level : g_best;
 }
 
 static void publish(int level)
@@ -101,6 +124,8 @@ static void init_once(void)
             want = SK_LEVEL_AVX2;
         else if (!strcmp(env, "avx512"))
             want = SK_LEVEL_AVX512;
+        else if (!strcmp(env, "neon"))
+            want = SK_LEVEL_NEON;
         /* "auto" or anything unknown: best available. */
     }
     publish(want);
@@ -119,7 +144,7 @@ const char *sk_cpu_name(void) { return sk_level_name(active()->level); }
 int sk_level_supported(int level)
 {
     pthread_once(&g_once, init_once);
-    return level >= SK_LEVEL_REFERENCE && level <= g_best;
+    return level_ok(level);
 }
 
 int sk_set_level(int level)
@@ -135,6 +160,7 @@ const char *sk_level_name(int level)
     case SK_LEVEL_REFERENCE: return "reference";
     case SK_LEVEL_AVX2: return "avx2";
     case SK_LEVEL_AVX512: return "avx512";
+    case SK_LEVEL_NEON: return "neon";
     default: return "?";
     }
 }

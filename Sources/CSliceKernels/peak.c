@@ -45,6 +45,24 @@ static double probe_avx2(int64_t n)
 }
 #endif
 
+#if defined(__aarch64__)
+#include <arm_neon.h>
+
+static double probe_neon(int64_t n)
+{
+    float32x4_t a[12];
+    const float32x4_t m = vdupq_n_f32(0.999999f), c = vdupq_n_f32(1e-7f);
+    for (int i = 0; i < 12; i++) a[i] = vdupq_n_f32((float)i);
+    for (int64_t k = 0; k < n; k++)
+        for (int i = 0; i < 12; i++) a[i] = vfmaq_f32(c, a[i], m);
+    float32x4_t s = a[0];
+    for (int i = 1; i < 12; i++) s = vaddq_f32(s, a[i]);
+    volatile float sink = vaddvq_f32(s);
+    (void)sink;
+    return (double)n * 12 * 4 * 2;
+}
+#endif
+
 static double probe_scalar(int64_t n)
 {
     float a[12];
@@ -63,6 +81,9 @@ double sk_fma_peak_probe(int64_t iterations)
 #if defined(__x86_64__)
     case SK_LEVEL_AVX512: return probe_avx512(iterations);
     case SK_LEVEL_AVX2: return probe_avx2(iterations);
+#endif
+#if defined(__aarch64__)
+    case SK_LEVEL_NEON: return probe_neon(iterations);
 #endif
     default: return probe_scalar(iterations / 16 + 1);
     }

@@ -1,7 +1,8 @@
 /*
- * sk_fallback.h - on non-x86 builds the ISA-specific entry points still exist
+ * sk_fallback.h - where an ISA is absent, its entry points still exist
  * (so the API is identical everywhere) and forward to the reference.
- * Included by x86_avx2.c / x86_avx512.c with SK_SFX defined.
+ * Included by x86_avx2.c / x86_avx512.c (off x86-64) and arm_neon.c (off
+ * AArch64) with SK_SFX defined.
  */
 int SK_SFX(sk_dwconv)(const sk_tensor *in, const sk_tensor *out, const float *weight,
                       const float *bias, int k, int border, sk_act act, int y0, int y1)

@@ -40,7 +40,7 @@
 #include <immintrin.h>
 #endif
 
-#define NLEVELS 3
+#define NLEVELS 4 /* reference, avx2, avx512, neon (SK_LEVEL_*) */
 
 /* ------------------------------------------------------------------ rng */
 
@@ -298,7 +298,8 @@ static int g_iters = 600;
 /* 1. depthwise ----------------------------------------------------------- */
 typedef int (*dw_fn)(const sk_tensor *, const sk_tensor *, const float *, const float *, int,
                      int, sk_act, int, int);
-static const dw_fn dw_tab[NLEVELS] = { sk_dwconv_ref, sk_dwconv_avx2, sk_dwconv_avx512 };
+static const dw_fn dw_tab[NLEVELS] = { sk_dwconv_ref, sk_dwconv_avx2, sk_dwconv_avx512,
+    sk_dwconv_neon };
 
 static void test_dwconv(void)
 {
@@ -347,7 +348,8 @@ static void test_dwconv(void)
 /* 2. pointwise ----------------------------------------------------------- */
 typedef int (*pw_fn)(const sk_tensor *, const sk_tensor *, const float *, const float *, sk_act,
                      const sk_tensor *, int, int);
-static const pw_fn pw_tab[NLEVELS] = { sk_pwconv_ref, sk_pwconv_avx2, sk_pwconv_avx512 };
+static const pw_fn pw_tab[NLEVELS] = { sk_pwconv_ref, sk_pwconv_avx2, sk_pwconv_avx512,
+    sk_pwconv_neon };
 
 static void test_pwconv(void)
 {
@@ -396,7 +398,8 @@ static void test_pwconv(void)
 /* 3. full conv ----------------------------------------------------------- */
 typedef int (*cv_fn)(const sk_tensor *, const sk_tensor *, const float *, const float *, int,
                      int, sk_act, int, int);
-static const cv_fn cv_tab[NLEVELS] = { sk_conv_ref, sk_conv_avx2, sk_conv_avx512 };
+static const cv_fn cv_tab[NLEVELS] = { sk_conv_ref, sk_conv_avx2, sk_conv_avx512,
+    sk_conv_neon };
 
 static void test_conv(void)
 {
@@ -446,10 +449,12 @@ static void test_conv(void)
 /* 4/5. pixel unshuffle / shuffle ---------------------------------------- */
 typedef int (*s2d_fn)(const sk_tensor *, const sk_tensor *, int, int);
 static const s2d_fn s2d_tab[NLEVELS] = { sk_space_to_depth2x_ref, sk_space_to_depth2x_avx2,
-                                         sk_space_to_depth2x_avx512 };
+                                         sk_space_to_depth2x_avx512,
+    sk_space_to_depth2x_neon };
 typedef int (*d2s_fn)(const sk_tensor *, const sk_tensor *, const sk_tensor *, int, int);
 static const d2s_fn d2s_tab[NLEVELS] = { sk_depth_to_space2x_ref, sk_depth_to_space2x_avx2,
-                                         sk_depth_to_space2x_avx512 };
+                                         sk_depth_to_space2x_avx512,
+    sk_depth_to_space2x_neon };
 
 static void test_s2d(void)
 {
@@ -512,7 +517,8 @@ static void test_d2s(void)
 /* 6. transposed conv ----------------------------------------------------- */
 typedef int (*tc_fn)(const sk_tensor *, const sk_tensor *, const float *, const float *, int, int,
                      int, const sk_tensor *, int, int);
-static const tc_fn tc_tab[NLEVELS] = { sk_tconv2x_ref, sk_tconv2x_avx2, sk_tconv2x_avx512 };
+static const tc_fn tc_tab[NLEVELS] = { sk_tconv2x_ref, sk_tconv2x_avx2, sk_tconv2x_avx512,
+    sk_tconv2x_neon };
 
 static void test_tconv(void)
 {
@@ -571,11 +577,14 @@ static void test_tconv(void)
 
 /* 7. resampling ---------------------------------------------------------- */
 typedef int (*bc_fn)(const sk_tensor *, const sk_tensor *, float, float *, int, int);
-static const bc_fn bc_tab[NLEVELS] = { sk_bicubic2x_ref, sk_bicubic2x_avx2, sk_bicubic2x_avx512 };
+static const bc_fn bc_tab[NLEVELS] = { sk_bicubic2x_ref, sk_bicubic2x_avx2, sk_bicubic2x_avx512,
+    sk_bicubic2x_neon };
 typedef int (*bl_fn)(const sk_tensor *, const sk_tensor *, float *, int, int);
-static const bl_fn bl_tab[NLEVELS] = { sk_bilinear2x_ref, sk_bilinear2x_avx2, sk_bilinear2x_avx512 };
+static const bl_fn bl_tab[NLEVELS] = { sk_bilinear2x_ref, sk_bilinear2x_avx2, sk_bilinear2x_avx512,
+    sk_bilinear2x_neon };
 typedef int (*ar_fn)(const sk_tensor *, const sk_tensor *, int, int);
-static const ar_fn ar_tab[NLEVELS] = { sk_area_down2x_ref, sk_area_down2x_avx2, sk_area_down2x_avx512 };
+static const ar_fn ar_tab[NLEVELS] = { sk_area_down2x_ref, sk_area_down2x_avx2, sk_area_down2x_avx512,
+    sk_area_down2x_neon };
 
 static double cubic_w(double x, double a) /* PyTorch cubic_convolution1/2 */
 {
@@ -672,9 +681,11 @@ static void test_area(void)
 
 /* 8. conversions --------------------------------------------------------- */
 typedef int (*u2f_fn)(const uint8_t *, ptrdiff_t, float *, ptrdiff_t, int, int, float, int, int);
-static const u2f_fn u2f_tab[NLEVELS] = { sk_u8_to_f32_ref, sk_u8_to_f32_avx2, sk_u8_to_f32_avx512 };
+static const u2f_fn u2f_tab[NLEVELS] = { sk_u8_to_f32_ref, sk_u8_to_f32_avx2, sk_u8_to_f32_avx512,
+    sk_u8_to_f32_neon };
 typedef int (*f2u_fn)(const float *, ptrdiff_t, uint8_t *, ptrdiff_t, int, int, float, int, int);
-static const f2u_fn f2u_tab[NLEVELS] = { sk_f32_to_u8_ref, sk_f32_to_u8_avx2, sk_f32_to_u8_avx512 };
+static const f2u_fn f2u_tab[NLEVELS] = { sk_f32_to_u8_ref, sk_f32_to_u8_avx2, sk_f32_to_u8_avx512,
+    sk_f32_to_u8_neon };
 
 static void test_u8_to_f32(void)
 {

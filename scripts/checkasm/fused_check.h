@@ -15,7 +15,7 @@
 typedef int (*spf_fn)(const sk_subpixel_net *, const uint8_t *, ptrdiff_t, int, int, float, int,
                       int, int, int, uint8_t *, ptrdiff_t, float, float *);
 static const spf_fn spf_tab[NLEVELS] = { sk_subpixel_fused_ref, sk_subpixel_fused_avx2,
-                                         sk_subpixel_fused_avx512 };
+                                         sk_subpixel_fused_avx512, sk_subpixel_fused_neon };
 
 static void tensor_over(sk_tensor *t, float *data, int c, int h, int w)
 {

@@ -9,6 +9,13 @@
 #   scripts/checkasm/run.sh --grad     gradcheck only; with --bench: the backward benchmark
 #                                      (16 channels, 64x128 tile); with --asan: also ASan+UBSan
 # Extra arguments after the mode flags are passed to checkasm and gradcheck (e.g. --seed 7).
+#
+# arm64: on an x86-64 host with aarch64-linux-gnu-gcc (+ libc6-dev-arm64-cross) and qemu-aarch64
+# (qemu-user), every run also cross-builds both harnesses for AArch64 (-Werror: the whole CSliceKernels
+# target must compile cleanly there; also with clang --target=aarch64-linux-gnu where clang is used) and
+# runs them under qemu-user, so the NEON variants are checked bit for bit against the reference like the
+# x86 ones (scripts/install-deps installs the packages). Without them it prints one "skipped" line and goes on. Never under --bench: speed
+# measured under an emulator means nothing.
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -54,21 +61,65 @@ link() { # compiler, object dir, harness, output
     if ! $1 $3 $objs "$2/$4.o" -lm -lpthread -o "$5" >"$5.log" 2>&1; then cat "$5.log"; exit 1; fi
 }
 
-echo "== building with $CC${GCC:+ and $GCC (compile check)}"
 # A private scratch directory per run, so two runs on one machine (or a CI run beside a session) never
 # delete or link each other's objects.
 T=$(mktemp -d "${TMPDIR:-/tmp}/checkasm.XXXXXX")
 trap 'rm -rf "$T"' EXIT
+
+# The AArch64 cross check (see the top); on an arm64 host the native builds below already run NEON.
+# CHECKASM_AARCH64_CC names another cross compiler (e.g. "none" to see the skipped path).
+AA=0 AACL=0
+AAGCC=${CHECKASM_AARCH64_CC:-aarch64-linux-gnu-gcc} AASYS=/usr/aarch64-linux-gnu
+AAFLAGS="$FLAGS -Werror"
+if [ "$BENCH" = 0 ] && [ "$(uname -m)" != aarch64 ]; then
+    if command -v "$AAGCC" >/dev/null 2>&1 && command -v qemu-aarch64 >/dev/null 2>&1 &&
+       [ -f "$AASYS/include/stdio.h" ]; then
+        AA=1
+        # clang cross-compiles with the same GNU sysroot and libgcc when its driver finds them.
+        case "$CC" in *clang*)
+            # (into $T: a failed link deletes its output, and this may run as root)
+            echo 'int main(void){return 0;}' >"$T/probe.c"
+            if "$CC" --target=aarch64-linux-gnu "$T/probe.c" -o "$T/probe" 2>/dev/null; then AACL=1; fi ;;
+        esac
+    else
+        echo "checkasm aarch64: skipped (no aarch64-linux-gnu-gcc / qemu-aarch64; apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)"
+    fi
+fi
+run_aa() { # harness binary, arguments...: run under qemu-user with the cross libc
+    b=$1; shift
+    qemu-aarch64 -L "$AASYS" "$b" "$@"
+}
+# Runs a harness showing only its verdict line. Not "harness | tail -n 1": a pipeline's status is
+# tail's, so a failing harness would pass; on failure this prints every non-PASS line and fails.
+verdict() {
+    if "$@" >"$T/verdict.log" 2>&1; then tail -n 1 "$T/verdict.log"
+    else grep -v ' PASS ' "$T/verdict.log"; return 1; fi
+}
+
+AANOTE=""
+if [ "$AA" = 1 ]; then AANOTE=", $AAGCC"; [ "$AACL" = 1 ] && AANOTE="$AANOTE and $CC --target=aarch64-linux-gnu"; fi
+echo "== building with $CC${GCC:+ and $GCC (compile check)}$AANOTE"
 mkdir -p "$T/skobj-cc" "$T/skobj-gcc" "$T/skobj-asan"
 compile "$CC" $T/skobj-cc ""
 if [ -n "$GCC" ]; then compile "$GCC" $T/skobj-gcc ""; fi
 if [ "$ASAN" = 1 ]; then compile "$CC" $T/skobj-asan "$ASANFLAGS"; fi
+if [ "$AA" = 1 ]; then
+    SAVED="$FLAGS"; FLAGS="$AAFLAGS"
+    compile "$AAGCC" $T/skobj-aa ""
+    if [ "$AACL" = 1 ]; then compile "$CC --target=aarch64-linux-gnu" $T/skobj-aacl ""; fi
+    FLAGS="$SAVED"
+fi
 wait_all
 link "$CC" $T/skobj-cc "" checkasm $T/checkasm
 link "$CC" $T/skobj-cc "" gradcheck $T/gradcheck
 if [ -n "$GCC" ]; then
     link "$GCC" $T/skobj-gcc "" checkasm $T/checkasm-gcc
     link "$GCC" $T/skobj-gcc "" gradcheck $T/gradcheck-gcc
+fi
+if [ "$AA" = 1 ]; then
+    link "$AAGCC" $T/skobj-aa "" checkasm $T/checkasm-aa
+    link "$AAGCC" $T/skobj-aa "" gradcheck $T/gradcheck-aa
+    if [ "$AACL" = 1 ]; then link "$CC --target=aarch64-linux-gnu" $T/skobj-aacl "" checkasm $T/checkasm-aacl; fi
 fi
 if [ "$ASAN" = 1 ]; then
     link "$CC" $T/skobj-asan "$ASANFLAGS" checkasm $T/checkasm-asan
@@ -80,7 +131,7 @@ if [ "$GRAD" = 0 ]; then
     $T/checkasm "$@"
     if [ -n "$GCC" ]; then
         echo "== checkasm (gcc build)"
-        $T/checkasm-gcc --iters 100 "$@" | tail -n 1
+        verdict $T/checkasm-gcc --iters 100 "$@"
     fi
 fi
 if [ "$GRAD" = 0 ] || [ "$BENCH" = 0 ]; then
@@ -88,17 +139,30 @@ if [ "$GRAD" = 0 ] || [ "$BENCH" = 0 ]; then
     $T/gradcheck "$@"
     if [ -n "$GCC" ]; then
         echo "== gradcheck (gcc build)"
-        $T/gradcheck-gcc --iters 30 "$@" | tail -n 1
+        verdict $T/gradcheck-gcc --iters 30 "$@"
     fi
+fi
+
+if [ "$AA" = 1 ]; then
+    if [ "$GRAD" = 0 ]; then
+        echo "== checkasm aarch64 ($AAGCC, qemu-aarch64)"
+        run_aa $T/checkasm-aa "$@"
+        if [ "$AACL" = 1 ]; then
+            echo "== checkasm aarch64 ($CC --target=aarch64-linux-gnu, qemu-aarch64)"
+            verdict run_aa $T/checkasm-aacl --iters 100 "$@"
+        fi
+    fi
+    echo "== gradcheck aarch64 ($AAGCC, qemu-aarch64)"
+    verdict run_aa $T/gradcheck-aa --iters 30 "$@"
 fi
 
 if [ "$ASAN" = 1 ]; then
     if [ "$GRAD" = 0 ]; then
         echo "== checkasm (ASan+UBSan, $CC)"
-        $T/checkasm-asan --iters 100 "$@" | tail -n 1
+        verdict $T/checkasm-asan --iters 100 "$@"
     fi
     echo "== gradcheck (ASan+UBSan, $CC)"
-    $T/gradcheck-asan --iters 30 "$@" | tail -n 1
+    verdict $T/gradcheck-asan --iters 30 "$@"
 fi
 
 if [ "$BENCH" = 1 ]; then

@@ -1,19 +1,22 @@
 /*
  * slice_kernels.h - CPU compute kernels for SliceStream.
  *
- * Every operator exists in up to four forms:
+ * Every operator exists in up to five forms:
  *   sk_X_ref     portable C reference (the specification),
  *   sk_X_avx2    x86-64 AVX2+FMA   (call only if sk_level_supported(SK_LEVEL_AVX2)),
  *   sk_X_avx512  x86-64 AVX-512F/BW/VL (call only if sk_level_supported(SK_LEVEL_AVX512)),
+ *   sk_X_neon    AArch64 Advanced SIMD (call only if sk_level_supported(SK_LEVEL_NEON)),
  *   sk_X         dispatcher: calls the variant chosen once by sk_init() /
  *                sk_set_level(); this is what production code uses.
- * On non-x86 builds the _avx2/_avx512 symbols exist and forward to _ref.
+ * Every symbol exists on every architecture: where an ISA is absent its
+ * variants forward to _ref (the _avx2/_avx512 ones off x86-64, the _neon
+ * ones off AArch64).
  *
  * DETERMINISM CONTRACT
  *   All variants produce BIT-IDENTICAL results for every non-NaN output
  *   (NaN payloads are not specified). This holds because:
  *     - every multiply-add is an explicit single-rounding fused multiply-add
- *       (fmaf() in the reference, vfmadd in SIMD), and plain products/sums are
+ *       (fmaf() in the reference, vfmadd / vfmaq_f32 in SIMD), and plain products/sums are
  *       never contracted (files are compiled with FP_CONTRACT OFF);
  *     - SIMD vectorises across output pixels (x) only, never across a
  *       reduction, so each output pixel sees exactly the reduction order
@@ -90,16 +93,23 @@ typedef struct sk_act {
 /* CPU level selection                                                      */
 /* ------------------------------------------------------------------------ */
 
-enum { SK_LEVEL_REFERENCE = 0, SK_LEVEL_AVX2 = 1, SK_LEVEL_AVX512 = 2 };
+/* The values are stable (they cross into Swift and test tables). NEON comes
+ * last, so on x86-64 the x86 levels keep their order and NEON is simply never
+ * supported; on AArch64 the x86 levels are never supported.
+ * The backward kernels (slice_kernels_backward.h) have no NEON-specific
+ * build: on arm64 they run their generic 16-byte-vector build at every level. */
+enum { SK_LEVEL_REFERENCE = 0, SK_LEVEL_AVX2 = 1, SK_LEVEL_AVX512 = 2, SK_LEVEL_NEON = 3 };
 
-/** Detects CPU features (avx2+fma; avx512f+bw+vl) and picks the level named
- *  by env var SLICESTREAM_CPU = reference | avx2 | avx512 | auto (unset =
- *  auto = best available). An unsupported request falls back to the best
- *  supported level <= the request. Idempotent and thread-safe (pthread_once).
- *  Returns the chosen level. */
+/** Detects CPU features (x86-64: avx2+fma; avx512f+bw+vl. AArch64: NEON,
+ *  always present) and picks the level named by env var SLICESTREAM_CPU =
+ *  reference | avx2 | avx512 | neon | auto (unset = auto = best available).
+ *  An unsupported request of this architecture falls back to the best
+ *  supported level <= the request; a level of another architecture (neon on
+ *  x86-64, avx2/avx512 on arm64) selects the best available level.
+ *  Idempotent and thread-safe (pthread_once). Returns the chosen level. */
 int sk_init(void);
 
-/** Name of the active level: "reference", "avx2" or "avx512". */
+/** Name of the active level: "reference", "avx2", "avx512" or "neon". */
 const char *sk_cpu_name(void);
 
 /** Active level (SK_LEVEL_*). */
@@ -108,8 +118,8 @@ int sk_get_level(void);
 /** Non-zero if this CPU (and OS) can run the given level. */
 int sk_level_supported(int level);
 
-/** Forces a level (for tests/benchmarks); falls back to the best supported
- *  level <= requested. Returns the level actually selected. Not intended to
+/** Forces a level (for tests/benchmarks); falls back as sk_init() does for
+ *  SLICESTREAM_CPU. Returns the level actually selected. Not intended to
  *  be called while other threads are running kernels (they may see either
  *  level; each individual call is still consistent). */
 int sk_set_level(int level);
@@ -140,6 +150,8 @@ int sk_dwconv_avx2(const sk_tensor *in, const sk_tensor *out, const float *weigh
                    const float *bias, int k, int border, sk_act act, int y0, int y1);
 int sk_dwconv_avx512(const sk_tensor *in, const sk_tensor *out, const float *weight,
                      const float *bias, int k, int border, sk_act act, int y0, int y1);
+int sk_dwconv_neon(const sk_tensor *in, const sk_tensor *out, const float *weight,
+                   const float *bias, int k, int border, sk_act act, int y0, int y1);
 
 /* ------------------------------------------------------------------------ */
 /* 2. Pointwise (1x1) convolution                                           */
@@ -162,6 +174,8 @@ int sk_pwconv_avx2(const sk_tensor *in, const sk_tensor *out, const float *weigh
                    const float *bias, sk_act act, const sk_tensor *res, int y0, int y1);
 int sk_pwconv_avx512(const sk_tensor *in, const sk_tensor *out, const float *weight,
                      const float *bias, sk_act act, const sk_tensor *res, int y0, int y1);
+int sk_pwconv_neon(const sk_tensor *in, const sk_tensor *out, const float *weight,
+                   const float *bias, sk_act act, const sk_tensor *res, int y0, int y1);
 
 /* ------------------------------------------------------------------------ */
 /* 3. Full k x k convolution                                                */
@@ -183,6 +197,8 @@ int sk_conv_avx2(const sk_tensor *in, const sk_tensor *out, const float *weight,
                  const float *bias, int k, int border, sk_act act, int y0, int y1);
 int sk_conv_avx512(const sk_tensor *in, const sk_tensor *out, const float *weight,
                    const float *bias, int k, int border, sk_act act, int y0, int y1);
+int sk_conv_neon(const sk_tensor *in, const sk_tensor *out, const float *weight,
+                 const float *bias, int k, int border, sk_act act, int y0, int y1);
 
 /* ------------------------------------------------------------------------ */
 /* 4. space_to_depth 2x (PyTorch pixel_unshuffle(x, 2))                      */
@@ -195,6 +211,7 @@ int sk_space_to_depth2x(const sk_tensor *in, const sk_tensor *out, int y0, int y
 int sk_space_to_depth2x_ref(const sk_tensor *in, const sk_tensor *out, int y0, int y1);
 int sk_space_to_depth2x_avx2(const sk_tensor *in, const sk_tensor *out, int y0, int y1);
 int sk_space_to_depth2x_avx512(const sk_tensor *in, const sk_tensor *out, int y0, int y1);
+int sk_space_to_depth2x_neon(const sk_tensor *in, const sk_tensor *out, int y0, int y1);
 
 /* ------------------------------------------------------------------------ */
 /* 5. depth_to_space 2x (PyTorch pixel_shuffle(x, 2)) + optional base add     */
@@ -213,6 +230,8 @@ int sk_depth_to_space2x_avx2(const sk_tensor *in, const sk_tensor *out,
                              const sk_tensor *base, int y0, int y1);
 int sk_depth_to_space2x_avx512(const sk_tensor *in, const sk_tensor *out,
                                const sk_tensor *base, int y0, int y1);
+int sk_depth_to_space2x_neon(const sk_tensor *in, const sk_tensor *out,
+                             const sk_tensor *base, int y0, int y1);
 
 /* ------------------------------------------------------------------------ */
 /* 6. Transposed convolution, stride 2                                      */
@@ -247,6 +266,9 @@ int sk_tconv2x_avx2(const sk_tensor *in, const sk_tensor *out, const float *weig
 int sk_tconv2x_avx512(const sk_tensor *in, const sk_tensor *out, const float *weight,
                       const float *bias, int k, int pad, int out_pad,
                       const sk_tensor *res, int y0, int y1);
+int sk_tconv2x_neon(const sk_tensor *in, const sk_tensor *out, const float *weight,
+                    const float *bias, int k, int pad, int out_pad,
+                    const sk_tensor *res, int y0, int y1);
 
 /* ------------------------------------------------------------------------ */
 /* 7. Resampling: bicubic / bilinear 2x up, area 2x down                    */
@@ -276,6 +298,8 @@ int sk_bicubic2x_avx2(const sk_tensor *in, const sk_tensor *out, float a,
                       float *scratch, int y0, int y1);
 int sk_bicubic2x_avx512(const sk_tensor *in, const sk_tensor *out, float a,
                         float *scratch, int y0, int y1);
+int sk_bicubic2x_neon(const sk_tensor *in, const sk_tensor *out, float a,
+                      float *scratch, int y0, int y1);
 
 /** Bilinear 2x upscale (PyTorch mode="bilinear", align_corners=False).
  *  Phase 0 (o = 2j): taps j-1, j weights {0.25, 0.75}; phase 1: taps j, j+1
@@ -290,6 +314,8 @@ int sk_bilinear2x_avx2(const sk_tensor *in, const sk_tensor *out, float *scratch
                        int y0, int y1);
 int sk_bilinear2x_avx512(const sk_tensor *in, const sk_tensor *out, float *scratch,
                          int y0, int y1);
+int sk_bilinear2x_neon(const sk_tensor *in, const sk_tensor *out, float *scratch,
+                       int y0, int y1);
 
 /** Area (2x2 mean) downscale. in: C x H x W, out: C x H/2 x W/2 (floor; a
  *  trailing odd row/column is ignored, as PyTorch avg_pool2d(2)).
@@ -299,6 +325,7 @@ int sk_area_down2x(const sk_tensor *in, const sk_tensor *out, int y0, int y1);
 int sk_area_down2x_ref(const sk_tensor *in, const sk_tensor *out, int y0, int y1);
 int sk_area_down2x_avx2(const sk_tensor *in, const sk_tensor *out, int y0, int y1);
 int sk_area_down2x_avx512(const sk_tensor *in, const sk_tensor *out, int y0, int y1);
+int sk_area_down2x_neon(const sk_tensor *in, const sk_tensor *out, int y0, int y1);
 
 /* ------------------------------------------------------------------------ */
 /* 8. Conversions                                                            */
@@ -315,6 +342,8 @@ int sk_u8_to_f32_avx2(const uint8_t *src, ptrdiff_t src_stride, float *dst,
                       ptrdiff_t dst_stride, int w, int h, float scale, int y0, int y1);
 int sk_u8_to_f32_avx512(const uint8_t *src, ptrdiff_t src_stride, float *dst,
                         ptrdiff_t dst_stride, int w, int h, float scale, int y0, int y1);
+int sk_u8_to_f32_neon(const uint8_t *src, ptrdiff_t src_stride, float *dst,
+                      ptrdiff_t dst_stride, int w, int h, float scale, int y0, int y1);
 
 /** float plane -> u8 plane: v = src * scale; NaN and v <= 0 -> 0;
  *  v >= 255 -> 255; otherwise round half to even (0.5 -> 0, 1.5 -> 2).
@@ -327,6 +356,8 @@ int sk_f32_to_u8_avx2(const float *src, ptrdiff_t src_stride, uint8_t *dst,
                       ptrdiff_t dst_stride, int w, int h, float scale, int y0, int y1);
 int sk_f32_to_u8_avx512(const float *src, ptrdiff_t src_stride, uint8_t *dst,
                         ptrdiff_t dst_stride, int w, int h, float scale, int y0, int y1);
+int sk_f32_to_u8_neon(const float *src, ptrdiff_t src_stride, uint8_t *dst,
+                      ptrdiff_t dst_stride, int w, int h, float scale, int y0, int y1);
 
 #ifdef __cplusplus
 }

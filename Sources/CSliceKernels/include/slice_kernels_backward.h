@@ -37,9 +37,11 @@
  * DETERMINISM CONTRACT
  *   - Every result is a fixed function of the inputs: same inputs, same bits,
  *     on every run, every thread count, and every CPU level (reference / avx2
- *     / avx512: the vectorised variants perform the same IEEE operations in
- *     the same order per element; nothing is fused: plain a*b + c, compiled
- *     with FP contraction off).
+ *     / avx512 / neon: the vectorised variants perform the same IEEE
+ *     operations in the same order per element; nothing is fused: plain
+ *     a*b + c, compiled with FP contraction off). There is no NEON-specific
+ *     backward build: on arm64 every level runs the generic build (GCC/clang
+ *     16-byte vectors, which the compiler emits as NEON).
  *   - grad_in (and every other per-element output) is independent of the
  *     band split, as stated above.
  *   - Parameter gradients (grad_weight, grad_bias, grad_slope) are reduced in

@@ -13,7 +13,7 @@
  *   A fused kernel performs, for every value, exactly the operation sequence
  *   of the layer kernels it replaces (same fmaf order per value, activation,
  *   then residual), so its output equals the layer path's bit for bit; the
- *   usual variants (_ref, _avx2, _avx512, dispatcher) are bit-identical to
+ *   usual variants (_ref, _avx2, _avx512, _neon, dispatcher) are bit-identical to
  *   each other (scripts/checkasm checks both properties).
  */
 #ifndef SLICE_KERNELS_FUSED_H
@@ -86,6 +86,9 @@ int sk_subpixel_fused_avx2(const sk_subpixel_net *net, const uint8_t *src, ptrdi
 int sk_subpixel_fused_avx512(const sk_subpixel_net *net, const uint8_t *src, ptrdiff_t src_stride,
                              int rw, int rh, float in_scale, int cx0, int cx1, int cy0, int cy1,
                              uint8_t *dst, ptrdiff_t dst_stride, float out_scale, float *scratch);
+int sk_subpixel_fused_neon(const sk_subpixel_net *net, const uint8_t *src, ptrdiff_t src_stride,
+                           int rw, int rh, float in_scale, int cx0, int cx1, int cy0, int cy1,
+                           uint8_t *dst, ptrdiff_t dst_stride, float out_scale, float *scratch);
 
 #ifdef __cplusplus
 }
