@@ -4,7 +4,9 @@ import Foundation
 /// clip (every pair's curve and the full-resolution one, rate on a log axis).
 public enum RDExport {
     /// The CSV header.
-    public static let csvHeader = "clip,pair,crf,bits_per_pixel,kbit_per_second,psnr_y,ssim"
+    /// `psnr_gain_db` and `rate_ratio` compare each point with the first pair's point at the same CRF
+    /// (empty for full resolution and where that point is missing).
+    public static let csvHeader = "clip,pair,crf,bits_per_pixel,kbit_per_second,psnr_y,ssim,psnr_gain_db,rate_ratio"
 
     /// One row per R-D point: the full-resolution curve as pair `full`, then each pair in `pairs` order.
     /// Bits per pixel count the full-resolution picture's pixels for every curve (so a half-resolution
@@ -16,8 +18,10 @@ public enum RDExport {
             for (pair, points) in Self.curves(r, pairs: pairs) {
                 for p in points {
                     let bpp = pixelsPerSecond.map { String(format: "%.6f", p.bitRate / $0) } ?? ""
+                    let gain = pair == "full" ? nil : r.gainsPerCRF[pair]?.first { $0.crf == p.crf }
                     let fields = [r.clip, pair, Self.number(p.crf), bpp, String(format: "%.3f", p.bitRate / 1000),
-                                  String(format: "%.4f", p.psnr), String(format: "%.6f", p.ssim)]
+                                  String(format: "%.4f", p.psnr), String(format: "%.6f", p.ssim),
+                                  gain.map { String(format: "%.4f", $0.psnrGain) } ?? "", gain.map { String(format: "%.4f", $0.rateRatio) } ?? ""]
                     out += fields.map(Self.csvField).joined(separator: ",") + "\n"
                 }
             }
