@@ -37,7 +37,7 @@ final class AdaptationJudgeTests: XCTestCase {
     /// The same round at two stream rates. With bits to spare (a stream of 1 GB/s) the candidate clears
     /// the 0.02 dB threshold and is sent (here by about 2.4 dB: sines are easy to learn): the old judge's
     /// decision, which ignored the rate. On a 20 B/s stream its 250-odd bytes would more than double the
-    /// rate over the repeat interval, worth more to the video (about 4 dB at 3 dB per doubling) than the
+    /// rate over the repeat interval, worth more to the video (about 9.5 dB at 7 dB per doubling) than the
     /// update gains, so nothing is sent, not even offered to the budget.
     func testAnUpdateWhoseBitsAreWorthMoreThanItsGainIsNotSent() throws {
         let pairs = try self.pairs(count: 16, seed: 11)
@@ -73,15 +73,16 @@ final class AdaptationJudgeTests: XCTestCase {
     }
 
     /// The price of an update: slope × log2(1 + bytes / (rate × horizon)). 1 % of 8 s of a 10 kB/s
-    /// stream (800 bytes) is worth 3 × log2(1.01) = 0.0431 dB; at 3 dB per doubling a 2 % update
-    /// needs 0.0857 dB plus the threshold.
+    /// stream (800 bytes) is worth 7 × log2(1.01) = 0.1005 dB; a 2 % update needs 0.19998 dB plus the
+    /// threshold.
     func testTheCostOfAnUpdateIsWhatItsBitsBuyTheVideo() {
         let judge = AdaptationJudge(settings: AdaptationSettings())
         XCTAssertEqual(judge.horizon, 8)
-        XCTAssertEqual(judge.cost(updateBytes: 800, videoBytesPerSecond: 10_000), 3 * log2(1.01), accuracy: 1e-12)
-        XCTAssertEqual(judge.cost(updateBytes: 800, videoBytesPerSecond: 10_000), 0.0431, accuracy: 1e-4)
-        XCTAssertFalse(judge.accepts(gain: 0.1, updateBytes: 1_600, videoBytesPerSecond: 10_000), "0.1 − 0.0857 is below 0.02")
-        XCTAssertTrue(judge.accepts(gain: 0.11, updateBytes: 1_600, videoBytesPerSecond: 10_000))
+        XCTAssertEqual(judge.slope, 7)
+        XCTAssertEqual(judge.cost(updateBytes: 800, videoBytesPerSecond: 10_000), 7 * log2(1.01), accuracy: 1e-12)
+        XCTAssertEqual(judge.cost(updateBytes: 800, videoBytesPerSecond: 10_000), 0.1005, accuracy: 1e-4)
+        XCTAssertFalse(judge.accepts(gain: 0.2, updateBytes: 1_600, videoBytesPerSecond: 10_000), "0.2 − 0.19998 is below 0.02")
+        XCTAssertTrue(judge.accepts(gain: 0.22, updateBytes: 1_600, videoBytesPerSecond: 10_000))
         XCTAssertEqual(judge.cost(updateBytes: 0, videoBytesPerSecond: 0), 0)
         XCTAssertEqual(judge.cost(updateBytes: 1, videoBytesPerSecond: 0), .infinity, "no rate known: no bits to spare")
     }
