@@ -10,8 +10,8 @@ import Foundation
 /// training frames fades on the later frames the update actually applies to.
 public struct AdaptationJudge: Sendable, Equatable {
     /// PSNR-Y the video gains per doubling of its bit rate (dB). An upper bound of the slope of x264
-    /// veryfast at half resolution on the natural clips (MODELS.md, 50 frames, every pair): 1–3 dB
-    /// between CRF 18 and 28, 3–4.3 between 28 and 33, 5–6.8 between 33 and 38, where the rate nears
+    /// veryfast at half resolution on the natural clips (MODELS.md, 50 frames, every pair): 0.8–3.9 dB
+    /// between CRF 18 and 28, 2.7–4.3 between 28 and 33, 5.0–6.8 between 33 and 38, where the rate nears
     /// its floor. The larger it is the more an update's bits are charged, so the bound keeps the judge on
     /// the safe side everywhere; at high rates it overcharges, which only holds back marginal updates.
     public static let rateSlope = 7.0
