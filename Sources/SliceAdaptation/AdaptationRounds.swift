@@ -104,9 +104,7 @@ final class AdaptationRounds {
         }
         if !afterStep() { return .aborted }
         Self.logger.debug("round on \(pairs.count) frames: \(String(format: "%+.3f", gain)) dB over the receiver's weights on the held-out frames (the worse half), \(String(format: "%+.3f", net)) dB net of \(payloads.reduce(0) { $0 + $1.count }) bytes at \(Int(videoBytesPerSecond)) B/s, \(candidate.changedTensors) tensors")
-        // Sending the base back only stops a loss the receivers already have: any net gain is worth its
-        // ~60 bytes. A new candidate must clear the threshold.
-        guard net >= (reverting ? min(0, self.settings.threshold) : self.settings.threshold), !(reverting && net <= 0) else { return .rejected(gain: net) }
+        guard net >= self.settings.threshold else { return .rejected(gain: net) }
         guard commit(payloads) else { return .deferred(gain: net) }
         self.sequence += 1
         self.receiverWeights = candidateStore
