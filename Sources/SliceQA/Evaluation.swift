@@ -92,6 +92,31 @@ public struct Evaluation: Sendable {
         /// `+auto` pairs, per point: PSNR-Y minus the better of full resolution and the fixed pair at the
         /// same rate (curves interpolated in log rate; nil outside both curves' range), dB.
         public var marginVsBetterFixed: [String: [Double?]] = [:]
+        /// BD-rate of each pair against the first over the three lowest-rate points of each curve
+        /// (PCHIP fit, ``Bjontegaard/Fit/pchip``), percent: the rates where half resolution is used.
+        public var bdRateLowVsClassical: [String: Double] = [:]
+        /// Each pair against the first at the same CRF, in CRF order.
+        public var gainsPerCRF: [String: [CRFGain]] = [:]
+        /// `+adapt` pairs, per point in CRF order: PSNR-Y over the same pair without updates at the adapted
+        /// stream's total rate (update bits included; the plain curve interpolated in log rate), dB.
+        public var adaptGainAtEqualRate: [String: [Double?]] = [:]
+    }
+
+    /// One pair against the reference pair at one CRF.
+    public struct CRFGain: Sendable, Codable, Equatable {
+        /// The CRF.
+        public var crf: Double
+        /// PSNR-Y of the pair minus that of the reference, dB.
+        public var psnrGain: Double
+        /// Bit rate of the pair over that of the reference (below 1: fewer bits).
+        public var rateRatio: Double
+
+        /// Creates a gain.
+        public init(crf: Double, psnrGain: Double, rateRatio: Double) {
+            self.crf = crf
+            self.psnrGain = psnrGain
+            self.rateRatio = rateRatio
+        }
     }
 
     /// Clips to measure.
@@ -204,6 +229,7 @@ public struct Evaluation: Sendable {
         result.bdPSNRVsClassical = bdPSNR
         result.frameRate = frameRate
         self.compareWithFull(&result)
+        self.compareAtLowRates(&result)
         return result
     }
 }

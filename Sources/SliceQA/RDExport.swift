@@ -4,7 +4,9 @@ import Foundation
 /// clip (every pair's curve and the full-resolution one, rate on a log axis).
 public enum RDExport {
     /// The CSV header.
-    public static let csvHeader = "clip,pair,crf,bits_per_pixel,kbit_per_second,psnr_y,ssim"
+    /// `psnr_gain_db` and `rate_ratio` compare each point with the first pair's point at the same CRF
+    /// (the eval's reference; empty for full resolution and where that point is missing).
+    public static let csvHeader = "clip,pair,crf,bits_per_pixel,kbit_per_second,psnr_y,ssim,psnr_gain_db,rate_ratio"
 
     /// One row per R-D point: the full-resolution curve as pair `full`, then each pair in `pairs` order.
     /// Bits per pixel count the full-resolution picture's pixels for every curve (so a half-resolution
@@ -13,11 +15,14 @@ public enum RDExport {
         var out = Self.csvHeader + "\n"
         for r in results {
             let pixelsPerSecond = Self.pixels(r.size).flatMap { px in r.frameRate.map { Double(px) * $0 } }
+            let reference = pairs.first.flatMap { r.half[$0] }
             for (pair, points) in Self.curves(r, pairs: pairs) {
                 for p in points {
                     let bpp = pixelsPerSecond.map { String(format: "%.6f", p.bitRate / $0) } ?? ""
+                    let gain = pair == "full" ? nil : reference.flatMap { Evaluation.gainsPerCRF(reference: $0, test: [p]).first }
                     let fields = [r.clip, pair, Self.number(p.crf), bpp, String(format: "%.3f", p.bitRate / 1000),
-                                  String(format: "%.4f", p.psnr), String(format: "%.6f", p.ssim)]
+                                  String(format: "%.4f", p.psnr), String(format: "%.6f", p.ssim),
+                                  gain.map { String(format: "%.4f", $0.psnrGain) } ?? "", gain.map { String(format: "%.4f", $0.rateRatio) } ?? ""]
                     out += fields.map(Self.csvField).joined(separator: ",") + "\n"
                 }
             }

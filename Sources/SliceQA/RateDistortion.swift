@@ -26,7 +26,8 @@ public struct RDPoint: Codable, Sendable, Equatable {
 }
 
 /// Bjøntegaard metrics over rate–distortion curves (VCEG-M33): fit log-rate as a cubic polynomial of
-/// PSNR, integrate both fits over the PSNR range the curves share.
+/// PSNR (or, for fewer than 4 points, a piecewise cubic Hermite), integrate both fits over the PSNR
+/// range the curves share.
 public enum Bjontegaard {
     /// Least-squares cubic fit y = c0 + c1 x + c2 x^2 + c3 x^3 (normal equations, Gaussian elimination).
     static func cubicFit(_ xs: [Double], _ ys: [Double]) -> [Double]? {
@@ -56,15 +57,38 @@ public enum Bjontegaard {
         return F(hi) - F(lo)
     }
 
+    /// How log-rate is fitted over PSNR.
+    public enum Fit: String, Sendable, Codable {
+        /// VCEG-M33: least-squares cubic polynomial (needs 4 points).
+        case cubic
+        /// Piecewise cubic Hermite through every point (``MonotoneCubic``, as the AOM/JVET tools; 2 or more points).
+        case pchip
+    }
+
     /// Average bit-rate difference of `test` against `reference` at equal PSNR, in percent (negative:
-    /// `test` needs fewer bits). Nil when the curves do not overlap in PSNR or have fewer than 4 points.
-    public static func deltaRate(reference: [RDPoint], test: [RDPoint]) -> Double? {
+    /// `test` needs fewer bits). Nil when the curves do not overlap in PSNR or have too few points for
+    /// `fit` (4 for the cubic, 2 for PCHIP).
+    public static func deltaRate(reference: [RDPoint], test: [RDPoint], fit: Fit = .cubic) -> Double? {
         let r = reference.sorted { $0.psnr < $1.psnr }, t = test.sorted { $0.psnr < $1.psnr }
-        guard let cr = cubicFit(r.map(\.psnr), r.map { log($0.bitRate) }), let ct = cubicFit(t.map(\.psnr), t.map { log($0.bitRate) }) else { return nil }
-        let lo = max(r.first!.psnr, t.first!.psnr), hi = min(r.last!.psnr, t.last!.psnr)
+        guard let first = r.first, let tFirst = t.first else { return nil }
+        let lo = max(first.psnr, tFirst.psnr), hi = min(r.last!.psnr, t.last!.psnr)
         guard hi > lo else { return nil }
-        let avg = (integral(ct, lo, hi) - integral(cr, lo, hi)) / (hi - lo)
+        let avg: Double
+        switch fit {
+        case .cubic:
+            guard let cr = cubicFit(r.map(\.psnr), r.map { log($0.bitRate) }), let ct = cubicFit(t.map(\.psnr), t.map { log($0.bitRate) }) else { return nil }
+            avg = (integral(ct, lo, hi) - integral(cr, lo, hi)) / (hi - lo)
+        case .pchip:
+            guard let cr = MonotoneCubic(xs: r.map(\.psnr), ys: r.map { log($0.bitRate) }),
+                  let ct = MonotoneCubic(xs: t.map(\.psnr), ys: t.map { log($0.bitRate) }) else { return nil }
+            avg = (ct.integral(from: lo, to: hi) - cr.integral(from: lo, to: hi)) / (hi - lo)
+        }
         return (exp(avg) - 1) * 100
+    }
+
+    /// The `count` points of lowest bit rate (a sweep's low-rate end, where half resolution is used).
+    public static func lowestRate(_ curve: [RDPoint], count: Int = 3) -> [RDPoint] {
+        Array(curve.sorted { $0.bitRate < $1.bitRate }.prefix(count))
     }
 
     /// Average PSNR difference of `test` against `reference` at equal rate, in dB (positive: better).

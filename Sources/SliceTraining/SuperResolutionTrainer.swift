@@ -105,11 +105,16 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
     /// Mean PSNR-Y on the validation pairs' center crops of the model with `weights` (u8 frames, the
     /// receiver's exact path).
     public func validationPSNR(weights: ParameterStore, crop: Int = 96) throws -> Double {
-        guard !self.validation.isEmpty else { return 0 }
+        let each = try self.validationPSNRs(weights: weights, crop: crop)
+        return each.isEmpty ? 0 : each.reduce(0, +) / Double(each.count)
+    }
+
+    /// PSNR-Y of each validation pair's center crop, in the pairs' order (content adaptation judges the
+    /// older and newer held-out frames apart).
+    public func validationPSNRs(weights: ParameterStore, crop: Int = 96) throws -> [Double] {
+        guard !self.validation.isEmpty else { return [] }
         let engine = try InferenceEngine(network: self.model.network, parameters: weights, threads: self.configuration.threads)
-        var total = 0.0
-        for pair in self.validation { total += try Self.centerCrop(pair, side: crop, engine: engine).psnr }
-        return total / Double(self.validation.count)
+        return try self.validation.map { try Self.centerCrop($0, side: crop, engine: engine).psnr }
     }
 
     /// Runs `engine` on the center crop of a pair's low-resolution picture; returns its PSNR-Y against the

@@ -78,6 +78,26 @@ struct EvalCommand: ParsableCommand {
             print("    " + p.name.padding(toLength: 22, withPad: " ", startingAt: 0) + " " + bd.padding(toLength: 10, withPad: " ", startingAt: 0)
                   + " " + bdPSNR.padding(toLength: 10, withPad: " ", startingAt: 0) + " crossover " + cross)
         }
+        print("  BD-rate vs \(pairs[0].name) over the \(Evaluation.lowRatePoints) lowest-rate points (piecewise cubic Hermite), whole sweep beside it:")
+        for p in pairs.dropFirst() {
+            let low = r.bdRateLowVsClassical[p.name].map { String(format: "%+.1f %%", $0) } ?? "n/a"
+            let all = r.bdRateVsClassical[p.name].map { String(format: "%+.1f %%", $0) } ?? "n/a"
+            print("    " + p.name.padding(toLength: 22, withPad: " ", startingAt: 0) + " " + low.padding(toLength: 10, withPad: " ", startingAt: 0) + " (whole sweep \(all))")
+        }
+        let crfs = (r.half[pairs[0].name] ?? []).map(\.crf).sorted()
+        print("  per CRF vs \(pairs[0].name) (PSNR-Y gain dB / bit-rate ratio):")
+        print("    " + "CRF".padding(toLength: 22, withPad: " ", startingAt: 0) + crfs.map { String(format: " %15.0f", $0) }.joined())
+        for p in pairs.dropFirst() {
+            let cells = crfs.map { crf in r.gainsPerCRF[p.name]?.first { $0.crf == crf }.map { String(format: " %+7.3f / %5.3f", $0.psnrGain, $0.rateRatio) } ?? String(repeating: " ", count: 15) + "-" }
+            print("    " + p.name.padding(toLength: 22, withPad: " ", startingAt: 0) + cells.joined())
+        }
+        if !r.adaptGainAtEqualRate.isEmpty {
+            print("  +adapt over the same pair without updates at equal total rate, per CRF (dB):")
+            for p in pairs {
+                guard let gains = r.adaptGainAtEqualRate[p.name] else { continue }
+                print("    " + p.name.padding(toLength: 22, withPad: " ", startingAt: 0) + " " + gains.map { $0.map { String(format: "%+.3f", $0) } ?? "n/a" }.joined(separator: " "))
+            }
+        }
         print("  BD-rate vs full-resolution x264:")
         for p in pairs {
             print("    " + p.name.padding(toLength: 22, withPad: " ", startingAt: 0) + " " + (r.bdRateVsFull[p.name].map { String(format: "%+.1f %%", $0) } ?? "n/a"))

@@ -45,11 +45,14 @@ final class RDExportTests: XCTestCase {
     func testCSVHasOneRowPerPoint() throws {
         let results = self.results()
         let rows = self.parseCSV(RDExport.csv(results, pairs: self.pairs))
-        XCTAssertEqual(rows.first, ["clip", "pair", "crf", "bits_per_pixel", "kbit_per_second", "psnr_y", "ssim"])
+        XCTAssertEqual(rows.first, ["clip", "pair", "crf", "bits_per_pixel", "kbit_per_second", "psnr_y", "ssim", "psnr_gain_db", "rate_ratio"])
         let data = rows.dropFirst()
         let expected = results.reduce(0) { $0 + $1.full.count + $1.half.values.reduce(0) { $0 + $1.count } }
         XCTAssertEqual(data.count, expected)
-        XCTAssertTrue(data.allSatisfy { $0.count == 7 }, "\(data)")
+        XCTAssertTrue(data.allSatisfy { $0.count == 9 }, "\(data)")
+        // Against the first pair at the same CRF: area+sr2x is 0.5 dB above it at the same rate.
+        XCTAssertTrue(data.filter { $0[1] == "area+sr2x" }.allSatisfy { Array($0[7...8]) == ["0.5000", "1.0000"] }, "\(data)")
+        XCTAssertTrue(data.filter { $0[1] == "full" }.allSatisfy { $0[7...8].joined().isEmpty }, "\(data)")
         XCTAssertEqual(Set(data.map { $0[1] }), Set(["full"] + self.pairs), "quoted names survive")
         XCTAssertEqual(data.first?[0], "/clips/a,b.mp4")
         let first = try XCTUnwrap(data.first)
