@@ -35,12 +35,15 @@ typedef struct sk_kernels {
     int (*f32_to_u8)(const float *, ptrdiff_t, uint8_t *, ptrdiff_t, int, int, float, int, int);
     int (*subpixel_fused)(const sk_subpixel_net *, const uint8_t *, ptrdiff_t, int, int, float, int,
                           int, int, int, uint8_t *, ptrdiff_t, float, float *);
+    int (*slice_encoder_fused)(const sk_slice_encoder_net *, const uint8_t *, ptrdiff_t, int, int,
+                               float, int, int, int, int, uint8_t *, ptrdiff_t, float, float *);
 } sk_kernels;
 
 #define SK_TABLE(lvl, sfx)                                                              \
     { lvl, sk_dwconv##sfx, sk_pwconv##sfx, sk_conv##sfx, sk_space_to_depth2x##sfx,      \
       sk_depth_to_space2x##sfx, sk_tconv2x##sfx, sk_bicubic2x##sfx, sk_bilinear2x##sfx, \
-      sk_area_down2x##sfx, sk_u8_to_f32##sfx, sk_f32_to_u8##sfx, sk_subpixel_fused##sfx }
+      sk_area_down2x##sfx, sk_u8_to_f32##sfx, sk_f32_to_u8##sfx, sk_subpixel_fused##sfx,       \
+      sk_slice_encoder_fused##sfx }
 
 static const sk_kernels tbl_ref = SK_TABLE(SK_LEVEL_REFERENCE, _ref);
 #if defined(__x86_64__) || defined(_M_X64)
@@ -215,4 +218,12 @@ int sk_subpixel_fused(const sk_subpixel_net *net, const uint8_t *src, ptrdiff_t 
 {
     return active()->subpixel_fused(net, src, src_stride, rw, rh, in_scale, cx0, cx1, cy0, cy1, dst,
                                     dst_stride, out_scale, scratch);
+}
+
+int sk_slice_encoder_fused(const sk_slice_encoder_net *net, const uint8_t *src, ptrdiff_t src_stride,
+                           int rw, int rh, float in_scale, int cx0, int cx1, int cy0, int cy1,
+                           uint8_t *dst, ptrdiff_t dst_stride, float out_scale, float *scratch)
+{
+    return active()->slice_encoder_fused(net, src, src_stride, rw, rh, in_scale, cx0, cx1, cy0,
+                                         cy1, dst, dst_stride, out_scale, scratch);
 }

@@ -1,7 +1,8 @@
 /*
- * fused_ref.c - reference (portable C) fused sub-pixel kernel, its argument
- * check and scratch size. The row operations are scalar and follow ref.c's
- * reduction orders value for value; the row schedule is sk_fused_driver.h,
+ * fused_ref.c - reference (portable C) fused kernels (sub-pixel upsampler and
+ * slicing encoder), their argument checks and scratch sizes. The row
+ * operations are scalar and follow ref.c's reduction orders value for value;
+ * the row schedules are sk_fused_driver.h and sk_fused_encoder_driver.h,
  * shared with the SIMD variants.
  */
 #include "sk_internal.h"
@@ -129,9 +130,30 @@ static void fzop_pad(float *row, int w, int channels, ptrdiff_t plane)
     }
 }
 
+/* sk_space_to_depth2x of the u8 rows 2y, 2y+1 converted as sk_u8_to_f32 does. */
+static void fzop_s2d_row(const uint8_t *r0, const uint8_t *r1, int w, float scale, float *tmp,
+                         float *out, ptrdiff_t plane)
+{
+    (void)tmp;
+    for (int dy = 0; dy < 2; dy++)
+        for (int dx = 0; dx < 2; dx++) {
+            const uint8_t *s = dy ? r1 : r0;
+            float *o = out + (ptrdiff_t)(dy * 2 + dx) * plane;
+            for (int x = 0; x < w; x++) o[x] = (float)s[2 * x + dx] * scale;
+        }
+}
+
+static void fzop_area_row(const float *r0, const float *r1, float *dst, int n)
+{
+    for (int x = 0; x < n; x++)
+        dst[x] = ((r0[2 * x] + r0[2 * x + 1]) + (r1[2 * x] + r1[2 * x + 1])) * 0.25f;
+}
+
 #define FZ_TGT
 #define FZ_ENTRY sk_subpixel_fused_ref
 #include "sk_fused_driver.h"
+#define FZE_ENTRY sk_slice_encoder_fused_ref
+#include "sk_fused_encoder_driver.h"
 
 static int bad_act(sk_act a)
 {
@@ -158,6 +180,35 @@ int sk__check_subpixel_fused(const sk_subpixel_net *n, const uint8_t *src, ptrdi
     if (cx0 < 0 || cx1 > rw || cx0 >= cx1 || cy0 < 0 || cy1 > rh || cy0 >= cy1) return SK_EINVAL;
     if (dst_stride < 2 * (ptrdiff_t)(cx1 - cx0)) return SK_EINVAL;
     return SK_OK;
+}
+
+int sk__check_slice_encoder_fused(const sk_slice_encoder_net *n, const uint8_t *src,
+                                  ptrdiff_t src_stride, int rw, int rh, int cx0, int cx1, int cy0,
+                                  int cy1, const uint8_t *dst, ptrdiff_t dst_stride,
+                                  const float *scratch)
+{
+    if (!n || !src || !dst || !scratch) return SK_EINVAL;
+    if (n->channels < 1 || n->channels > SK_SE_MAX_CHANNELS) return SK_EINVAL;
+    if (n->blocks < 0 || n->blocks > SK_SE_MAX_BLOCKS || (n->blocks > 0 && !n->block)) return SK_EINVAL;
+    if (n->k != 1 && n->k != 3 && n->k != 5 && n->k != 7) return SK_EINVAL;
+    if (!n->tail_weight || bad_act(n->tail_act)) return SK_EINVAL;
+    for (int i = -1; i < n->blocks; i++) {
+        const sk_sp_block *b = i < 0 ? &n->head : &n->block[i];
+        if (!b->dw_weight || !b->pw_weight || bad_act(b->dw_act) || bad_act(b->pw_act))
+            return SK_EINVAL;
+    }
+    if (rw < 1 || rh < 1 || src_stride < 2 * (ptrdiff_t)rw) return SK_EINVAL;
+    if (cx0 < 0 || cx1 > rw || cx0 >= cx1 || cy0 < 0 || cy1 > rh || cy0 >= cy1) return SK_EINVAL;
+    if (dst_stride < (ptrdiff_t)(cx1 - cx0)) return SK_EINVAL;
+    return SK_OK;
+}
+
+size_t sk_slice_encoder_fused_scratch_floats(const sk_slice_encoder_net *net, int region_w)
+{
+    if (!net || region_w < 1 || net->blocks < 0 || net->blocks > SK_SE_MAX_BLOCKS ||
+        net->channels < 1 || net->channels > SK_SE_MAX_CHANNELS || net->k < 1 || net->k > SK_MAX_K)
+        return 0;
+    return fze_layout(net, region_w, NULL, NULL);
 }
 
 size_t sk_subpixel_fused_scratch_floats(const sk_subpixel_net *net, int region_w)

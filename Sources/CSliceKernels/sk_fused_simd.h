@@ -4,6 +4,7 @@
  * code of the layer kernel it stands for (dw_row_x, conv_row_x, pw_segment,
  * up_hpass, up_vpass, the conversion rows), pointed at ring rows in scratch
  * instead of whole planes, so every value comes out bit for bit the same.
+ * Both fused kernels (sub-pixel and slicing encoder) are built from these.
  */
 #ifndef SK_TGT
 #error "include from an ISA file, after sk_simd_template.h"
@@ -133,6 +134,45 @@ SK_TGT SK_INLINE void fzop_d2s_row(const float *t0, const float *t1, const float
     }
 }
 
+/* The two u8 rows converted by cvt_u8_row (sk_u8_to_f32's row kernel) into
+ * tmp, then split into the 4 planes: plain copies, as sk_space_to_depth2x. */
+SK_TGT SK_INLINE void fzop_s2d_row(const uint8_t *r0, const uint8_t *r1, int w, float scale,
+                                   float *tmp, float *out, ptrdiff_t plane)
+{
+    for (int dy = 0; dy < 2; dy++) {
+        cvt_u8_row(dy ? r1 : r0, tmp, 2 * w, scale);
+        float *o0 = out + (ptrdiff_t)(2 * dy) * plane, *o1 = o0 + plane;
+        int x = 0;
+        for (; x + VL <= w; x += VL) {
+            V ev, od;
+            vdeinterleave(vload(tmp + 2 * x), vload(tmp + 2 * x + VL), &ev, &od);
+            vstore(o0 + x, ev);
+            vstore(o1 + x, od);
+        }
+        for (; x < w; x++) {
+            o0[x] = tmp[2 * x];
+            o1[x] = tmp[2 * x + 1];
+        }
+    }
+}
+
+/* sk_area_down2x's row arithmetic: ((a + b) + (c + d)) * 0.25. */
+SK_TGT SK_INLINE void fzop_area_row(const float *r0, const float *r1, float *dst, int n)
+{
+    const V q = vset1(0.25f);
+    int x = 0;
+    for (; x + VL <= n; x += VL) {
+        V a, b, cc, d;
+        vdeinterleave(vload(r0 + 2 * x), vload(r0 + 2 * x + VL), &a, &b);
+        vdeinterleave(vload(r1 + 2 * x), vload(r1 + 2 * x + VL), &cc, &d);
+        vstore(dst + x, vmul(vadd(vadd(a, b), vadd(cc, d)), q));
+    }
+    for (; x < n; x++)
+        dst[x] = ((r0[2 * x] + r0[2 * x + 1]) + (r1[2 * x] + r1[2 * x + 1])) * 0.25f;
+}
+
 #define FZ_TGT SK_TGT
 #define FZ_ENTRY SK_SFX(sk_subpixel_fused)
 #include "sk_fused_driver.h"
+#define FZE_ENTRY SK_SFX(sk_slice_encoder_fused)
+#include "sk_fused_encoder_driver.h"

@@ -1,14 +1,10 @@
 import CSliceKernels
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The sub-pixel upsampler class (`sr2x`, `sr2x-hq`, the slicing pairs' `-up` models) run as one fused,
 /// cache-resident kernel call per tile (`sk_subpixel_fused`): every layer keeps only the rows its
 /// consumer needs in a small per-worker scratch, and only the 8-bit input and output planes touch memory.
 /// The kernel performs each value's operations exactly as the layer kernels do, so the output is the
-/// layer path's, bit for bit (scripts/checkasm checks it). Recognised from the graph; any other graph
-/// gets `nil` and runs layer by layer.
+/// layer path's, bit for bit (scripts/checkasm checks it). Recognised from the graph (see ``FusedPlan``).
 struct FusedSubPixel: Sendable {
     /// One residual block's parameter names and activations.
     struct Block: Sendable {
@@ -68,61 +64,44 @@ struct FusedSubPixel: Sendable {
         return Int(sk_subpixel_fused_scratch_floats(&net, Int32(regionColumns)))
     }
 
-    /// Bytes of this core's L2 cache (`sysconf`), or 1 MiB where the system does not say.
-    static var level2CacheBytes: Int {
-        #if os(Linux)
-        let bytes = sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))
-        if bytes > 0 { return bytes }
-        #endif
-        return 1 << 20
-    }
-
-    /// Tile columns for the fused kernel: at least `requested`, widened in steps of 16 up to 512 while one
-    /// worker's scratch stays within half the L2 cache. Wider tiles recompute less halo and amortise the
-    /// per-row work; the result does not depend on the choice.
-    func tileColumns(requested: Int, halo: Int) -> Int {
-        let budget = Self.level2CacheBytes / 2
-        var columns = requested
-        while columns + 16 <= 512, self.scratchFloats(regionColumns: columns + 16 + 2 * halo) * 4 <= budget { columns += 16 }
-        return columns
-    }
-
     /// The kernel's view of the network with `parameters` (valid while `Binding` lives).
     func bind(_ parameters: ParameterStore) throws -> Binding {
         try Binding(self, parameters)
     }
 
     /// `sk_subpixel_net` pointing into a ``ParameterStore``, which it keeps alive.
-    final class Binding: @unchecked Sendable {
+    final class Binding: FusedBinding, @unchecked Sendable {
         private let parameters: ParameterStore
         private let blockStorage: UnsafeMutablePointer<sk_sp_block>
-        private(set) var net = sk_subpixel_net()
+        private let net: sk_subpixel_net
 
         init(_ plan: FusedSubPixel, _ parameters: ParameterStore) throws {
             self.parameters = parameters
-            self.blockStorage = .allocate(capacity: max(1, plan.blocks.count))
-            let leaky = UnsafePointer(Kernels.leakySlopes)
-            func weight(_ name: String) throws -> UnsafePointer<Float> {
-                guard let p = parameters.pointer("\(name).weight") else {
-                    throw EngineError(.modelMismatch, "missing parameter", context: "\(name).weight")
-                }
-                return p
+            let p = FusedParameters(store: parameters)
+            let storage = UnsafeMutablePointer<sk_sp_block>.allocate(capacity: max(1, plan.blocks.count))
+            self.blockStorage = storage
+            do {
+                for (i, b) in plan.blocks.enumerated() { (storage + i).initialize(to: try p.block(b)) }
+                self.net = sk_subpixel_net(
+                    channels: Int32(plan.channels), blocks: Int32(plan.blocks.count), k: Int32(plan.kernel), bicubic_a: plan.bicubicA,
+                    head_weight: try p.weight(plan.head), head_bias: p.bias(plan.head), head_act: p.act(plan.headActivation, plan.head),
+                    block: UnsafePointer(storage),
+                    tail_weight: try p.weight(plan.tail), tail_bias: p.bias(plan.tail), tail_act: p.act(plan.tailActivation, plan.tail))
+            } catch {
+                storage.deallocate()
+                throw error
             }
-            func act(_ a: Activation, _ name: String) -> sk_act {
-                Kernels.activation(a, slope: parameters.pointer("\(name).slope"), leaky: leaky)
-            }
-            for (i, b) in plan.blocks.enumerated() {
-                (self.blockStorage + i).initialize(to: sk_sp_block(
-                    dw_weight: try weight(b.depthwise), dw_bias: parameters.pointer("\(b.depthwise).bias"), dw_act: act(b.depthwiseActivation, b.depthwise),
-                    pw_weight: try weight(b.pointwise), pw_bias: parameters.pointer("\(b.pointwise).bias"), pw_act: act(b.pointwiseActivation, b.pointwise)))
-            }
-            self.net = sk_subpixel_net(
-                channels: Int32(plan.channels), blocks: Int32(plan.blocks.count), k: Int32(plan.kernel), bicubic_a: plan.bicubicA,
-                head_weight: try weight(plan.head), head_bias: parameters.pointer("\(plan.head).bias"), head_act: act(plan.headActivation, plan.head),
-                block: UnsafePointer(self.blockStorage),
-                tail_weight: try weight(plan.tail), tail_bias: parameters.pointer("\(plan.tail).bias"), tail_act: act(plan.tailActivation, plan.tail))
         }
 
         deinit { self.blockStorage.deallocate() }
+
+        func runTile(_ src: UnsafePointer<UInt8>, srcStride: Int, regionWidth: Int32, regionHeight: Int32,
+                     centreColumns: Range<Int32>, centreRows: Range<Int32>,
+                     dst: UnsafeMutablePointer<UInt8>, dstStride: Int, scratch: UnsafeMutablePointer<Float>) -> Int32 {
+            var net = self.net
+            return sk_subpixel_fused(&net, src, srcStride, regionWidth, regionHeight, 1.0 / 255.0,
+                                     centreColumns.lowerBound, centreColumns.upperBound, centreRows.lowerBound, centreRows.upperBound,
+                                     dst, dstStride, 255, scratch)
+        }
     }
 }

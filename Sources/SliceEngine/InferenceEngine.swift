@@ -31,13 +31,13 @@ public final class InferenceEngine: @unchecked Sendable {
     private let layerScratchFloats: Int
     private let halo: Int
     /// The fused kernel's view of the graph, when the network is of a class it runs (see ``usesFusedKernel``).
-    private let fused: FusedSubPixel?
+    private let fused: FusedPlan?
 
     /// A reusable buffer shared by nodes whose lifetimes do not overlap.
     private struct Slot { var floats: Int }
 
-    /// Whether tiles run through one fused, cache-resident kernel (the sub-pixel class) rather than layer by
-    /// layer. Same bits either way; `SLICESTREAM_FUSED=off` in the environment forces the layer path.
+    /// Whether tiles run through one fused, cache-resident kernel (the sub-pixel class or the slicing
+    /// encoder, see ``FusedPlan``) rather than layer by layer. Same bits either way; `SLICESTREAM_FUSED=off` in the environment forces the layer path.
     public var usesFusedKernel: Bool { self.fused != nil }
 
     /// Per-worker memory: one buffer per slot plus resampling scratch.
@@ -66,7 +66,7 @@ public final class InferenceEngine: @unchecked Sendable {
 
     /// Creates an engine. `tileRows`×`tileColumns` is the tile on the low-resolution grid; `threads` 0 means
     /// one per core. `fused` (default: unless `SLICESTREAM_FUSED` is `off` or `0`) runs networks of the
-    /// sub-pixel class through the fused kernel; the output is the same bit for bit.
+    /// sub-pixel and slicing-encoder classes through their fused kernels; the output is the same bit for bit.
     public init(network: Network, parameters: ParameterStore, tileRows: Int = 64, tileColumns: Int = 128, threads: Int = 0,
                 fused: Bool = InferenceEngine.fusedByDefault) throws {
         guard tileRows > 0, tileColumns > 0 else { throw EngineError(.unsupported, "tile size must be positive") }
@@ -78,7 +78,7 @@ public final class InferenceEngine: @unchecked Sendable {
         }
         self.network = network
         self.tileRows = tileRows
-        let fusedPlan = fused ? FusedSubPixel(network: network) : nil
+        let fusedPlan = fused ? FusedPlan(network: network) : nil
         self.fused = fusedPlan
         self.tileColumns = fusedPlan?.tileColumns(requested: tileColumns, halo: network.haloRadius) ?? tileColumns
         self.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
@@ -216,18 +216,20 @@ public final class InferenceEngine: @unchecked Sendable {
          cols: max(0, columns.lowerBound - self.halo)..<min(grid.width, columns.upperBound + self.halo))
     }
 
-    /// One tile through the fused kernel: the region's 8-bit luma in, the centre's 8-bit output out.
+    /// One tile through the fused kernel: the region's 8-bit luma in (at the network's input scale: an
+    /// encoder reads twice the grid, so a trailing odd row or column is never read), the centre's 8-bit
+    /// output out (at its output scale).
     private func runFusedTile(rows: Range<Int>, columns: Range<Int>, grid: (width: Int, height: Int), input: Plane8, output: MutablePlane8,
-                              binding: FusedSubPixel.Binding, workspace: Workspace) throws {
+                              binding: any FusedBinding, workspace: Workspace) throws {
         let region = self.region(rows: rows, columns: columns, grid: grid)
-        let src = input.base + region.rows.lowerBound * input.stride + region.cols.lowerBound
-        let dst = output.base + rows.lowerBound * 2 * output.stride + columns.lowerBound * 2
-        let cx0 = columns.lowerBound - region.cols.lowerBound
-        let cy0 = rows.lowerBound - region.rows.lowerBound
-        var net = binding.net
-        try Kernels.check(sk_subpixel_fused(&net, src, input.stride, Int32(region.cols.count), Int32(region.rows.count), 1.0 / 255.0,
-                                            Int32(cx0), Int32(cx0 + columns.count), Int32(cy0), Int32(cy0 + rows.count),
-                                            dst, output.stride, 255, workspace.scratch), "fused sub-pixel tile")
+        let si = self.network.inputScale, so = self.network.outputScale
+        let src = input.base + region.rows.lowerBound * si * input.stride + region.cols.lowerBound * si
+        let dst = output.base + rows.lowerBound * so * output.stride + columns.lowerBound * so
+        let cx0 = Int32(columns.lowerBound - region.cols.lowerBound)
+        let cy0 = Int32(rows.lowerBound - region.rows.lowerBound)
+        try Kernels.check(binding.runTile(UnsafePointer(src), srcStride: input.stride, regionWidth: Int32(region.cols.count), regionHeight: Int32(region.rows.count),
+                                          centreColumns: cx0..<cx0 + Int32(columns.count), centreRows: cy0..<cy0 + Int32(rows.count),
+                                          dst: dst, dstStride: output.stride, scratch: workspace.scratch), "fused tile")
     }
 
     private func runTile(rows: Range<Int>, columns: Range<Int>, grid: (width: Int, height: Int), input: EngineInput, output: EngineOutput,

@@ -132,7 +132,7 @@ struct BenchCommand: ParsableCommand {
             // A fused model also gets its layer-by-layer row: the before/after of the same run.
             var variants = [(transform, transform.usesFusedKernel ? " [fused]" : "")]
             if transform.usesFusedKernel {
-                variants.append((try NeuralTransform(model: model, inputSize: low, threads: self.threads, tileRows: self.tileSize.rows,
+                variants.append((try NeuralTransform(model: model, inputSize: isEncoder ? high : low, threads: self.threads, tileRows: self.tileSize.rows,
                                                      tileColumns: self.tileSize.columns, fused: false), " [layer path]"))
             }
             for (variant, suffix) in variants {

@@ -17,6 +17,16 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    func testEveryEncoderAndSubPixelArchitectureRunsFused() throws {
+        // The engine recognises the graphs these architectures build (FusedPlan); a change to either side
+        // that breaks the match would silently fall back to the slower layer path.
+        for entry in ModelRegistry.catalogue where entry.architecture.kind != .transposed {
+            let network = try entry.architecture.network()
+            let engine = try InferenceEngine(network: network, parameters: try ParameterStore.initial(for: network, seed: 1), threads: 1, fused: true)
+            XCTAssertTrue(engine.usesFusedKernel, entry.name)
+        }
+    }
+
     func testBundledModelsMatchTheCatalogueAndSendersNameTheirReceivers() throws {
         XCTAssertTrue(ModelRegistry.bundledNames.contains("sr2x"))
         for name in ModelRegistry.bundledNames {

@@ -4,7 +4,7 @@
  *
  *   checkasm [--seed N] [--iters N]   correctness (default)
  *   checkasm --bench [--quick]        timing at 960x540 (16 channels)
- *   checkasm --bench-fused            only the fused sub-pixel timing
+ *   checkasm --bench-fused            only the fused kernels' timing (sub-pixel, encoder)
  *
  * Correctness, for every operator and every SIMD level this CPU supports:
  *   - random shapes (w 1..67, h 1..9, odd strides, random bands split into
@@ -17,8 +17,9 @@
  *   - the reference itself is compared with an independent naive
  *     double-precision implementation (PyTorch formulation, e.g. the
  *     transposed conv as a scatter) within an error bound;
- *   - the fused sub-pixel kernel (fused_check.h) against the layer kernels
- *     run one after the other, then every SIMD level against it.
+ *   - the fused sub-pixel kernel (fused_check.h) and the fused slicing
+ *     encoder (encoder_check.h) against the layer kernels run one after the
+ *     other, then every SIMD level against the fused reference.
  * Prints PASS/FAIL per op and level; exits non-zero on any failure.
  */
 #define _GNU_SOURCE
@@ -1012,6 +1013,7 @@ static void bench(void)
 }
 
 #include "fused_check.h"
+#include "encoder_check.h"
 
 /* ------------------------------------------------------------------ main */
 
@@ -1044,6 +1046,7 @@ int main(int argc, char **argv)
     if (do_bench) {
         if (do_bench == 1) bench();
         bench_fused();
+        bench_encoder_fused();
         return 0;
     }
 
@@ -1061,6 +1064,7 @@ int main(int argc, char **argv)
     test_u8_to_f32();
     test_f32_to_u8();
     test_subpixel_fused();
+    test_slice_encoder_fused();
     test_errors();
     printf("%s\n", g_any_fail ? "FAILED" : "ALL PASSED");
     return g_any_fail ? 1 : 0;

@@ -33,7 +33,7 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     public var usesFusedKernel: Bool { self.engine.usesFusedKernel }
 
     /// Creates the transform for frames of `inputSize` in `format` (yuv420p or yuv420p10le). `fused`: run the
-    /// sub-pixel class through the fused kernel (same output bits; see ``InferenceEngine/usesFusedKernel``).
+    /// sub-pixel and slicing-encoder classes through their fused kernels (same output bits; see ``InferenceEngine/usesFusedKernel``).
     public init(model: Model, inputSize: Size, format: PixelFormat = .yuv420p, threads: Int = 0, tileRows: Int = 64, tileColumns: Int = 128,
                 fused: Bool = InferenceEngine.fusedByDefault) throws {
         guard format == .yuv420p || format == .yuv420p10le else {
