@@ -7,6 +7,7 @@
 
 #include "slice_kernels.h"
 #include "slice_kernels_fused.h"
+#include "slice_kernels_q8.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -109,5 +110,9 @@ int sk__check_conv_u8(const void *src, ptrdiff_t src_stride, const void *dst,
 int sk__check_subpixel_fused(const sk_subpixel_net *n, const uint8_t *src, ptrdiff_t src_stride,
                              int rw, int rh, int cx0, int cx1, int cy0, int cy1,
                              const uint8_t *dst, ptrdiff_t dst_stride, const float *scratch);
+
+int sk__check_subpixel_q8(const sk_subpixel_q8_net *n, const uint8_t *src, ptrdiff_t src_stride,
+                          int rw, int rh, int cx0, int cx1, int cy0, int cy1, const uint8_t *dst,
+                          ptrdiff_t dst_stride, const void *scratch);
 
 #endif /* SK_INTERNAL_H */

@@ -336,5 +336,6 @@ int sk_f32_to_u8_avx512(const float *src, ptrdiff_t src_stride, uint8_t *dst,
 /* Whole-network kernels (they need the declarations above); included here so a build that has the
  * module cached sees them as part of this header, not only through the umbrella directory. */
 #include "slice_kernels_fused.h"
+#include "slice_kernels_q8.h"
 
 #endif /* SLICE_KERNELS_H */
