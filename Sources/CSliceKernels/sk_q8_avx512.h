@@ -74,9 +74,9 @@ static Q8V_TGT void qop_pack(q8_ctx *c)
         for (int ci = 0; ci < cp; ci++) d[j * cp + ci] = ci < C ? n->tail_weight[j * C + ci] : 0;
 }
 
-static Q8V_TGT void qop_head_row(q8_ctx *c, const uint8_t *const *rows, uint8_t *out)
+Q8V_TGT SK_INLINE void q8v_head(q8_ctx *c, const uint8_t *const *rows, uint8_t *out, const int k)
 {
-    const int k = c->k, r = c->r, nq = (k + 3) / 4, cp = c->Cp, w = c->rw;
+    const int r = k / 2, nq = (k + 3) / 4, cp = c->Cp, w = c->rw;
     for (int g = 0; g < cp / 16; g++) {
         VI wv[SK_MAX_K * 2];
         const uint8_t *rq[SK_MAX_K * 2];
@@ -99,6 +99,15 @@ static Q8V_TGT void qop_head_row(q8_ctx *c, const uint8_t *const *rows, uint8_t 
     }
 }
 
+static Q8V_TGT SK_NOINLINE void q8v_head3(q8_ctx *c, const uint8_t *const *r, uint8_t *o) { q8v_head(c, r, o, 3); }
+static Q8V_TGT SK_NOINLINE void q8v_headn(q8_ctx *c, const uint8_t *const *r, uint8_t *o) { q8v_head(c, r, o, c->k); }
+
+static Q8V_TGT void qop_head_row(q8_ctx *c, const uint8_t *const *rows, uint8_t *out)
+{
+    if (c->k == 3) q8v_head3(c, rows, out);
+    else q8v_headn(c, rows, out);
+}
+
 /* Lane c, byte t = channel c of pixel p + t (p: pixel-major row at the window's first pixel). */
 Q8V_TGT SK_INLINE VI q8v_window(const uint8_t *p, int cp, VI idx16, VI idx32)
 {
@@ -112,9 +121,9 @@ Q8V_TGT SK_INLINE VI q8v_window(const uint8_t *p, int cp, VI idx16, VI idx32)
 }
 
 /* The depthwise row for a constant CP (16 and 32 get their own copies, windows in registers). */
-Q8V_TGT SK_INLINE void q8v_dw(q8_ctx *c, int i, const uint8_t *const *rows, uint8_t *out, const int cp)
+Q8V_TGT SK_INLINE void q8v_dw(q8_ctx *c, int i, const uint8_t *const *rows, uint8_t *out, const int cp, const int k)
 {
-    const int k = c->k, r = c->r, nq = (k + 3) / 4, w = c->rw, L = 1 + 2 * i;
+    const int r = k / 2, nq = (k + 3) / 4, w = c->rw, L = 1 + 2 * i;
     const sk_act act = c->net->block[i].dw_act;
     uint8_t i16[64], i32[64];
     for (int l = 0; l < 16; l++)
@@ -141,14 +150,15 @@ Q8V_TGT SK_INLINE void q8v_dw(q8_ctx *c, int i, const uint8_t *const *rows, uint
     }
 }
 
-static Q8V_TGT SK_NOINLINE void q8v_dw16(q8_ctx *c, int i, const uint8_t *const *r, uint8_t *o) { q8v_dw(c, i, r, o, 16); }
-static Q8V_TGT SK_NOINLINE void q8v_dw32(q8_ctx *c, int i, const uint8_t *const *r, uint8_t *o) { q8v_dw(c, i, r, o, 32); }
-static Q8V_TGT SK_NOINLINE void q8v_dwn(q8_ctx *c, int i, const uint8_t *const *r, uint8_t *o) { q8v_dw(c, i, r, o, c->Cp); }
+/* Copies for the shipped shapes (k 3; C 16, 32), so the taps unroll and the weights stay in registers. */
+static Q8V_TGT SK_NOINLINE void q8v_dw16k3(q8_ctx *c, int i, const uint8_t *const *r, uint8_t *o) { q8v_dw(c, i, r, o, 16, 3); }
+static Q8V_TGT SK_NOINLINE void q8v_dw32k3(q8_ctx *c, int i, const uint8_t *const *r, uint8_t *o) { q8v_dw(c, i, r, o, 32, 3); }
+static Q8V_TGT SK_NOINLINE void q8v_dwn(q8_ctx *c, int i, const uint8_t *const *r, uint8_t *o) { q8v_dw(c, i, r, o, c->Cp, c->k); }
 
 static Q8V_TGT void qop_dw_row(q8_ctx *c, int i, const uint8_t *const *rows, uint8_t *out)
 {
-    if (c->Cp == 16) q8v_dw16(c, i, rows, out);
-    else if (c->Cp == 32) q8v_dw32(c, i, rows, out);
+    if (c->Cp == 16 && c->k == 3) q8v_dw16k3(c, i, rows, out);
+    else if (c->Cp == 32 && c->k == 3) q8v_dw32k3(c, i, rows, out);
     else q8v_dwn(c, i, rows, out);
 }
 
