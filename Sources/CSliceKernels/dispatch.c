@@ -37,26 +37,32 @@ typedef struct sk_kernels {
                           int, int, int, uint8_t *, ptrdiff_t, float, float *);
     int (*slice_encoder_fused)(const sk_slice_encoder_net *, const uint8_t *, ptrdiff_t, int, int,
                                float, int, int, int, int, uint8_t *, ptrdiff_t, float, float *);
+    int (*subpixel_q8)(const sk_subpixel_q8_net *, const uint8_t *, ptrdiff_t, int, int, float, int,
+                       int, int, int, uint8_t *, ptrdiff_t, float, void *);
 } sk_kernels;
 
-#define SK_TABLE(lvl, sfx)                                                              \
+#define SK_TABLE(lvl, sfx, q8sfx)                                                              \
     { lvl, sk_dwconv##sfx, sk_pwconv##sfx, sk_conv##sfx, sk_space_to_depth2x##sfx,      \
       sk_depth_to_space2x##sfx, sk_tconv2x##sfx, sk_bicubic2x##sfx, sk_bilinear2x##sfx, \
       sk_area_down2x##sfx, sk_u8_to_f32##sfx, sk_f32_to_u8##sfx, sk_subpixel_fused##sfx,       \
-      sk_slice_encoder_fused##sfx }
+      sk_slice_encoder_fused##sfx, sk_subpixel_q8##q8sfx }
 
-static const sk_kernels tbl_ref = SK_TABLE(SK_LEVEL_REFERENCE, _ref);
+static const sk_kernels tbl_ref = SK_TABLE(SK_LEVEL_REFERENCE, _ref, _ref);
 #if defined(__x86_64__) || defined(_M_X64)
-static const sk_kernels tbl_avx2 = SK_TABLE(SK_LEVEL_AVX2, _avx2);
-static const sk_kernels tbl_avx512 = SK_TABLE(SK_LEVEL_AVX512, _avx512);
+static const sk_kernels tbl_avx2 = SK_TABLE(SK_LEVEL_AVX2, _avx2, _avx2);
+static const sk_kernels tbl_avx512 = SK_TABLE(SK_LEVEL_AVX512, _avx512, _avx512);
+/* AVX-512 without VNNI/VBMI: the int8 kernel's vpmaddwd body (bit-identical, just slower). */
+static const sk_kernels tbl_avx512_novnni = SK_TABLE(SK_LEVEL_AVX512, _avx512, _avx2);
 #endif
 #if defined(__aarch64__)
-static const sk_kernels tbl_neon = SK_TABLE(SK_LEVEL_NEON, _neon);
+/* No NEON int8 body yet (SDOT is left): the int8 kernel runs its portable reference on arm64. */
+static const sk_kernels tbl_neon = SK_TABLE(SK_LEVEL_NEON, _neon, _ref);
 #endif
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_best = SK_LEVEL_REFERENCE;            /* best supported level */
 static unsigned g_mask = 1u << SK_LEVEL_REFERENCE;  /* bit l: level l usable */
+static int g_vnni;                                 /* AVX512_VNNI + AVX512_VBMI usable */
 static const sk_kernels *g_active = &tbl_ref;      /* accessed atomically   */
 
 static void detect(void)
@@ -80,13 +86,15 @@ static void detect(void)
     /* Advanced SIMD is part of the AArch64 base architecture. */
     g_best = SK_LEVEL_NEON;
     g_mask |= 1u << SK_LEVEL_NEON;
+    g_vnni = g_best == SK_LEVEL_AVX512 && __builtin_cpu_supports("avx512vnni") &&
+             __builtin_cpu_supports("avx512vbmi");
 #endif
 }
 
 static const sk_kernels *table_for(int level)
 {
 #if defined(__x86_64__) || defined(_M_X64)
-    if (level == SK_LEVEL_AVX512) return &tbl_avx512;
+    if (level == SK_LEVEL_AVX512) return g_vnni ? &tbl_avx512 : &tbl_avx512_novnni;
     if (level == SK_LEVEL_AVX2) return &tbl_avx2;
 #endif
 #if defined(__aarch64__)
@@ -148,6 +156,12 @@ int sk_level_supported(int level)
 {
     pthread_once(&g_once, init_once);
     return level_ok(level);
+}
+
+int sk_q8_vnni_supported(void)
+{
+    pthread_once(&g_once, init_once);
+    return g_vnni;
 }
 
 int sk_set_level(int level)
@@ -226,4 +240,10 @@ int sk_slice_encoder_fused(const sk_slice_encoder_net *net, const uint8_t *src, 
 {
     return active()->slice_encoder_fused(net, src, src_stride, rw, rh, in_scale, cx0, cx1, cy0,
                                          cy1, dst, dst_stride, out_scale, scratch);
+int sk_subpixel_q8(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride,
+                   int rw, int rh, float in_scale, int cx0, int cx1, int cy0, int cy1,
+                   uint8_t *dst, ptrdiff_t dst_stride, float out_scale, void *scratch)
+{
+    return active()->subpixel_q8(net, src, src_stride, rw, rh, in_scale, cx0, cx1, cy0, cy1, dst,
+                                 dst_stride, out_scale, scratch);
 }

@@ -218,3 +218,6 @@ size_t sk_subpixel_fused_scratch_floats(const sk_subpixel_net *net, int region_w
         return 0;
     return fz_layout(net, region_w, NULL, NULL);
 }
+
+/* The int8 twin's reference trunk, in this file so its driver reuses the bicubic/output rows above. */
+#include "sk_q8_ref.h"

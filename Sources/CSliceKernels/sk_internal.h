@@ -8,6 +8,7 @@
 #include "slice_kernels.h"
 #include "slice_kernels_fused.h"
 #include "slice_kernels_fused_encoder.h"
+#include "slice_kernels_q8.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -114,5 +115,9 @@ int sk__check_slice_encoder_fused(const sk_slice_encoder_net *n, const uint8_t *
                                   ptrdiff_t src_stride, int rw, int rh, int cx0, int cx1, int cy0,
                                   int cy1, const uint8_t *dst, ptrdiff_t dst_stride,
                                   const float *scratch);
+
+int sk__check_subpixel_q8(const sk_subpixel_q8_net *n, const uint8_t *src, ptrdiff_t src_stride,
+                          int rw, int rh, int cx0, int cx1, int cy0, int cy1, const uint8_t *dst,
+                          ptrdiff_t dst_stride, const void *scratch);
 
 #endif /* SK_INTERNAL_H */

@@ -107,6 +107,7 @@ SK_TGT SK_INLINE void cvt_f32_row(const float *s, uint8_t *d, int w, float scale
 
 #include "sk_simd_template.h"
 #include "sk_fused_simd.h"
+#include "sk_q8_avx2.h"
 
 #else /* not x86-64 */
 

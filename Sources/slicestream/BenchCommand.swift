@@ -135,13 +135,19 @@ struct BenchCommand: ParsableCommand {
                 variants.append((try NeuralTransform(model: model, inputSize: isEncoder ? high : low, threads: self.threads, tileRows: self.tileSize.rows,
                                                      tileColumns: self.tileSize.columns, fused: false), " [layer path]"))
             }
+            var fused: NeuralTransform?
             for (variant, suffix) in variants {
                 let ms = try self.measure { _ = try variant.process(input) }
+                if suffix == " [fused]" { fused = variant }
                 let macs = Double(network.macsPerPixel) * Double(low.area)
                 rows.append(Row(name: "\(entry.name) (\(entry.architecture))\(suffix)", direction: isEncoder ? "1920x1080 -> 960x540" : "960x540 -> 1920x1080",
                                 millisecondsPerFrame: ms, framesPerSecond: 1000 / ms, ratioToLanczos: ms / (isEncoder ? downBase : upBase),
                                 gmacPerSecond: macs / ms / 1e6, macsPerPixel: network.macsPerPixel,
                                 workspaceMiB: Double(variant.workspaceBytes) / 1048576))
+            }
+            if let fused, let q8 = Self.speedOnlyQuantisation(network: network, parameters: model.parameters) {
+                rows += try self.int8Rows(entry.name, network: network, parameters: model.parameters, q8: q8, frame: lowFrame,
+                                          fusedFrame: { _ = try fused.process(input) }, lanczos: { _ = try lanczosUp.process(input) })
             }
         }
 
@@ -188,5 +194,83 @@ struct BenchCommand: ParsableCommand {
                              j.name.padding(toLength: 48, withPad: " ", startingAt: 0), j.frames, j.seconds, j.framesPerSecond, j.ratioToFFmpeg))
             }
         }
+    }
+
+    /// The int8 rows of a sub-pixel model, paired with its float fused rows: the luma plane alone through the float
+    /// fused engine and through ``QuantizedSubPixel``, and the whole frame estimated as the float fused frame with
+    /// its luma time replaced by the int8 one (chroma is swscale's either way). Lanczos, the fused frame and both
+    /// luma passes are timed in turns (one sample of each per round), so load on a shared machine hits all alike.
+    private func int8Rows(_ name: String, network: Network, parameters: ParameterStore, q8: SubPixelQ8Net, frame: Frame,
+                          fusedFrame: @escaping () throws -> Void, lanczos: @escaping () throws -> Void) throws -> [Row] {
+        let w = 960, h = 540
+        let input = Plane8(base: UnsafePointer(frame.data(0)), stride: frame.stride(0), width: w, height: h)
+        let out = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * w * h)
+        defer { out.deallocate() }
+        let output = MutablePlane8(base: out, stride: 2 * w, width: 2 * w, height: 2 * h)
+        let float = try InferenceEngine(network: network, parameters: parameters, tileRows: self.tileSize.rows,
+                                        tileColumns: self.tileSize.columns, threads: self.threads)
+        let int8 = try QuantizedSubPixel(net: q8, tileRows: self.tileSize.rows, tileColumns: self.tileSize.columns, threads: self.threads)
+        let bodies: [() throws -> Void] = [lanczos, fusedFrame, { try float.run(input: input, output: output) },
+                                           { try int8.run(input: input, output: output) }]
+        var samples = [[Double]](repeating: [], count: bodies.count)
+        let deadline = Date().addingTimeInterval(2 * self.seconds)
+        repeat {
+            for (i, body) in bodies.enumerated() {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try body()
+                samples[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            }
+        } while Date() < deadline || samples[0].count < 7
+        let med = samples.map { $0.sorted()[$0.count / 2] }
+        let (lanczosMs, fusedFrameMs, floatMs, int8Ms) = (med[0], med[1], med[2], med[3])
+        let macs = Double(network.macsPerPixel) * Double(w * h)
+        let label = "(int8, speed only: max-abs quantisation)"
+        func row(_ title: String, _ ms: Double, _ work: Int) -> Row {
+            Row(name: title, direction: "960x540 -> 1920x1080", millisecondsPerFrame: ms, framesPerSecond: 1000 / ms, ratioToLanczos: ms / lanczosMs,
+                gmacPerSecond: macs / ms / 1e6, macsPerPixel: network.macsPerPixel, workspaceMiB: Double(work) / 1048576)
+        }
+        return [row("\(name) frame [fused float], timed in turns with the rows below", fusedFrameMs, float.workspaceBytes),
+                row("\(name) luma only [fused float]", floatMs, float.workspaceBytes),
+                row("\(name) luma only \(label)", int8Ms, int8.workspaceBytes),
+                row("\(name) frame, est. = fused - float luma + int8 luma \(label)", fusedFrameMs - floatMs + int8Ms, int8.workspaceBytes)]
+    }
+
+    /// FOR SPEED MEASUREMENTS ONLY: an int8 twin of a float sub-pixel model by max-abs weight quantisation per output
+    /// channel and one fixed activation scale (2/127) for every trunk tensor, no calibration. Its pictures are not
+    /// meant to be good; the real int8 twins come from the quantiser. `nil` for graphs outside the sub-pixel class.
+    static func speedOnlyQuantisation(network: Network, parameters: ParameterStore) -> SubPixelQ8Net? {
+        let n = network.nodes
+        guard n.count >= 5, case .bicubicUp(let a) = n[1].operation, case .conv(let k, let c, let headAct) = n[2].operation else { return nil }
+        let sIn: Float = 1 / 255, sX: Float = 2 / 127
+        func layer(_ name: String, outputs: Int, inUnit: Float) -> (w: [Int8], b: [Int32], acc: [Float])? {
+            guard let w = parameters.values("\(name).weight") else { return nil }
+            let bias = parameters.values("\(name).bias") ?? [Float](repeating: 0, count: outputs)
+            let per = w.count / outputs
+            var q = [Int8](), b = [Int32](), acc = [Float]()
+            for o in 0..<outputs {
+                let row = w[(o * per)..<((o + 1) * per)]
+                let sw = max(row.map(abs).max() ?? 0, 1e-8) / 127
+                q += row.map { Int8(max(-127, min(127, ($0 / sw).rounded()))) }
+                acc.append(sw * inUnit)
+                b.append(Int32(max(-1e9, min(1e9, (bias[o] / (sw * inUnit)).rounded()))))
+            }
+            return (q, b, acc)
+        }
+        func slope(_ name: String, _ act: Activation) -> [Float] { act == .prelu ? parameters.values("\(name).slope") ?? [] : [] }
+        guard let head = layer(n[2].name, outputs: c, inUnit: sIn) else { return nil }
+        var blocks: [SubPixelQ8Net.Block] = []
+        var i = 3
+        while i + 1 < n.count, case .depthwise(_, let dact) = n[i].operation, case .pointwise(_, let pact, true) = n[i + 1].operation {
+            guard let dw = layer(n[i].name, outputs: c, inUnit: sX), let pw = layer(n[i + 1].name, outputs: c, inUnit: sX) else { return nil }
+            blocks.append(.init(depthwiseWeight: dw.w, depthwiseBias: dw.b, depthwiseScale: dw.acc.map { $0 / sX }, depthwiseActivation: dact,
+                                depthwiseSlope: slope(n[i].name, dact), pointwiseWeight: pw.w, pointwiseBias: pw.b,
+                                pointwiseScale: pw.acc.map { $0 / sX }, pointwiseActivation: pact, pointwiseSlope: slope(n[i + 1].name, pact),
+                                residualScale: 1))
+            i += 2
+        }
+        guard i < n.count, case .pointwise(4, let tailAct, false) = n[i].operation, let tail = layer(n[i].name, outputs: 4, inUnit: sX) else { return nil }
+        return SubPixelQ8Net(channels: c, kernel: k, bicubicA: a, headWeight: head.w, headBias: head.b, headScale: head.acc.map { $0 / sX },
+                             headActivation: headAct, headSlope: slope(n[2].name, headAct), blocks: blocks, tailWeight: tail.w,
+                             tailBias: tail.b, tailScale: tail.acc, tailActivation: tailAct, tailSlope: slope(n[i].name, tailAct))
     }
 }

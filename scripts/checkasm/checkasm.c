@@ -4,7 +4,8 @@
  *
  *   checkasm [--seed N] [--iters N]   correctness (default)
  *   checkasm --bench [--quick]        timing at 960x540 (16 channels)
- *   checkasm --bench-fused            only the fused kernels' timing (sub-pixel, encoder)
+ *   checkasm --bench-fused            only the fused kernels' timing (sub-pixel, encoder, int8)
+ *   checkasm --bench-q8               only the int8 sub-pixel timing
  *
  * Correctness, for every operator and every SIMD level this CPU supports:
  *   - random shapes (w 1..67, h 1..9, odd strides, random bands split into
@@ -19,12 +20,15 @@
  *     transposed conv as a scatter) within an error bound;
  *   - the fused sub-pixel kernel (fused_check.h) and the fused slicing
  *     encoder (encoder_check.h) against the layer kernels run one after the
- *     other, then every SIMD level against the fused reference.
+ *     other, then every SIMD level against the fused reference;
+ *   - the int8 sub-pixel kernel (q8_check.h) against a layer-by-layer
+ *     implementation of its spec, then every SIMD level against it.
  * Prints PASS/FAIL per op and level; exits non-zero on any failure.
  */
 #define _GNU_SOURCE
 #include "slice_kernels.h"
 #include "slice_kernels_fused.h"
+#include "slice_kernels_q8.h"
 
 #include <float.h>
 #include <math.h>
@@ -1014,6 +1018,7 @@ static void bench(void)
 
 #include "fused_check.h"
 #include "encoder_check.h"
+#include "q8_check.h"
 
 /* ------------------------------------------------------------------ main */
 
@@ -1032,10 +1037,11 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--bench")) do_bench = 1;
         else if (!strcmp(argv[i], "--bench-fused")) do_bench = 2;
+        else if (!strcmp(argv[i], "--bench-q8")) do_bench = 3;
         else if (!strcmp(argv[i], "--quick")) g_quick = 1;
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--iters") && i + 1 < argc) g_iters = atoi(argv[++i]);
-        else { fprintf(stderr, "usage: %s [--bench [--quick] | --bench-fused] [--seed N] [--iters N]\n", argv[0]); return 2; }
+        else { fprintf(stderr, "usage: %s [--bench [--quick] | --bench-fused | --bench-q8] [--seed N] [--iters N]\n", argv[0]); return 2; }
     }
     g_page = (size_t)sysconf(_SC_PAGESIZE);
     signal(SIGSEGV, on_fault);
@@ -1045,8 +1051,11 @@ int main(int argc, char **argv)
     printf("\n");
     if (do_bench) {
         if (do_bench == 1) bench();
-        bench_fused();
-        bench_encoder_fused();
+        if (do_bench != 3) {
+            bench_fused();
+            bench_encoder_fused();
+        }
+        bench_q8();
         return 0;
     }
 
@@ -1065,6 +1074,7 @@ int main(int argc, char **argv)
     test_f32_to_u8();
     test_subpixel_fused();
     test_slice_encoder_fused();
+    test_subpixel_q8();
     test_errors();
     printf("%s\n", g_any_fail ? "FAILED" : "ALL PASSED");
     return g_any_fail ? 1 : 0;

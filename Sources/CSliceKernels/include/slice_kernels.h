@@ -368,5 +368,6 @@ int sk_f32_to_u8_neon(const float *src, ptrdiff_t src_stride, uint8_t *dst,
  * module cached sees them as part of this header, not only through the umbrella directory. */
 #include "slice_kernels_fused.h"
 #include "slice_kernels_fused_encoder.h"
+#include "slice_kernels_q8.h"
 
 #endif /* SLICE_KERNELS_H */
