@@ -15,6 +15,7 @@ struct Int8EvalCommand: ParsableCommand {
     @Option(help: "Held-out clips (repeatable).") var clips: [String] = ["data/videos/balle-jbart.mp4", "data/videos/bikes.mp4", "data/videos/carphone_pristine.mp4"]
     @Option(help: "CRFs (comma-separated).") var crfs: String = "23,28,33,38"
     @Option(help: "Frames per clip (from the first).") var frames: Int = 50
+    @Flag(help: "Write the results into the --twin file's metadata (provenance of a twin about to ship).") var record = false
 
     func run() throws {
         do {
@@ -29,11 +30,19 @@ struct Int8EvalCommand: ParsableCommand {
             let crfs = self.crfs.split(separator: ",").compactMap { Double($0) }
             print("clip                       CRF  frames  float PSNR-Y  int8 PSNR-Y  int8-float")
             var all: [Double] = []
+            var notes: [String] = []
             for clip in self.clips {
                 for r in try Int8Evaluation.run(model: model, twin: twin, clip: clip, crfs: crfs, frames: self.frames) {
                     all.append(r.delta)
+                    notes.append(String(format: "%@ crf%.0f %+.3f", (r.clip as NSString).deletingPathExtension, r.crf, r.delta))
                     print(String(format: "%-26@ %4.0f  %6d  %12.3f  %11.3f  %+9.3f dB", r.clip as NSString, r.crf, r.frames, r.floatPSNR, r.int8PSNR, r.delta))
                 }
+            }
+            if self.record, let path = self.twin {
+                let (net, metadata0) = try SubPixelQ8Net.decode(try Data(contentsOf: URL(fileURLWithPath: path)), context: path)
+                var metadata = metadata0
+                metadata["held_out_int8_minus_float_db"] = "PSNR-Y, first \(self.frames) frames, area down, libx264 veryfast inter-coded: " + notes.joined(separator: "; ")
+                try net.encoded(metadata: metadata).write(to: URL(fileURLWithPath: path), options: .atomic)
             }
             print(String(format: "worst %+.3f dB, mean %+.3f dB over %d clip/CRF points", all.min() ?? 0, all.reduce(0, +) / Double(max(1, all.count)), all.count))
         } catch let e as ValidationError {
