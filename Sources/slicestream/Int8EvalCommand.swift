@@ -35,7 +35,7 @@ struct Int8EvalCommand: ParsableCommand {
                 for r in try Int8Evaluation.run(model: model, twin: twin, clip: clip, crfs: crfs, frames: self.frames) {
                     all.append(r.delta)
                     notes.append(String(format: "%@ crf%.0f %+.3f", (r.clip as NSString).deletingPathExtension, r.crf, r.delta))
-                    print(String(format: "%-26@ %4.0f  %6d  %12.3f  %11.3f  %+9.3f dB", r.clip as NSString, r.crf, r.frames, r.floatPSNR, r.int8PSNR, r.delta))
+                    print(r.clip.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: " %4.0f  %6d  %12.3f  %11.3f  %+9.3f dB", r.crf, r.frames, r.floatPSNR, r.int8PSNR, r.delta))
                 }
             }
             if self.record, let path = self.twin {
