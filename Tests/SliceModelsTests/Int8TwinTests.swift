@@ -20,8 +20,8 @@ final class Int8TwinTests: XCTestCase {
             XCTAssertEqual(metadata["float_twin"]?.hasPrefix("\(name) \(model.shortHash)"), true, "\(name): twin of these float weights")
             XCTAssertNotNil(metadata["seed"], name)
         }
-        // sr2x's twin ships (issue 16); the others as they are trained.
-        XCTAssertGreaterThanOrEqual(found, 1)
+        // sr2x and sr2x-hq twins ship (issue 16); the slicing pairs as they are trained.
+        XCTAssertGreaterThanOrEqual(found, 2)
         XCTAssertNil(try ModelRegistry.int8Twin(of: "sr2x-tconv"), "a transposed-conv model has no int8 twin")
     }
 }
