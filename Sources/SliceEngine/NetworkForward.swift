@@ -11,15 +11,20 @@ extension Network {
     /// The training forward pass: like ``forward(parameters:input:)`` but from mutable training weights,
     /// with each activation run after its convolution so the pre-activation can be kept for
     /// ``backward(_:gradOutput:parameters:gradients:inputGradient:)``.
-    public func forwardForTraining(parameters: ParameterBuffers, input: Tensor) throws -> ForwardTrace {
+    /// `outputHook`, when given, may rewrite each node's finished output (index, tensor) in place before
+    /// later nodes read it: quantisation-aware training fake-quantises activations there, and backward
+    /// then passes gradients straight through the rewrite.
+    public func forwardForTraining(parameters: ParameterBuffers, input: Tensor,
+                                   outputHook: ((Int, Tensor) throws -> Void)? = nil) throws -> ForwardTrace {
         guard parameters.specs == self.parameters else {
             throw EngineError(.modelMismatch, "training weights were made for another architecture")
         }
-        return try self.forward(input: input, fusion: .preactivation) { parameters.pointer($0).map { UnsafePointer($0) } }
+        return try self.forward(input: input, fusion: .preactivation, outputHook: outputHook) { parameters.pointer($0).map { UnsafePointer($0) } }
     }
 
     /// The one node loop of both forward passes; `parameter` finds a tensor by its full name.
-    private func forward(input: Tensor, fusion: Kernels.Fusion, parameter: (String) -> UnsafePointer<Float>?) throws -> ForwardTrace {
+    private func forward(input: Tensor, fusion: Kernels.Fusion, outputHook: ((Int, Tensor) throws -> Void)? = nil,
+                         parameter: (String) -> UnsafePointer<Float>?) throws -> ForwardTrace {
         guard input.channels == self.inputChannels else {
             throw EngineError(.shapeMismatch, "input has \(input.channels) channels, the network takes \(self.inputChannels)")
         }
@@ -49,6 +54,7 @@ extension Network {
             if fusion == .preactivation, case .pointwise(_, _, true) = node.operation {
                 Kernels.addInPlace(out, trace.outputs[node.inputs[1]])
             }
+            try outputHook?(i, out)
             trace.outputs.append(out)
         }
         return trace

@@ -32,6 +32,8 @@ public struct TrainingConfiguration: Sendable {
     /// Parameters the optimiser may change (nil: all). Content adaptation tunes a few small tensors so its
     /// updates stay small enough to send early.
     public var trainableParameters: Set<String>? = nil
+    /// Quantisation-aware training: forward on the int8 twin's grids, straight-through gradients (nil: float).
+    public var fakeQuantisation: FakeQuantisation? = nil
 
     /// Creates a configuration.
     public init(architecture: ModelArchitecture, name: String, steps: Int) {
@@ -182,11 +184,13 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
         let losses = Mutex([Double](repeating: 0, count: workers))
         let failure = Mutex<EngineError?>(nil)
         let step = self.step
+        let fq = c.fakeQuantisation
+        let masters = fq?.quantiseWeights(self.model.weights)
         DispatchQueue.concurrentPerform(iterations: workers) { wkr in
             do {
                 for i in stride(from: wkr, to: c.batch, by: workers) {
                     let (low, high) = self.sample(step: step, index: i)
-                    let acts = try self.model.forward(low)
+                    let acts = try self.model.forward(low, outputHook: fq.map { q in { q.hook($0, $1) } })
                     let out = acts.outputs.last!
                     let grad = Tensor(channels: 1, height: out.height, width: out.width)
                     // Charbonnier (smooth L1) in 8-bit units' scale: robust to the codec's outliers.
@@ -199,6 +203,7 @@ public final class SuperResolutionTrainer: @unchecked Sendable {
                 failure.withLock { $0 = $0 ?? (error as? EngineError) ?? EngineError(.kernelRejected, "\(error)") }
             }
         }
+        if let fq, let masters { fq.restore(self.model.weights, masters) }
         if let error = failure.withLock({ $0 }) { throw error }
         for g in grads.dropFirst() { grads[0].add(g) }
         if let trainable = c.trainableParameters {

@@ -22,8 +22,9 @@ public final class TrainableNetwork: @unchecked Sendable {
     public typealias Activations = ForwardTrace
 
     /// Runs the network on a whole tensor, keeping what backward needs.
-    public func forward(_ input: Tensor) throws -> Activations {
-        try self.network.forwardForTraining(parameters: self.weights, input: input)
+    /// `outputHook` may rewrite node outputs in place (fake quantisation; see ``Network/forwardForTraining(parameters:input:outputHook:)``).
+    public func forward(_ input: Tensor, outputHook: ((Int, Tensor) throws -> Void)? = nil) throws -> Activations {
+        try self.network.forwardForTraining(parameters: self.weights, input: input, outputHook: outputHook)
     }
 
     /// Backpropagates `gradOutput` (dL/d output) through the network, ADDING parameter gradients to

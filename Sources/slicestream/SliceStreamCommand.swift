@@ -15,7 +15,7 @@ struct SliceStreamCommand: ParsableCommand {
         discussion: CommandExamples.of("slicestream"),
         version: SliceStreamVersion.string,
         subcommands: [
-            ProbeCommand.self, EncodeCommand.self, DecodeCommand.self, CompareCommand.self, QACommand.self, EvalCommand.self, ModelCommand.self, TrainCommand.self, LowRateEvalCommand.self, BenchCommand.self, FleetCommand.self, VersionCommand.self,
+            ProbeCommand.self, EncodeCommand.self, DecodeCommand.self, CompareCommand.self, QACommand.self, EvalCommand.self, ModelCommand.self, TrainCommand.self, LowRateEvalCommand.self, Int8EvalCommand.self, BenchCommand.self, FleetCommand.self, VersionCommand.self,
             StatusCommand.self, StreamsCommand.self, StatsCommand.self, StreamActionCommand.self, StopCommand.self,
             RestartCommand.self, AddCommand.self, RemoveCommand.self, SetCommand.self, ReloadCommand.self, MetricsCommand.self,
             WatchCommand.self, GenerateManualCommand.self,

@@ -35,6 +35,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Where to write the final model.") var output: String
     @Option(help: "Validate and checkpoint every n steps.") var validateEvery: Int = 500
     @OptionGroup var interCoded: InterCodedOptions
+    @OptionGroup var int8: Int8TrainingOptions
 
     func run() throws {
         do {
@@ -50,6 +51,8 @@ struct TrainCommand: ParsableCommand {
         }
         if let c = self.channels { entry.architecture.channels = c }
         if let b = self.blocks { entry.architecture.blocks = b }
+        let floatTwin = try self.int8.floatModel()
+        if let floatTwin { entry.architecture = floatTwin.architecture }
         if entry.architecture.isEncoder { return try self.trainJointly(encoder: entry.architecture) }
         let crfs = self.crfs.split(separator: ",").compactMap { Double($0) }
         let started = Date()
@@ -73,6 +76,7 @@ struct TrainCommand: ParsableCommand {
         config.learningRate = self.learningRate
         config.seed = self.seed
         config.validationInterval = self.validateEvery
+        let quantiser = try floatTwin.map { try self.int8.prepare(&config, floatModel: $0, calibration: train) }
         let modelURL = URL(fileURLWithPath: self.checkpoint + ".safetensors")
         let stateURL = URL(fileURLWithPath: self.checkpoint + ".state.safetensors")
         try FileManager.default.createDirectory(at: modelURL.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -85,6 +89,7 @@ struct TrainCommand: ParsableCommand {
             guard model.architecture == entry.architecture else { throw EngineError(.modelMismatch, "--init-upsampler \(start) is \(model.architecture)") }
             initial = model.parameters.allValues
         }
+        if let floatTwin { initial = floatTwin.parameters.allValues }
         if FileManager.default.fileExists(atPath: modelURL.path), FileManager.default.fileExists(atPath: stateURL.path) {
             let model = try Model.load(contentsOf: modelURL)
             guard model.architecture == entry.architecture else { throw EngineError(.modelMismatch, "checkpoint is \(model.architecture)") }
@@ -124,6 +129,11 @@ struct TrainCommand: ParsableCommand {
                                          metadata: ["step": String(t.step), "wall_seconds": String(wall())])
             try SafeTensors.encode(state).write(to: stateURL, options: .atomic)
         })
+        if let quantiser, let floatTwin, let fq = config.fakeQuantisation {
+            try self.int8.write(trainer: trainer, quantiser: quantiser, fakeQuantisation: fq, floatModel: floatTwin,
+                                provenance: provenance(trainer, gain: lastGain), output: self.output)
+            return
+        }
         try trainer.currentModel(metadata: provenance(trainer, gain: lastGain)).write(to: URL(fileURLWithPath: self.output))
         print("wrote \(self.output)")
     }
