@@ -35,6 +35,13 @@ struct PipelineBench {
     let frames: Int
     /// Learned receiver models to run (catalogue names).
     let models: [String]
+    /// Also run fused models layer by layer (`SLICESTREAM_FUSED=off`).
+    var layerPath = true
+    /// Runs of each job, each paired with its own ffmpeg run.
+    var repeats = 1
+    /// Decoder and encoder threads (nil: the receiver's defaults, as a `decode` would run).
+    var decoderThreads: Int? = nil
+    var encoderThreads: Int? = nil
 
     /// Runs each model's receiver, fused and layer by layer, each right after an ffmpeg reference run; the
     /// ffmpeg row (their mean) first.
@@ -60,11 +67,13 @@ struct PipelineBench {
         let saved = ProcessInfo.processInfo.environment["SLICESTREAM_FUSED"]
         defer { if let saved { setenv("SLICESTREAM_FUSED", saved, 1) } else { unsetenv("SLICESTREAM_FUSED") } }
         for model in self.models {
-            for layered in [false, true] {
-                references.append(try reference())
-                if layered { setenv("SLICESTREAM_FUSED", "off", 1) } else { unsetenv("SLICESTREAM_FUSED") }
-                rows.append(try self.receiver(model, input: input, dir: dir, reference: references.last!,
-                                              label: layered ? " [layer path]" : ""))
+            for layered in self.layerPath ? [false, true] : [false] {
+                for _ in 0..<self.repeats {
+                    references.append(try reference())
+                    if layered { setenv("SLICESTREAM_FUSED", "off", 1) } else { unsetenv("SLICESTREAM_FUSED") }
+                    rows.append(try self.receiver(model, input: input, dir: dir, reference: references.last!,
+                                                  label: layered ? " [layer path]" : ""))
+                }
             }
         }
         let fps = references.reduce(0, +) / Double(references.count)
@@ -80,8 +89,10 @@ struct PipelineBench {
         recipe.scaler = kind == .transposed ? "transposed" : "subpixel"
         recipe.model = model
         recipe.encoder = EncoderSettings(codec: "libx264", preset: "veryfast")
+        if let threads = self.encoderThreads { recipe.encoder.threads = threads }
         var config = try recipe.pipelineConfiguration()
         config.copyOtherStreams = false
+        if let threads = self.decoderThreads { config.decoderThreads = threads }
         let pipeline = try Pipeline(configuration: config)
         pipeline.start()
         let report = try pipeline.wait()
