@@ -146,17 +146,22 @@ public final class InferenceEngine: @unchecked Sendable {
 
     /// Runs the network on `input`, writing `output`. The output must be the low-resolution grid times the
     /// network's output scale; an encoder ignores a trailing odd input row or column.
-    public func run(input: Plane8, output: MutablePlane8) throws {
-        try self.run(input: EngineInput.u8(input), output: EngineOutput.u8(output))
+    ///
+    /// `alongside`, if given, runs once on one of the workers before that worker joins the tiles: work
+    /// the caller would otherwise do before or after the frame on one core (a frame's chroma) overlaps the
+    /// tiles the other workers take meanwhile. Its error is thrown after the tiles finish.
+    public func run(input: Plane8, output: MutablePlane8, alongside: (@Sendable () throws -> Void)? = nil) throws {
+        try self.run(input: EngineInput.u8(input), output: EngineOutput.u8(output), alongside: alongside)
     }
 
     /// Runs the network on a 10- or 12-bit plane (see ``Plane16``), in the same float domain as 8-bit
     /// input (``sampleScale(bits:)``), writing samples of the output plane's depth.
-    public func run(input: Plane16, output: MutablePlane16) throws {
-        try self.run(input: EngineInput.u16(input), output: EngineOutput.u16(output))
+    /// `alongside` as in ``run(input:output:alongside:)-(Plane8,_,_)``.
+    public func run(input: Plane16, output: MutablePlane16, alongside: (@Sendable () throws -> Void)? = nil) throws {
+        try self.run(input: EngineInput.u16(input), output: EngineOutput.u16(output), alongside: alongside)
     }
 
-    private func run(input: EngineInput, output: EngineOutput) throws {
+    private func run(input: EngineInput, output: EngineOutput, alongside: (@Sendable () throws -> Void)?) throws {
         let grid = self.gridSize(inputWidth: input.width, inputHeight: input.height)
         let outScale = self.network.outputScale
         guard grid.width > 0, grid.height > 0 else {
@@ -181,8 +186,13 @@ public final class InferenceEngine: @unchecked Sendable {
         let failure = Mutex<EngineError?>(nil)
         let next = Atomic<Int>(0)
         let workers = min(self.threads, tileList.count)
-        // Workers pull tiles from a shared counter, so a slow core never holds a fixed share of the frame.
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        let sideFailure = Mutex<(any Error)?>(nil)
+        // Workers pull tiles from a shared counter, so a slow core never holds a fixed share of the frame
+        // (nor the one that ran `alongside` first).
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            if worker == 0, let alongside {
+                do { try alongside() } catch { sideFailure.withLock { $0 = error } }
+            }
             // Callers running the engine at the same time share the fixed workspaces; one that finds none
             // free works in a temporary one rather than skipping its tiles.
             let pooled = pooledFits ? self.workspaces.withLock { $0.popLast() } : nil
@@ -208,6 +218,7 @@ public final class InferenceEngine: @unchecked Sendable {
             }
         }
         if let error = failure.withLock({ $0 }) { throw error }
+        if let error = sideFailure.withLock({ $0 }) { throw error }
     }
 
     /// The picture's region a tile depends on: the tile plus the halo, clamped to the picture.

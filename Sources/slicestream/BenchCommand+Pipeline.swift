@@ -27,6 +27,17 @@ struct PipelineBench {
         var seconds: Double
         var framesPerSecond: Double
         var ratioToFFmpeg: Double
+        /// CPU time (user + system, every thread) per frame, and its ratio to the paired ffmpeg run's: on a
+        /// machine shared with other work the wall-clock rate swings with the load, the CPU spent per frame
+        /// much less; on an idle machine it bounds the rate (cores / CPU per frame).
+        var cpuMillisecondsPerFrame: Double
+        var cpuRatioToFFmpeg: Double
+    }
+
+    /// Wall and CPU seconds of one run.
+    struct Cost {
+        var seconds: Double
+        var cpuSeconds: Double
     }
 
     /// The clip the 960x540 H.264 input is made from.
@@ -35,6 +46,13 @@ struct PipelineBench {
     let frames: Int
     /// Learned receiver models to run (catalogue names).
     let models: [String]
+    /// Also run fused models layer by layer (`SLICESTREAM_FUSED=off`).
+    var layerPath = true
+    /// Runs of each job, each paired with its own ffmpeg run.
+    var repeats = 1
+    /// Decoder and encoder threads (nil: the receiver's defaults, as a `decode` would run).
+    var decoderThreads: Int? = nil
+    var encoderThreads: Int? = nil
 
     /// Runs each model's receiver, fused and layer by layer, each right after an ffmpeg reference run; the
     /// ffmpeg row (their mean) first.
@@ -44,55 +62,72 @@ struct PipelineBench {
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("in-960x540.mp4").path
         // The receiver's input as a sender would make it: lanczos 2x down, x264, looped to `frames`.
-        _ = try Self.ffmpeg(["-stream_loop", "-1", "-i", self.clip, "-frames:v", "\(self.frames)", "-an",
+        try Self.ffmpeg(["-stream_loop", "-1", "-i", self.clip, "-frames:v", "\(self.frames)", "-an",
                              "-vf", "scale=960:540:flags=lanczos", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
                              input])
         // Load on shared machines drifts within seconds, so every receiver run is paired with an ffmpeg run
         // just before it and its ratio taken against that one; the ffmpeg row shows their mean.
-        func reference() throws -> Double {
-            Double(self.frames) / (try Self.ffmpeg(["-i", input, "-an", "-vf", "scale=1920:1080:flags=lanczos", "-c:v", "libx264",
-                                                    "-preset", "veryfast", dir.appendingPathComponent("ref.mp4").path]))
+        func reference() throws -> Cost {
+            try Self.ffmpeg(["-i", input, "-an", "-vf", "scale=1920:1080:flags=lanczos", "-c:v", "libx264",
+                                                    "-preset", "veryfast", dir.appendingPathComponent("ref.mp4").path])
         }
-        var references: [Double] = []
+        var references: [Cost] = []
         var rows: [Row] = []
         // Each model runs fused (the default) and then layer by layer (`SLICESTREAM_FUSED=off`, which the
         // engine reads when the pipeline builds it; nothing else runs meanwhile): before/after in one run.
         let saved = ProcessInfo.processInfo.environment["SLICESTREAM_FUSED"]
         defer { if let saved { setenv("SLICESTREAM_FUSED", saved, 1) } else { unsetenv("SLICESTREAM_FUSED") } }
         for model in self.models {
-            for layered in [false, true] {
-                references.append(try reference())
-                if layered { setenv("SLICESTREAM_FUSED", "off", 1) } else { unsetenv("SLICESTREAM_FUSED") }
-                rows.append(try self.receiver(model, input: input, dir: dir, reference: references.last!,
-                                              label: layered ? " [layer path]" : ""))
+            for layered in self.layerPath ? [false, true] : [false] {
+                for _ in 0..<self.repeats {
+                    references.append(try reference())
+                    if layered { setenv("SLICESTREAM_FUSED", "off", 1) } else { unsetenv("SLICESTREAM_FUSED") }
+                    rows.append(try self.receiver(model, input: input, dir: dir, reference: references.last!,
+                                                  label: layered ? " [layer path]" : ""))
+                }
             }
         }
-        let fps = references.reduce(0, +) / Double(references.count)
+        let fps = references.reduce(0) { $0 + Double(self.frames) / $1.seconds } / Double(references.count)
+        let cpu = references.reduce(0) { $0 + $1.cpuSeconds } / Double(references.count)
         rows.insert(Row(name: "ffmpeg lanczos + libx264 veryfast", frames: self.frames, seconds: Double(self.frames) / fps,
-                        framesPerSecond: fps, ratioToFFmpeg: 1), at: 0)
+                        framesPerSecond: fps, ratioToFFmpeg: 1, cpuMillisecondsPerFrame: 1000 * cpu / Double(self.frames),
+                        cpuRatioToFFmpeg: 1), at: 0)
         return rows
     }
 
     /// One run of the receiver pipeline with `model`.
-    private func receiver(_ model: String, input: String, dir: URL, reference: Double, label: String) throws -> Row {
+    private func receiver(_ model: String, input: String, dir: URL, reference: Cost, label: String) throws -> Row {
         var recipe = StreamRecipe(role: .receiver, input: input, output: dir.appendingPathComponent("\(model).mp4").path)
         let kind = ModelRegistry.catalogue.first { $0.name == model }?.architecture.kind
         recipe.scaler = kind == .transposed ? "transposed" : "subpixel"
         recipe.model = model
         recipe.encoder = EncoderSettings(codec: "libx264", preset: "veryfast")
+        if let threads = self.encoderThreads { recipe.encoder.threads = threads }
         var config = try recipe.pipelineConfiguration()
         config.copyOtherStreams = false
+        if let threads = self.decoderThreads { config.decoderThreads = threads }
         let pipeline = try Pipeline(configuration: config)
+        let cpu0 = Self.cpuSeconds(RUSAGE_SELF)
         pipeline.start()
         let report = try pipeline.wait()
+        let cpuPerFrame = (Self.cpuSeconds(RUSAGE_SELF) - cpu0) / Double(max(1, report.framesEncoded))
         guard report.framesEncoded > 0 else { throw PipelineBenchError(code: .noFrames, context: "\(model): no frames encoded") }
         return Row(name: "slicestream decode \(model)\(label) + libx264 veryfast", frames: report.framesEncoded,
                    seconds: report.elapsedSeconds, framesPerSecond: report.framesPerSecond,
-                   ratioToFFmpeg: report.framesPerSecond / reference)
+                   ratioToFFmpeg: report.framesPerSecond * reference.seconds / Double(self.frames),
+                   cpuMillisecondsPerFrame: 1000 * cpuPerFrame, cpuRatioToFFmpeg: reference.cpuSeconds / Double(self.frames) / cpuPerFrame)
     }
 
-    /// Runs the `ffmpeg` CLI quietly (overwriting outputs); returns its wall time in seconds.
-    static func ffmpeg(_ arguments: [String]) throws -> Double {
+    /// User + system CPU seconds of this process (`RUSAGE_SELF`) or of its waited-for children.
+    static func cpuSeconds(_ who: __rusage_who) -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(who.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// Runs the `ffmpeg` CLI quietly (overwriting outputs); returns its wall and CPU time.
+    @discardableResult
+    static func ffmpeg(_ arguments: [String]) throws -> Cost {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"] + arguments
@@ -100,6 +135,7 @@ struct PipelineBench {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         let t0 = DispatchTime.now().uptimeNanoseconds
+        let cpu0 = Self.cpuSeconds(RUSAGE_CHILDREN)
         do {
             try process.run()
         } catch {
@@ -113,6 +149,6 @@ struct PipelineBench {
             throw PipelineBenchError(code: process.terminationStatus == 127 ? .ffmpegMissing : .ffmpegFailed,
                                      context: "ffmpeg \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(tail)")
         }
-        return seconds
+        return Cost(seconds: seconds, cpuSeconds: Self.cpuSeconds(RUSAGE_CHILDREN) - cpu0)
     }
 }

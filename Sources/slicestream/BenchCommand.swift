@@ -21,6 +21,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also time the whole 1080p receiver job (decode 960x540 H.264, 2x upsample, x264 veryfast) against ffmpeg lanczos + x264 veryfast.") var pipeline = false
     @Option(name: .customLong("pipeline-frames"), help: "Frames in the whole-job measurement.") var pipelineFrames: Int = 300
     @Option(name: .customLong("pipeline-models"), help: "Comma-separated receiver models for the whole-job measurement.") var pipelineModels: String = "sr2x"
+    @Flag(name: .customLong("pipeline-only"), help: "Time only the whole 1080p receiver job (implies --pipeline; no transform table).") var pipelineOnly = false
+    @Flag(name: .customLong("pipeline-fused-only"), help: "In the whole-job measurement, skip the layer-by-layer run of fused models.") var pipelineFusedOnly = false
+    @Option(name: .customLong("pipeline-repeat"), help: "Times each whole-job run is repeated (each paired with its own ffmpeg run).") var pipelineRepeat: Int = 1
+    @Option(name: .customLong("pipeline-decoder-threads"), help: "Decoder threads in the whole-job measurement (default: the receiver's default).") var pipelineDecoderThreads: Int?
+    @Option(name: .customLong("pipeline-encoder-threads"), help: "Encoder threads in the whole-job measurement (default: the receiver's default).") var pipelineEncoderThreads: Int?
 
     struct Row: Encodable {
         var name: String
@@ -65,6 +70,9 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if self.pipelineFrames <= 0 { throw ValidationError("--pipeline-frames must be positive") }
         if self.pipelineModels.split(separator: ",").isEmpty { throw ValidationError("--pipeline-models names at least one model") }
+        if self.pipelineRepeat <= 0 { throw ValidationError("--pipeline-repeat must be positive") }
+        if let t = self.pipelineDecoderThreads, t < 0 { throw ValidationError("--pipeline-decoder-threads must be 0 (auto) or more") }
+        if let t = self.pipelineEncoderThreads, t < 0 { throw ValidationError("--pipeline-encoder-threads must be 0 (auto) or more") }
     }
 
     func run() throws {
@@ -80,10 +88,24 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
+    /// The whole-job measurement as the options ask for it.
+    private func pipelineBench(clip: String) -> PipelineBench {
+        PipelineBench(clip: clip, frames: self.pipelineFrames, models: self.pipelineModels.split(separator: ",").map(String.init),
+                      layerPath: !self.pipelineFusedOnly, repeats: self.pipelineRepeat,
+                      decoderThreads: self.pipelineDecoderThreads, encoderThreads: self.pipelineEncoderThreads)
+    }
+
     private func runBench() throws {
         let low = Size(width: 960, height: 540)
         let high = Size(width: 1920, height: 1080)
         let clip = try self.clip ?? TestVectorLocator(flag: self.vectors).locate().appendingPathComponent("bikes-3s.mp4").path
+        if self.pipelineOnly {
+            let jobs = try self.pipelineBench(clip: clip).run()
+            if self.json { return try printJSON(jobs) }
+            print("slicestream bench: CPU level \(CPULevel.active.description), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            Self.printJobs(jobs)
+            return
+        }
         let source = try Decoder.firstFrame(of: clip)
         let lowFrame = try Scaler(outputSize: low, outputFormat: .yuv420p, algorithm: .lanczos).scale(source)
         let highFrame = try Scaler(outputSize: high, outputFormat: .yuv420p, algorithm: .lanczos).scale(source)
@@ -165,9 +187,7 @@ struct BenchCommand: ParsableCommand {
         let pwGflops = 2.0 * 256 * Double(8 * 960) * 20 / pwMs / 1e6
         let peak = FMAPeak.measureGflops()
 
-        let jobs = self.pipeline
-            ? try PipelineBench(clip: clip, frames: self.pipelineFrames, models: self.pipelineModels.split(separator: ",").map(String.init)).run()
-            : nil
+        let jobs = self.pipeline ? try self.pipelineBench(clip: clip).run() : nil
         let report = Report(cpuLevel: CPULevel.active.description, cores: ProcessInfo.processInfo.activeProcessorCount, rows: rows,
                             pointwiseGflops: pwGflops, fmaPeakGflops: peak, pointwisePercentOfPeak: 100 * pwGflops / peak, pipeline: jobs)
         if self.json {
@@ -186,13 +206,16 @@ struct BenchCommand: ParsableCommand {
         }
         print(String(format: "pointwise 16->16 kernel: %.1f GFLOP/s on one core = %.0f%% of the measured FMA peak (%.1f GFLOP/s)",
                      pwGflops, report.pointwisePercentOfPeak, peak))
-        if let jobs {
-            print("whole 1080p receiver job (decode 960x540 H.264 -> 2x -> libx264 veryfast 1920x1080), same input, same run;")
-            print("each ratio against the ffmpeg run just before it (the ffmpeg row: their mean):")
-            for j in jobs {
-                print(String(format: "  %@ %5d frames %8.2f s %8.1f fps %6.2f x ffmpeg",
-                             j.name.padding(toLength: 48, withPad: " ", startingAt: 0), j.frames, j.seconds, j.framesPerSecond, j.ratioToFFmpeg))
-            }
+        if let jobs { Self.printJobs(jobs) }
+    }
+
+    private static func printJobs(_ jobs: [PipelineBench.Row]) {
+        print("whole 1080p receiver job (decode 960x540 H.264 -> 2x -> libx264 veryfast 1920x1080), same input, same run;")
+        print("each ratio against the ffmpeg run just before it (the ffmpeg row: their mean); CPU: user + system of every thread:")
+        for j in jobs {
+            print(String(format: "  %@ %5d frames %8.2f s %8.1f fps %6.2f x ffmpeg %8.1f CPU ms/frame %6.2f x ffmpeg's",
+                         j.name.padding(toLength: 48, withPad: " ", startingAt: 0), j.frames, j.seconds, j.framesPerSecond, j.ratioToFFmpeg,
+                         j.cpuMillisecondsPerFrame, j.cpuRatioToFFmpeg))
         }
     }
 

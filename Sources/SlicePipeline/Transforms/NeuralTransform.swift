@@ -25,6 +25,9 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     /// Whether in-band updates for this model are applied (the default). Off, the model keeps its loaded
     /// weights whatever the stream carries: the baseline an update's gain is measured against.
     public var appliesUpdates = true
+    /// Whether chroma is scaled on an engine worker while luma tiles run (the default), or after the luma
+    /// on the transform's thread. The output bytes are the same either way; off is the serial reference.
+    public var overlapsChroma = true
     private let inputSize: Size
     /// The frame format it takes and makes: yuv420p, or yuv420p10le (luma through the engine's 10-bit
     /// conversions, chroma through a 10-bit plane scaler), so 10-bit input never drops to 8 bits here.
@@ -93,22 +96,41 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
         // An encoder reads exactly twice its output (dropping a trailing odd row or column).
         let lumaIn = self.model.architecture.isEncoder
             ? Size(width: self.outputSize.width * 2, height: self.outputSize.height * 2) : self.inputSize
+        // Chroma is independent of luma: one engine worker scales it while the others take luma tiles,
+        // instead of one core scaling it after the frame while the rest of the transform waits.
+        let chroma = ChromaJob(scaler: self.chroma, input: frame, output: output)
+        let alongside: (@Sendable () throws -> Void)? = self.overlapsChroma ? { @Sendable in try chroma.run() } : nil
         do {
             if self.format == .yuv420p {
                 try self.engine.run(
                     input: Plane8(base: frame.data(0), stride: frame.stride(0), width: lumaIn.width, height: lumaIn.height),
-                    output: MutablePlane8(base: output.data(0), stride: output.stride(0), width: self.outputSize.width, height: self.outputSize.height))
+                    output: MutablePlane8(base: output.data(0), stride: output.stride(0), width: self.outputSize.width, height: self.outputSize.height),
+                    alongside: alongside)
             } else {
-                try self.runDeep(frame: frame, output: output, lumaIn: lumaIn)
+                try self.runDeep(frame: frame, output: output, lumaIn: lumaIn, alongside: alongside)
             }
         } catch let error as EngineError {
             throw MediaError(.invalidArgument, call: "InferenceEngine.run", message: error.description, context: self.model.name)
         }
-        for plane in 1...2 {
-            try self.chroma.scale(frame.data(plane), sourceStride: frame.stride(plane), into: output.data(plane), destinationStride: output.stride(plane))
-        }
+        if !self.overlapsChroma { try chroma.run() }
         output.copyProperties(from: frame)
         return output
+    }
+}
+
+/// A frame's two chroma planes through the transform's plane scaler. Sendable by hand-over: `process`
+/// gives it to the engine, which runs it once on one worker and returns only when every worker is done,
+/// so the scaler (not thread-safe) and the frames are never used by two threads at once.
+private struct ChromaJob: @unchecked Sendable {
+    let scaler: PlaneScaler
+    let input: Frame
+    let output: Frame
+
+    func run() throws {
+        for plane in 1...2 {
+            try self.scaler.scale(self.input.data(plane), sourceStride: self.input.stride(plane),
+                                  into: self.output.data(plane), destinationStride: self.output.stride(plane))
+        }
     }
 }
 
