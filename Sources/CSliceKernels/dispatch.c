@@ -240,6 +240,8 @@ int sk_slice_encoder_fused(const sk_slice_encoder_net *net, const uint8_t *src, 
 {
     return active()->slice_encoder_fused(net, src, src_stride, rw, rh, in_scale, cx0, cx1, cy0,
                                          cy1, dst, dst_stride, out_scale, scratch);
+}
+
 int sk_subpixel_q8(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride,
                    int rw, int rh, float in_scale, int cx0, int cx1, int cy0, int cy1,
                    uint8_t *dst, ptrdiff_t dst_stride, float out_scale, void *scratch)

@@ -75,7 +75,7 @@ public final class QuantizedSubPixel: @unchecked Sendable {
         self.storage = owned
 
         var probe = self.cNet
-        let budget = FusedSubPixel.level2CacheBytes / 2
+        let budget = FusedPlan.level2CacheBytes / 2
         let halo = self.halo
         func scratch(_ columns: Int) -> Int { Int(sk_subpixel_q8_scratch_bytes(&probe, Int32(columns + 2 * halo))) }
         var columns = tileColumns

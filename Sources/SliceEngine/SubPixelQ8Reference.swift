@@ -17,13 +17,15 @@ public enum SubPixelQ8Reference {
         return r >= 127 ? 127 : (r <= -127 ? -127 : Int8(r))
     }
 
-    /// `act(v, kind, slope)` in float; leaky ReLU is PReLU with its fixed slopes in `slope`.
+    /// `act(v, kind, slope)` in float; leaky ReLU is PReLU with the engine's fixed slopes (`Kernels.leakySlopes`,
+    /// as the kernel takes them), whatever the net's slope array holds.
     @inline(__always)
     static func activate(_ v: Float, _ kind: Activation, _ slope: UnsafeBufferPointer<Float>, _ c: Int) -> Float {
         switch kind {
         case .none: return v
         case .relu: return v > 0 ? v : 0
-        case .prelu, .leakyRelu: return v > 0 ? v : slope[c] * v
+        case .prelu: return v > 0 ? v : slope[c] * v
+        case .leakyRelu: return v > 0 ? v : Kernels.leakySlopes[c] * v
         }
     }
 
@@ -33,7 +35,7 @@ public enum SubPixelQ8Reference {
         func need(_ ok: Bool, _ what: String) throws {
             if !ok { throw EngineError(.modelMismatch, "int8 twin: \(what) has the wrong length for \(c) channels, k=\(net.kernel)") }
         }
-        func slopes(_ a: Activation, _ s: [Float], _ n: Int) -> Bool { (a != .prelu && a != .leakyRelu) || s.count == n }
+        func slopes(_ a: Activation, _ s: [Float], _ n: Int) -> Bool { a != .prelu || s.count == n }
         guard c >= 1, c <= Int(SK_SP_MAX_CHANNELS), [1, 3, 5, 7].contains(net.kernel), net.blocks.count <= Int(SK_SP_MAX_BLOCKS) else {
             throw EngineError(.unsupported, "int8 twin: \(c) channels, k=\(net.kernel), \(net.blocks.count) blocks is outside the kernel's limits")
         }
