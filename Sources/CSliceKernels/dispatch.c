@@ -81,13 +81,14 @@ static void detect(void)
     }
     /* The x86 levels form a chain: each implies the ones below it. */
     for (int l = SK_LEVEL_AVX2; l <= g_best; l++) g_mask |= 1u << l;
+    /* The int8 kernel's vpdpbusd/vpermb body needs these on top of AVX-512 F/BW/VL. */
+    g_vnni = g_best == SK_LEVEL_AVX512 && __builtin_cpu_supports("avx512vnni") &&
+             __builtin_cpu_supports("avx512vbmi");
 #endif
 #if defined(__aarch64__)
     /* Advanced SIMD is part of the AArch64 base architecture. */
     g_best = SK_LEVEL_NEON;
     g_mask |= 1u << SK_LEVEL_NEON;
-    g_vnni = g_best == SK_LEVEL_AVX512 && __builtin_cpu_supports("avx512vnni") &&
-             __builtin_cpu_supports("avx512vbmi");
 #endif
 }
 

@@ -160,6 +160,17 @@ static void q8_random_net(sk_subpixel_q8_net *n, sk_q8_block *blk, gbuf *g, int 
 
 static void test_subpixel_q8(void)
 {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    /* Dispatch must pick the VNNI body wherever the CPU has it: a detection slip only costs speed
+     * (the vpmaddwd body gives the same bytes), so no comparison below would notice it. */
+    __builtin_cpu_init();
+    const int want = sk_level_supported(SK_LEVEL_AVX512) && __builtin_cpu_supports("avx512vnni") &&
+                     __builtin_cpu_supports("avx512vbmi");
+    if (sk_q8_vnni_supported() != want) {
+        printf("FAIL subpixel_q8: sk_q8_vnni_supported() = %d, CPU says %d\n", sk_q8_vnni_supported(), want);
+        g_any_fail = 1;
+    }
+#endif
     begin_op("subpixel_q8");
     const int iters = g_iters / 3 > 0 ? g_iters / 3 : 1;
     for (int it = 0; it < iters; it++) {

@@ -73,6 +73,10 @@ int sk_slice_encoder_fused_avx512(const sk_slice_encoder_net *net, const uint8_t
                                   ptrdiff_t src_stride, int rw, int rh, float in_scale, int cx0,
                                   int cx1, int cy0, int cy1, uint8_t *dst, ptrdiff_t dst_stride,
                                   float out_scale, float *scratch);
+int sk_slice_encoder_fused_neon(const sk_slice_encoder_net *net, const uint8_t *src,
+                                ptrdiff_t src_stride, int rw, int rh, float in_scale, int cx0,
+                                int cx1, int cy0, int cy1, uint8_t *dst, ptrdiff_t dst_stride,
+                                float out_scale, float *scratch);
 
 #ifdef __cplusplus
 }
