@@ -29,7 +29,7 @@ final class YAMLNestingBypassTests: XCTestCase {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             let r = try runChild(Binaries.daemon, ["--check-config", path], timeout: 60)
             if r.diedBySignal { crashes.append("\(label) (\(text.utf8.count) bytes): signal \(r.status)"); continue }
-            XCTAssertEqual(r.status, 1, "\(label): \(r.summary)")
+            XCTAssertEqual(r.status, 78, "\(label): \(r.summary)")  // EX_CONFIG
             XCTAssertTrue(r.stderr.contains(path) && r.stderr.contains("nested deeper than 64 levels"), "\(label): \(r.stderr)")
         }
         XCTAssertEqual(Self.apostrophe(depth: 6000).utf8.count / 1000, 12)
