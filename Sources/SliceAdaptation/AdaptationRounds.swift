@@ -12,8 +12,7 @@ final class AdaptationRounds {
     enum Outcome {
         /// Abandoned part-way (scene cut or stop).
         case aborted
-        /// The candidate did not beat the receiver's weights by the threshold once its bits are paid for
-        /// (gains here are net of the update's bits, ``AdaptationJudge``).
+        /// The candidate did not beat the receiver's weights by the threshold.
         case rejected(gain: Double)
         /// It did, but the bit-rate budget had no room.
         case deferred(gain: Double)
@@ -57,9 +56,7 @@ final class AdaptationRounds {
     /// Trains on `pairs` (the newest quarter held out to judge the result), calling `afterStep` after every step and
     /// after validation (false abandons the round), and offers an accepted candidate's payloads to
     /// `commit`, which says whether the budget took them; only then do receivers count as having them.
-    /// `videoBytesPerSecond` is the stream's rate so far: the ``AdaptationJudge`` charges the update's
-    /// bytes against it, so an update is sent only when it wins at equal total rate.
-    func run(pairs: [TrainingPair], videoBytesPerSecond: Double, afterStep: () -> Bool, commit: ([[UInt8]]) -> Bool) throws -> Outcome {
+    func run(pairs: [TrainingPair], afterStep: () -> Bool, commit: ([[UInt8]]) -> Bool) throws -> Outcome {
         // The newest quarter of the window is held out: the update applies to frames after it, and the
         // newest frames predict those best. Every 4th frame held out instead judged the weights on frames
         // between training frames, which hid overfitting on fast content (bikes: updates that passed
@@ -79,37 +76,32 @@ final class AdaptationRounds {
         var candidate = ModelUpdate(sequence: self.sequence + 1, base: self.base, weights: ModelUpdate.flatten(try self.trainer.currentParameters()),
                                     levels: self.settings.levels)
         var candidateStore = try candidate.parameters(base: self.base.parameters, network: self.base.network)
-        let receiverPSNRs = try self.trainer.validationPSNRs(weights: self.receiverWeights)
-        let judge = AdaptationJudge(settings: self.settings)
-        var payloads = candidate.seiPayloads()
-        var gain = AdaptationJudge.lastingGain(candidate: try self.trainer.validationPSNRs(weights: candidateStore), receiver: receiverPSNRs)
-        var net = judge.netGain(gain: gain, updateBytes: payloads.reduce(0) { $0 + $1.count }, videoBytesPerSecond: videoBytesPerSecond)
+        var candidatePSNR = try self.trainer.validationPSNR(weights: candidateStore)
+        let receiverPSNR = try self.trainer.validationPSNR(weights: self.receiverWeights)
+        var gain = candidatePSNR - receiverPSNR
         var reverting = false
         if !self.receiverHasBase {
             // Weights that won on the last window can lose on the next (fast-changing content). When the
-            // base model, net of its bits, now beats them by more than the trained candidate does, send the
-            // base back: an update with no changed tensor, about 60 bytes.
-            let back = ModelUpdate(sequence: self.sequence + 1, base: self.base, weights: ModelUpdate.flatten(self.base.parameters))
-            let backPayloads = back.seiPayloads()
-            let baseGain = AdaptationJudge.lastingGain(candidate: try self.trainer.validationPSNRs(weights: self.base.parameters), receiver: receiverPSNRs)
-            let baseNet = judge.netGain(gain: baseGain, updateBytes: backPayloads.reduce(0) { $0 + $1.count }, videoBytesPerSecond: videoBytesPerSecond)
-            if baseNet > net {
-                candidate = back
+            // base model now beats them by more than the trained candidate does, send the base back: an
+            // update with no changed tensor, about 60 bytes.
+            let basePSNR = try self.trainer.validationPSNR(weights: self.base.parameters)
+            if basePSNR - receiverPSNR > gain {
+                candidate = ModelUpdate(sequence: self.sequence + 1, base: self.base, weights: ModelUpdate.flatten(self.base.parameters))
                 candidateStore = self.base.parameters
-                payloads = backPayloads
-                gain = baseGain
-                net = baseNet
+                candidatePSNR = basePSNR
+                gain = basePSNR - receiverPSNR
                 reverting = true
             }
         }
         if !afterStep() { return .aborted }
-        Self.logger.debug("round on \(pairs.count) frames: \(String(format: "%+.3f", gain)) dB over the receiver's weights on the held-out frames (the worse half), \(String(format: "%+.3f", net)) dB net of \(payloads.reduce(0) { $0 + $1.count }) bytes at \(Int(videoBytesPerSecond)) B/s, \(candidate.changedTensors) tensors")
-        guard net >= self.settings.threshold else { return .rejected(gain: net) }
-        guard commit(payloads) else { return .deferred(gain: net) }
+        let payloads = candidate.seiPayloads()
+        Self.logger.debug("round on \(pairs.count) frames: held-out PSNR-Y \(String(format: "%.3f", candidatePSNR)) dB, \(String(format: "%+.3f", gain)) dB over the receiver's weights, \(candidate.changedTensors) tensors, \(payloads.reduce(0) { $0 + $1.count }) bytes")
+        guard gain >= self.settings.threshold else { return .rejected(gain: gain) }
+        guard commit(payloads) else { return .deferred(gain: gain) }
         self.sequence += 1
         self.receiverWeights = candidateStore
         self.receiverHasBase = reverting
         if reverting { Self.logger.info("update \(self.sequence) sends the base model back: it beats the last update by \(String(format: "%.3f", gain)) dB on the newest frames") }
-        return .accepted(payloads, gain: net)
+        return .accepted(payloads, gain: gain)
     }
 }

@@ -56,13 +56,6 @@ final class AdapterShared: Sendable {
         return s.maximumShare * (Double(s.videoBytes) + rate * s.budgetHorizon)
     }
 
-    /// The stream's video rate so far, bytes per second, over at least `minimumSeconds` (the first
-    /// frames hold a keyframe: over half a second they overstate the rate several times, which would
-    /// understate what an update's bytes cost the video).
-    func videoBytesPerSecond(minimumSeconds: Double) -> Double {
-        self.state.withLock { Double($0.videoBytes) / max($0.mediaSeconds, minimumSeconds, 1e-3) }
-    }
-
     /// Reserves `bytes` of update budget if they keep updates within their share of the stream.
     func reserve(_ bytes: Int) -> Bool {
         self.state.withLock { s in

@@ -31,7 +31,7 @@ enum AdapterThread {
             let cpuStart = CPUClock.thread(), wallStart = CPUClock.wall()
             var mark = cpuStart
             let outcome: Result<AdaptationRounds.Outcome, any Error> = Result {
-                try rounds.value.run(pairs: job.pairs, videoBytesPerSecond: shared.videoBytesPerSecond(minimumSeconds: rounds.value.settings.interval), afterStep: {
+                try rounds.value.run(pairs: job.pairs, afterStep: {
                     let used = CPUClock.thread() - mark
                     let goOn = Self.pace(shared, scene: job.scene, used: used, share: cpuShare)
                     mark = CPUClock.thread()

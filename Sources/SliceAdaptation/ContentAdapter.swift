@@ -167,8 +167,7 @@ public final class ContentAdapter: SenderExtension {
                 }
             }
             let shared = self.shared
-            let outcome = try rounds.run(pairs: self.window, videoBytesPerSecond: shared.videoBytesPerSecond(minimumSeconds: self.settings.interval),
-                                         afterStep: { true }, commit: { shared.reserve($0.reduce(0) { $0 + $1.count }) })
+            let outcome = try rounds.run(pairs: self.window, afterStep: { true }, commit: { shared.reserve($0.reduce(0) { $0 + $1.count }) })
             shared.record(outcome)
             if case .accepted(let payloads, _) = outcome { self.queueNew(payloads, at: mediaTime) }
         case .background:

@@ -160,9 +160,9 @@ final class ContentAdapterTests: XCTestCase {
             if let u = payloads.map({ a.feed($0) }).last ?? nil { sent.append(u) }
             return true
         }
-        guard case .accepted = try rounds.run(pairs: pairs, videoBytesPerSecond: 1e9, afterStep: { true }, commit: commit) else { return XCTFail("threshold -100 sends") }
+        guard case .accepted = try rounds.run(pairs: pairs, afterStep: { true }, commit: commit) else { return XCTFail("threshold -100 sends") }
         XCTAssertGreaterThan(sent[0].changedTensors, 0)
-        guard case .accepted(let payloads, let gain) = try rounds.run(pairs: pairs, videoBytesPerSecond: 1e9, afterStep: { true }, commit: commit) else { return XCTFail("sent") }
+        guard case .accepted(let payloads, let gain) = try rounds.run(pairs: pairs, afterStep: { true }, commit: commit) else { return XCTFail("sent") }
         XCTAssertEqual(sent[1].changedTensors, 0, "the base model went back")
         XCTAssertGreaterThan(gain, 0)
         XCTAssertLessThan(payloads.reduce(0) { $0 + $1.count }, 80)
