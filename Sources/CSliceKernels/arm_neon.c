@@ -125,20 +125,8 @@ SK_INLINE void cvt_f32_row(const float *s, uint8_t *d, int w, float scale)
     }
 }
 
-/* The fused slicing encoder's SIMD rows read whole vectors past a row's end, which NEON (no masked
- * loads) cannot do safely: under qemu checkasm faulted at the end of a region. Until its rows get the
- * stack-copy tails the other NEON rows have, the neon level runs the fused encoder's reference. */
-#define SK_NO_FUSED_ENCODER
 #include "sk_simd_template.h"
 #include "sk_fused_simd.h"
-
-int sk_slice_encoder_fused_neon(const sk_slice_encoder_net *net, const uint8_t *src, ptrdiff_t src_stride,
-                                int rw, int rh, float in_scale, int cx0, int cx1, int cy0, int cy1,
-                                uint8_t *dst, ptrdiff_t dst_stride, float out_scale, float *scratch)
-{
-    return sk_slice_encoder_fused_ref(net, src, src_stride, rw, rh, in_scale, cx0, cx1, cy0, cy1, dst,
-                                      dst_stride, out_scale, scratch);
-}
 
 #else /* not AArch64 */
 

@@ -174,7 +174,5 @@ SK_TGT SK_INLINE void fzop_area_row(const float *r0, const float *r1, float *dst
 #define FZ_TGT SK_TGT
 #define FZ_ENTRY SK_SFX(sk_subpixel_fused)
 #include "sk_fused_driver.h"
-#ifndef SK_NO_FUSED_ENCODER
 #define FZE_ENTRY SK_SFX(sk_slice_encoder_fused)
 #include "sk_fused_encoder_driver.h"
-#endif

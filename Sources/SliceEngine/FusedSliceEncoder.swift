@@ -18,10 +18,6 @@ struct FusedSliceEncoder: Sendable {
     /// space-to-depth, area base, depthwise k×k on the 4 planes + pointwise 4→C, blocks of depthwise k×k +
     /// pointwise C→C with residual, pointwise C→1 with the area base added.
     init?(network: Network) {
-        #if arch(arm64)
-        // The fused encoder faults under checkasm on AArch64 (left to fix): arm64 runs it layer by layer.
-        return nil
-        #else
         let n = network.nodes
         guard network.inputScale == 2, network.inputChannels == 1, n.count >= 6 else { return nil }
         guard case .spaceToDepth = n[1].operation, n[1].inputs == [0],
@@ -47,7 +43,6 @@ struct FusedSliceEncoder: Sendable {
         self.blocks = blocks
         self.tail = n[i].name
         self.tailActivation = tailAct
-        #endif
     }
 
     /// Scratch floats one worker needs for regions up to `regionColumns` wide (half-resolution grid).

@@ -18,7 +18,7 @@
 typedef int (*sef_fn)(const sk_slice_encoder_net *, const uint8_t *, ptrdiff_t, int, int, float,
                       int, int, int, int, uint8_t *, ptrdiff_t, float, float *);
 static const sef_fn sef_tab[NLEVELS] = { sk_slice_encoder_fused_ref, sk_slice_encoder_fused_avx2,
-                                         sk_slice_encoder_fused_avx512 };
+                                         sk_slice_encoder_fused_avx512, sk_slice_encoder_fused_neon };
 
 /* The layer path over the whole region: rh x rw u8 output in out. */
 static int encoder_spec(const sk_slice_encoder_net *n, const uint8_t *src, ptrdiff_t ss, int rw,
@@ -79,12 +79,6 @@ static void enc_block(sk_sp_block *b, int cin, int cout, int k, gbuf *g, int *ng
 
 static void test_slice_encoder_fused(void)
 {
-#if defined(__aarch64__)
-    /* Known and left: on AArch64 (qemu) this check faults at a region's end; the engine does not use
-     * the fused encoder on arm64 (FusedSliceEncoder), the layer kernels run instead and are checked. */
-    printf("  slice_encoder_fused  SKIPPED on aarch64 (faults under qemu; arm64 runs the encoder layer by layer)\n");
-    return;
-#endif
     begin_op("slice_encoder_fused");
     static const int ks[4] = { 1, 3, 5, 7 };
     const int iters = g_iters / 4 > 0 ? g_iters / 4 : 1;

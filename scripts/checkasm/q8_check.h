@@ -15,9 +15,12 @@
  */
 typedef int (*q8_fn)(const sk_subpixel_q8_net *, const uint8_t *, ptrdiff_t, int, int, float, int,
                      int, int, int, uint8_t *, ptrdiff_t, float, void *);
-static const q8_fn q8_tab[NLEVELS] = { sk_subpixel_q8_ref, sk_subpixel_q8_avx2, sk_subpixel_q8_avx512 };
+/* One entry per SK_LEVEL_* (a short table would call NULL at the neon level); neon runs the int8
+ * reference, as dispatch.c's table does (no SDOT body yet). */
+static const q8_fn q8_tab[NLEVELS] = { sk_subpixel_q8_ref, sk_subpixel_q8_avx2, sk_subpixel_q8_avx512,
+                                       sk_subpixel_q8_ref };
 
-static int q8_level_ok(int l) { return sk_level_supported(l) && (l < SK_LEVEL_AVX512 || sk_q8_vnni_supported()); }
+static int q8_level_ok(int l) { return sk_level_supported(l) && (l != SK_LEVEL_AVX512 || sk_q8_vnni_supported()); }
 
 static int32_t q8s_wrap(int64_t v) { return (int32_t)(uint32_t)(uint64_t)v; }
 
