@@ -101,8 +101,20 @@ public struct JournalLogHandler: LogHandler {
         set { self.metadata[key] = newValue }
     }
 
+    /// Writes one event (swift-log 1.16's entry point; the error, if any, goes in as `error=`).
+    public func log(event: LogEvent) {
+        var extra = event.metadata ?? [:]
+        if let error = event.error { extra["error"] = "\(error)" }
+        self.write(level: event.level, message: event.message, metadata: extra)
+    }
+
+    /// Writes one line (the entry point of swift-log before 1.16, still called by older loggers).
     public func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
                     file: String, function: String, line: UInt) {
+        self.write(level: level, message: message, metadata: metadata)
+    }
+
+    private func write(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?) {
         var all = self.metadata
         if let extra = metadata { all.merge(extra) { _, new in new } }
         // The stream first, where `journalctl | grep stream=cam` expects it; the rest sorted.
