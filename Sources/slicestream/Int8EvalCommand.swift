@@ -18,6 +18,8 @@ struct Int8EvalCommand: ParsableCommand {
     @Flag(help: "Write the results into the --twin file's metadata (provenance of a twin about to ship).") var record = false
 
     func run() throws {
+        // It compares encodes of the same frames: libx264 must see the same heap every time (see ReproducibleHeap).
+        ReproducibleHeap.enable()
         do {
             let model = try ModelRegistry.resolve(self.model)
             let twin: SubPixelQ8Net

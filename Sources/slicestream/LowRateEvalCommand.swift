@@ -23,6 +23,8 @@ struct LowRateEvalCommand: ParsableCommand {
     @Option(help: "Model for frames of unknown QP in banks.") var fallback: String = "sr2x"
 
     func run() throws {
+        // It compares encodes of the same frames: libx264 must see the same heap every time (see ReproducibleHeap).
+        ReproducibleHeap.enable()
         let crfs = self.crfs.split(separator: ",").compactMap { Double($0) }
         guard crfs.count >= 2 else { throw ValidationError("--crfs needs at least two values") }
         guard let size = Size(parsing: self.panSize) else { throw ValidationError("--pan-size takes WxH") }

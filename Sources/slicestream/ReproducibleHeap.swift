@@ -11,7 +11,8 @@ import Glibc
 /// 0.1 dB of PSNR-Y on balle-jbart in `eval`'s sweep. glibc's `M_PERTURB` with 0xff fills every
 /// allocation with zeros, as a fresh process gets, so every encode is reproducible and equal to a lone
 /// `encode`. It costs a memset per allocation, so only the commands that compare encodes use it (`eval`,
-/// and `qa`, whose sender vectors pin encoded bytes and run one after another in one process).
+/// `int8-eval` and `lowrate-eval`, and `qa`, whose sender vectors pin encoded bytes and run one after
+/// another in one process).
 enum ReproducibleHeap {
     /// Turns it on for the rest of the process (no-op where glibc's `mallopt` is missing).
     static func enable() {
