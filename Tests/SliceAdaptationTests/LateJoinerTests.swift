@@ -16,9 +16,11 @@ final class LateJoinerTests: XCTestCase {
         settings.maximumShare = 1
         settings.steps = 8
         settings.minimumFrames = 4
-        settings.interval = 60         // one round only: everything after it is a repeat
+        // Two rounds only, at 0.16 s and about 1.7 s of the 3 s clip: the first holds its candidate and the
+        // second confirms and sends it (AdaptationRounds). Everything after it is a repeat.
+        settings.interval = 1.5
         settings.sceneCutThreshold = 255  // the clip's cuts would start new rounds
-        settings.repeatInterval = 0.5
+        settings.repeatInterval = 0.2
         settings.threads = 1
         var config = PipelineConfiguration(input: TestMedia.testVector("bikes-3s.mp4"), output: media.path("sent.ts"),
                                            encoder: EncoderSettings(crf: 26, preset: "veryfast", gop: 10, threads: 1),
@@ -31,11 +33,11 @@ final class LateJoinerTests: XCTestCase {
         let lastNew = try XCTUnwrap(chunks.last { !$0.isRepeat }).frame
         XCTAssertEqual(sent.adaptation?.updatesSent, 1)
 
-        // Join at 45 % of the stream, well after the only new update, cutting on a TS packet boundary.
+        // Join at 62 % of the stream, after the only new update, cutting on a TS packet boundary.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: media.path("sent.ts")))
-        let cut = (bytes.count * 45 / 100) / 188 * 188
-        let joinFrame = sent.framesEncoded * 45 / 100
-        XCTAssertGreaterThan(joinFrame, lastNew + 10, "the new update lies before the join")
+        let cut = (bytes.count * 62 / 100) / 188 * 188
+        let joinFrame = sent.framesEncoded * 62 / 100
+        XCTAssertGreaterThan(joinFrame, lastNew + 2, "the new update lies before the join")
         XCTAssertTrue(chunks.contains { $0.isRepeat && $0.frame > joinFrame + 10 && $0.frame < sent.framesEncoded - 12 },
                       "a repeat follows the join: \(chunks)")
         try bytes.suffix(from: cut).write(to: URL(fileURLWithPath: media.path("late.ts")))
