@@ -10,14 +10,30 @@ import SliceUpdate
 final class AdaptationRounds {
     /// What a round came to.
     enum Outcome {
-        /// Abandoned part-way (scene cut or stop).
+        /// Abandoned part-way: the stream stopped. (A scene cut does not abandon a round: see ``run``.)
         case aborted
-        /// The candidate did not beat the receiver's weights by the threshold.
+        /// Nothing was sent and no candidate is held: the held one failed its confirmation and the new one
+        /// its screening, both judged net of the update's bits (``AdaptationJudge``).
         case rejected(gain: Double)
-        /// It did, but the bit-rate budget had no room.
+        /// Nothing was sent yet: a new candidate passed its screening and waits one interval to be confirmed
+        /// on frames it never saw.
+        case held(gain: Double)
+        /// The held candidate was confirmed, but the bit-rate budget had no room.
         case deferred(gain: Double)
-        /// Accepted: the payloads carrying it.
+        /// The held candidate was confirmed and sent: the payloads carrying it.
         case accepted([[UInt8]], gain: Double)
+    }
+
+    /// A candidate that passed its screening, waiting for frames it never saw.
+    struct Held {
+        var update: ModelUpdate
+        var store: ParameterStore
+        var payloads: [[UInt8]]
+        /// It sends the base model back.
+        var reverting: Bool
+        /// Serial of the newest frame of the window it was trained and screened on: frames after it are unseen.
+        var serial: Int
+        var bytes: Int { self.payloads.reduce(0) { $0 + $1.count } }
     }
 
     /// Most doublings of the round interval after rejected rounds (8 intervals: 16 s at the default 2 s).
@@ -31,6 +47,8 @@ final class AdaptationRounds {
     /// Receivers hold the base model's weights (none sent yet, or the last update sent them back).
     private var receiverHasBase = true
     private var sequence: UInt32 = 0
+    /// The candidate waiting for confirmation on unseen frames (at most one: a newer one replaces it).
+    private(set) var held: Held? = nil
 
     init(settings: AdaptationSettings) throws {
         self.settings = settings
@@ -53,18 +71,54 @@ final class AdaptationRounds {
                                                   validation: [], initial: base.parameters.allValues)
     }
 
-    /// Trains on `pairs` (the newest quarter held out to judge the result), calling `afterStep` after every step and
-    /// after validation (false abandons the round), and offers an accepted candidate's payloads to
-    /// `commit`, which says whether the budget took them; only then do receivers count as having them.
-    func run(pairs: [TrainingPair], afterStep: () -> Bool, commit: ([[UInt8]]) -> Bool) throws -> Outcome {
+    /// One round on `pairs`, the window, whose newest frame has serial `newest` (frames are numbered as
+    /// they arrive, so the frames a held candidate never saw are known). First the candidate held since
+    /// the last round is confirmed on the frames that arrived since: if it still beats the receivers'
+    /// weights by the threshold once its bits are paid for (at `videoBytesPerSecond`, the stream's rate
+    /// so far), its payloads are offered to `commit`, which says whether the budget took them. Then a new
+    /// candidate is trained on the older three quarters of the window and screened the same way on the
+    /// newest quarter. If it passes it is held until the next round. `afterStep` runs after every step and
+    /// after each judgement (false abandons the round: the stream is stopping).
+    ///
+    /// A scene cut does not abandon a round. In the daemon, a round that was aborted at every cut never
+    /// finished on a looped clip whose scenes are shorter than a round takes a starved nice-19 thread.
+    /// A held candidate from the old scene is judged on the new scene's frames, where it would apply.
+    func run(pairs: [TrainingPair], newest: Int, videoBytesPerSecond: Double, afterStep: () -> Bool, commit: ([[UInt8]]) -> Bool) throws -> Outcome {
+        let judge = AdaptationJudge(settings: self.settings)
+        var verdict: Outcome? = nil
+        if let held = self.held {
+            let unseen = min(pairs.count, newest - held.serial)
+            if unseen >= AdaptationJudge.minimumConfirmationFrames {
+                self.held = nil
+                self.trainer.setData(train: [], validation: Array(pairs.suffix(unseen)))
+                let gain = AdaptationJudge.lastingGain(candidate: try self.trainer.validationPSNRs(weights: held.store),
+                                                       receiver: try self.trainer.validationPSNRs(weights: self.receiverWeights))
+                let net = judge.netGain(gain: gain, updateBytes: held.bytes, videoBytesPerSecond: videoBytesPerSecond)
+                if !afterStep() { return .aborted }
+                Self.logger.debug("held update on \(unseen) unseen frames: \(String(format: "%+.3f", gain)) dB (the worse half), \(String(format: "%+.3f", net)) dB net of \(held.bytes) bytes at \(Int(videoBytesPerSecond)) B/s")
+                if net >= self.settings.threshold {
+                    if commit(held.payloads) {
+                        self.sequence = held.update.sequence
+                        self.receiverWeights = held.store
+                        self.receiverHasBase = held.reverting
+                        if held.reverting { Self.logger.info("update \(self.sequence) sends the base model back: it beats the last update by \(String(format: "%.3f", net)) dB net on unseen frames") }
+                        verdict = .accepted(held.payloads, gain: net)
+                    } else {
+                        verdict = .deferred(gain: net)
+                    }
+                } else {
+                    verdict = .rejected(gain: net)
+                }
+            }
+        }
         // The newest quarter of the window is held out: the update applies to frames after it, and the
         // newest frames predict those best. Every 4th frame held out instead judged the weights on frames
         // between training frames, which hid overfitting on fast content (bikes: updates that passed
         // the threshold then cost up to 0.13 dB).
         let heldCount = max(1, pairs.count / 4)
-        let held = Array(pairs.suffix(heldCount))
+        let heldOut = Array(pairs.suffix(heldCount))
         let train = Array(pairs.dropLast(heldCount))
-        self.trainer.setData(train: train, validation: held)
+        self.trainer.setData(train: train, validation: heldOut)
         let steps = self.settings.steps
         for step in 0..<steps {
             let rate = self.settings.decay
@@ -73,35 +127,40 @@ final class AdaptationRounds {
             try self.trainer.trainStep(learningRate: rate)
             if !afterStep() { return .aborted }
         }
+        // A candidate's sequence follows the last one sent; if another is sent first, it is not sent.
         var candidate = ModelUpdate(sequence: self.sequence + 1, base: self.base, weights: ModelUpdate.flatten(try self.trainer.currentParameters()),
                                     levels: self.settings.levels)
         var candidateStore = try candidate.parameters(base: self.base.parameters, network: self.base.network)
-        var candidatePSNR = try self.trainer.validationPSNR(weights: candidateStore)
-        let receiverPSNR = try self.trainer.validationPSNR(weights: self.receiverWeights)
-        var gain = candidatePSNR - receiverPSNR
+        var payloads = candidate.seiPayloads()
+        let receiverPSNRs = try self.trainer.validationPSNRs(weights: self.receiverWeights)
+        var gain = AdaptationJudge.lastingGain(candidate: try self.trainer.validationPSNRs(weights: candidateStore), receiver: receiverPSNRs)
+        var net = judge.netGain(gain: gain, updateBytes: payloads.reduce(0) { $0 + $1.count }, videoBytesPerSecond: videoBytesPerSecond)
         var reverting = false
         if !self.receiverHasBase {
             // Weights that won on the last window can lose on the next (fast-changing content). When the
-            // base model now beats them by more than the trained candidate does, send the base back: an
-            // update with no changed tensor, about 60 bytes.
-            let basePSNR = try self.trainer.validationPSNR(weights: self.base.parameters)
-            if basePSNR - receiverPSNR > gain {
-                candidate = ModelUpdate(sequence: self.sequence + 1, base: self.base, weights: ModelUpdate.flatten(self.base.parameters))
-                candidateStore = self.base.parameters
-                candidatePSNR = basePSNR
-                gain = basePSNR - receiverPSNR
-                reverting = true
+            // base model, net of its bits, now beats them by more than the trained candidate does, the base
+            // is the candidate: an update with no changed tensor, about 60 bytes.
+            let back = ModelUpdate(sequence: self.sequence + 1, base: self.base, weights: ModelUpdate.flatten(self.base.parameters))
+            let backPayloads = back.seiPayloads()
+            let baseGain = AdaptationJudge.lastingGain(candidate: try self.trainer.validationPSNRs(weights: self.base.parameters), receiver: receiverPSNRs)
+            let baseNet = judge.netGain(gain: baseGain, updateBytes: backPayloads.reduce(0) { $0 + $1.count }, videoBytesPerSecond: videoBytesPerSecond)
+            if baseNet > net {
+                (candidate, candidateStore, payloads, gain, net, reverting) = (back, self.base.parameters, backPayloads, baseGain, baseNet, true)
             }
         }
         if !afterStep() { return .aborted }
-        let payloads = candidate.seiPayloads()
-        Self.logger.debug("round on \(pairs.count) frames: held-out PSNR-Y \(String(format: "%.3f", candidatePSNR)) dB, \(String(format: "%+.3f", gain)) dB over the receiver's weights, \(candidate.changedTensors) tensors, \(payloads.reduce(0) { $0 + $1.count }) bytes")
-        guard gain >= self.settings.threshold else { return .rejected(gain: gain) }
-        guard commit(payloads) else { return .deferred(gain: gain) }
-        self.sequence += 1
-        self.receiverWeights = candidateStore
-        self.receiverHasBase = reverting
-        if reverting { Self.logger.info("update \(self.sequence) sends the base model back: it beats the last update by \(String(format: "%.3f", gain)) dB on the newest frames") }
-        return .accepted(payloads, gain: gain)
+        Self.logger.debug("round on \(pairs.count) frames: \(String(format: "%+.3f", gain)) dB over the receivers' weights on the held-out frames (the worse half), \(String(format: "%+.3f", net)) dB net of \(payloads.reduce(0) { $0 + $1.count }) bytes, \(candidate.changedTensors) tensors")
+        // A held candidate still waiting for enough unseen frames stays: replacing it by one trained on
+        // the newer frames would reset its wait every round when rounds come faster than four frames.
+        if net >= self.settings.threshold, self.held == nil {
+            self.held = Held(update: candidate, store: candidateStore, payloads: payloads, reverting: reverting, serial: newest)
+        }
+        switch verdict {
+        case .accepted?, .deferred?: return verdict!
+        // A failed confirmation with a new candidate held is not a rejected round: the back-off would
+        // put off the new candidate's own confirmation.
+        case .rejected(let confirmNet)?: return self.held != nil ? .held(gain: net) : .rejected(gain: max(confirmNet, net))
+        default: return self.held != nil ? .held(gain: net) : .rejected(gain: net)
+        }
     }
 }

@@ -47,8 +47,9 @@ public struct AdaptationSettings: Sendable, Equatable {
     /// Frames the window must hold before a round runs (at the start and after a scene cut): a round on a
     /// handful of frames overfits them and is judged on one held-out frame.
     public var minimumFrames: Int = 12
-    /// Minimum PSNR-Y gain (dB) of new weights over the receiver's current ones, on held-out patches,
-    /// for an update to be sent.
+    /// Minimum PSNR-Y gain (dB) of new weights over the receiver's current ones, net of what the update's
+    /// bytes would buy the video (``AdaptationJudge``), for an update to be sent. It is measured on the held-out
+    /// quarter of the window, then again one round later on frames the weights never saw.
     public var threshold: Double = 0.02
     /// Resend the current weights every this many media seconds, for receivers that join late.
     public var repeatInterval: Double = 8

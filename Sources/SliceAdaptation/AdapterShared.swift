@@ -6,11 +6,11 @@ import Synchronization
 /// State shared by the encode stage and the adapter thread. Every access is a short critical section;
 /// nobody holds the lock while training.
 final class AdapterShared: Sendable {
-    /// A round's input: a snapshot of the window (pixel buffers are shared, not copied) and the scene it
-    /// belongs to.
+    /// A round's input: a snapshot of the window (pixel buffers are shared, not copied) and the serial of
+    /// its newest frame (frames are numbered as they arrive).
     struct Job: Sendable {
         var pairs: [TrainingPair]
-        var scene: Int
+        var newest: Int
     }
 
     enum Ending: Sendable {
@@ -21,7 +21,6 @@ final class AdapterShared: Sendable {
         /// Submitted and not yet taken (at most one: the window is handed over, never queued).
         var job: Job? = nil
         var busy = false
-        var scene = 0
         var ending = Ending.running
         /// An accepted update the encode stage has not picked up yet.
         var ready: [[UInt8]]? = nil
@@ -54,6 +53,13 @@ final class AdapterShared: Sendable {
     static func budget(_ s: State) -> Double {
         let rate = Double(s.videoBytes) / max(1, s.mediaSeconds)
         return s.maximumShare * (Double(s.videoBytes) + rate * s.budgetHorizon)
+    }
+
+    /// The stream's video rate so far, bytes per second, over at least `minimumSeconds`. The first
+    /// frames hold a keyframe: over half a second they overstate the rate several times, which would
+    /// understate what an update's bytes cost the video.
+    func videoBytesPerSecond(minimumSeconds: Double) -> Double {
+        self.state.withLock { Double($0.videoBytes) / max($0.mediaSeconds, minimumSeconds, 1e-3) }
     }
 
     /// Reserves `bytes` of update budget if they keep updates within their share of the stream.
@@ -103,9 +109,14 @@ final class AdapterShared: Sendable {
                 s.counters.roundsAborted += 1
             case .rejected(let gain):
                 s.counters.rounds += 1
-                s.counters.lastGain = gain
+                s.counters.lastGain = gain.isFinite ? gain : nil  // −∞: no rate known yet (JSON has no infinities)
                 s.counters.rejected += 1
                 s.counters.rejectedInARow += 1
+            case .held(let gain):
+                // A candidate waits for confirmation: keep the normal pace so it is judged one interval on.
+                s.counters.rounds += 1
+                s.counters.lastGain = gain.isFinite ? gain : nil
+                s.counters.rejectedInARow = 0
             case .deferred(let gain):
                 s.counters.rounds += 1
                 s.counters.deferred += 1

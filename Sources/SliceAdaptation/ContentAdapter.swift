@@ -36,6 +36,9 @@ public final class ContentAdapter: SenderExtension {
     private var threadStarted = false
     private var threadJoined = false
     private var window: [TrainingPair] = []
+    /// Serial of the newest frame added to the window (frames are numbered as they arrive, across scene
+    /// cuts), so a round knows which frames a held candidate never saw.
+    private var newestSerial = 0
     private var previousLow: LumaImage? = nil
     private var lastRound: Double? = nil
     private var lastSent: Double? = nil
@@ -115,17 +118,15 @@ public final class ContentAdapter: SenderExtension {
             self.window.removeAll()
             self.sceneResets += 1
             self.lastRound = nil
-            self.shared.state.withLock { s in
-                s.scene += 1
-                s.counters.rejectedInARow = 0  // new content: worth trying at the normal pace
-            }
-            self.shared.wake.signal()  // a round in flight is stale: wake it from its pause to give up
+            self.shared.state.withLock { $0.counters.rejectedInARow = 0 }  // new content: worth trying at the normal pace
+            // A round in flight goes on: it is judged, and its candidate confirmed on the new scene's frames.
         }
         self.previousLow = low
         guard let high = self.store.take(originalPTS) else { return }
         guard high.width >= 2 * low.width, high.height >= 2 * low.height else { return }
         let truth = high.width == 2 * low.width && high.height == 2 * low.height ? high : high.cropped(x: 0, y: 0, width: 2 * low.width, height: 2 * low.height)
         self.window.append(TrainingPair(low: low, high: truth, degradation: "own stream"))
+        self.newestSerial += 1
         if self.window.count > self.settings.window { self.window.removeFirst(self.window.count - self.settings.window) }
     }
 
@@ -167,11 +168,12 @@ public final class ContentAdapter: SenderExtension {
                 }
             }
             let shared = self.shared
-            let outcome = try rounds.run(pairs: self.window, afterStep: { true }, commit: { shared.reserve($0.reduce(0) { $0 + $1.count }) })
+            let outcome = try rounds.run(pairs: self.window, newest: self.newestSerial, videoBytesPerSecond: shared.videoBytesPerSecond(minimumSeconds: self.settings.interval),
+                                         afterStep: { true }, commit: { shared.reserve($0.reduce(0) { $0 + $1.count }) })
             shared.record(outcome)
             if case .accepted(let payloads, _) = outcome { self.queueNew(payloads, at: mediaTime) }
         case .background:
-            let job = AdapterShared.Job(pairs: self.window, scene: self.shared.state.withLock { $0.scene })
+            let job = AdapterShared.Job(pairs: self.window, newest: self.newestSerial)
             guard self.shared.submit(job) else { return }  // still training: try again on a later frame
             self.lastRound = mediaTime
             self.startThread()

@@ -12,7 +12,7 @@ public struct AdaptationStats: Codable, Sendable, Equatable {
     public var updateShare: Double
     /// Training rounds completed.
     public var rounds: Int
-    /// Rounds abandoned (scene cut, stop).
+    /// Rounds abandoned (the stream stopped).
     public var roundsAborted: Int
     /// Updates that helped but waited for bit-rate budget.
     public var deferred: Int

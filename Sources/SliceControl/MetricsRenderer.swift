@@ -108,7 +108,7 @@ public struct MetricsRenderer: Sendable {
             out.family("adapt_update_bytes_total", "counter", "Bytes of model-update SEI sent, repeats included.", each { Double($0.updateBytes) })
             out.family("adapt_update_bitrate_bps", "gauge", "Bit rate of model-update SEI (part of the output bit rate).", each { $0.updateBitRate })
             out.family("adapt_rounds_total", "counter", "Adaptation rounds completed.", each { Double($0.rounds) })
-            out.family("adapt_rounds_aborted_total", "counter", "Adaptation rounds abandoned (scene cut, stop).", each { Double($0.roundsAborted) })
+            out.family("adapt_rounds_aborted_total", "counter", "Adaptation rounds abandoned (stream stopped).", each { Double($0.roundsAborted) })
             out.family("adapt_deferred_total", "counter", "Updates that waited for bit-rate budget.", each { Double($0.deferred) })
             out.family("adapt_rounds_rejected_total", "counter", "Adaptation rounds whose candidate did not gain enough to send.", each { Double($0.rejected) })
             out.family("adapt_rejected_in_a_row", "gauge", "Rejected rounds in a row (each doubles the wait for the next, up to 8 intervals).",

@@ -98,9 +98,9 @@ public struct AdaptationReport: Sendable, Codable, Equatable {
     public var updateBytes = 0
     /// Training rounds completed.
     public var rounds = 0
-    /// Rounds abandoned (a scene cut made them stale, or the stream stopped).
+    /// Rounds abandoned: the stream stopped (a scene cut does not abandon a round).
     public var roundsAborted = 0
-    /// Rounds whose update helped but waited for bit-rate budget.
+    /// Rounds whose held update was confirmed but did not fit the bit-rate budget (it is dropped).
     public var deferred = 0
     /// PSNR-Y gain of the last candidate over the receiver's weights on held-out patches.
     public var lastGain: Double? = nil
@@ -111,10 +111,11 @@ public struct AdaptationReport: Sendable, Codable, Equatable {
     public var wallSeconds = 0.0
     /// Scene cuts that emptied the window.
     public var sceneResets = 0
-    /// Rounds whose candidate fell below the threshold (nothing sent).
+    /// Rounds that sent nothing and hold no candidate: the held one failed its confirmation and the new one
+    /// its screening, net of the update's bits.
     public var rejected = 0
-    /// Rounds in a row whose candidate fell below the threshold (reset by an update that helped or a
-    /// scene cut); each one doubles the time to the next round, up to a limit.
+    /// Rejected rounds in a row (reset by a held candidate, an update or a scene cut); each one doubles
+    /// the time to the next round, up to a limit.
     public var rejectedInARow = 0
     /// Nice value of the adapter thread (background mode), as the kernel reports it.
     public var threadNice: Int? = nil

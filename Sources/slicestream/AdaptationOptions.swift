@@ -19,7 +19,7 @@ struct AdaptationOptions: ParsableArguments {
     @Option(name: .customLong("adapt-max-share"), help: "Largest share of the stream's bit rate updates may take.") var maxShare: Double = defaults.maximumShare
     @Option(name: .customLong("adapt-window"), help: "Recent frames the adapter trains on.") var window: Int = defaults.window
     @Option(name: .customLong("adapt-min-frames"), help: "Frames the window must hold before a round runs (at the start and after a scene cut).") var minimumFrames: Int = defaults.minimumFrames
-    @Option(name: .customLong("adapt-threshold"), help: "Minimum PSNR-Y gain (dB) on held-out frames for an update to be sent.") var threshold: Double = defaults.threshold
+    @Option(name: .customLong("adapt-threshold"), help: "Minimum PSNR-Y gain (dB), net of what the update's bits would buy the video, on held-out frames and again one round later on frames the weights never saw, for an update to be sent.") var threshold: Double = defaults.threshold
     @Option(name: .customLong("adapt-repeat-interval"), help: "Media seconds between repeats of the current update, for late joiners.") var repeatInterval: Double = defaults.repeatInterval
     @Option(name: [.customLong("adapt-scene-cut-threshold"), .customLong("adapt-scene-cut")], help: "Mean absolute luma difference between frames that counts as a scene cut and restarts the window.") var sceneCut: Double = defaults.sceneCutThreshold
     @Option(name: .customLong("adapt-scope"), help: "Parameters tuned and sent: light (output layer, biases, slopes: about 250 bytes per sr2x update), all (about 0.9 kB) or tail (output layer: about 110 bytes).") var scope: String = defaults.scope.rawValue

@@ -45,7 +45,7 @@ final class AdaptedStreamTests: XCTestCase {
         var sender = PipelineConfiguration(input: TestMedia.testVector("bikes-3s.mp4"), output: media.path("sent.ts"),
                                            encoder: EncoderSettings(crf: 26, preset: "veryfast", threads: 1), transform: .downscale2x(.area))
         var settings = AdaptationSettings()
-        settings.interval = 0.8
+        settings.interval = 0.5  // each candidate is sent one round after it was trained
         settings.steps = 20
         settings.threshold = -100  // always send, so the test sees updates
         settings.maximumShare = 10

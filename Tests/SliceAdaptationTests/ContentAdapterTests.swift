@@ -61,6 +61,29 @@ final class ContentAdapterTests: XCTestCase {
         XCTAssertEqual((report.adaptation?.roundsAborted ?? 0), 1, "it was handed over once and abandoned")
     }
 
+    /// A scene cut while a background round trains does not abandon the round: it finishes and is judged.
+    /// The daemon once abandoned the round in flight at every cut. On a looped 3 s clip (bikes-3s: a cut
+    /// after 1.2 s and one at the loop) a starved nice-19 thread never finished a round between two cuts,
+    /// so it sent nothing, ever, and counted every round as abandoned (253 of 253). Here the one round is
+    /// handed over at frame 4 of `inputs/scene-cut.mp4` and paced to 5 % of a core over 100 steps, so
+    /// it is still training when the cut (frames 9 to 10) arrives. The input then ends by itself, so the
+    /// round finishes at full speed. Only a stop abandons a round (``testStopAbandonsARoundInFlight``).
+    func testASceneCutDoesNotAbandonTheRoundInFlight() throws {
+        let media = try TestMedia()
+        var settings = AdaptationSettings()
+        settings.mode = .background
+        settings.steps = 100
+        settings.cpuShare = 0.05
+        settings.minimumFrames = 4
+        settings.interval = 100  // one round: the first, handed over before the cut
+        let report = try Pipeline(configuration: self.sender(input: TestMedia.testVector("inputs/scene-cut.mp4"), output: media.path("cut.ts"), settings: settings)).run()
+        let a = try XCTUnwrap(report.adaptation)
+        XCTAssertEqual(a.sceneResets, 1, "the cut was seen while the round trained")
+        XCTAssertEqual(a.roundsAborted, 0, "the cut did not abandon the round")
+        XCTAssertEqual(a.rounds, 1, "it finished and was judged")
+        XCTAssertNil(a.error)
+    }
+
     /// `inputs/scene-cut.mp4` cuts once, between frames 9 and 10: exactly one reset, and none on the
     /// first second of bikes (fast motion, no cut). Synchronous mode, so the count cannot depend on timing.
     func testASceneCutEmptiesTheWindowOnce() throws {
@@ -160,9 +183,16 @@ final class ContentAdapterTests: XCTestCase {
             if let u = payloads.map({ a.feed($0) }).last ?? nil { sent.append(u) }
             return true
         }
-        guard case .accepted = try rounds.run(pairs: pairs, afterStep: { true }, commit: commit) else { return XCTFail("threshold -100 sends") }
+        // Each candidate is held one round and confirmed on the next round's frames (here the same pictures,
+        // numbered as new ones).
+        func run(_ round: Int) throws -> AdaptationRounds.Outcome {
+            try rounds.run(pairs: pairs, newest: 8 * round, videoBytesPerSecond: 1e9, afterStep: { true }, commit: commit)
+        }
+        guard case .held = try run(1) else { return XCTFail("threshold -100 holds the first candidate") }
+        guard case .accepted = try run(2) else { return XCTFail("and confirms it") }
         XCTAssertGreaterThan(sent[0].changedTensors, 0)
-        guard case .accepted(let payloads, let gain) = try rounds.run(pairs: pairs, afterStep: { true }, commit: commit) else { return XCTFail("sent") }
+        XCTAssertEqual(rounds.held?.reverting, true, "the base model is the next candidate")
+        guard case .accepted(let payloads, let gain) = try run(3) else { return XCTFail("sent") }
         XCTAssertEqual(sent[1].changedTensors, 0, "the base model went back")
         XCTAssertGreaterThan(gain, 0)
         XCTAssertLessThan(payloads.reduce(0) { $0 + $1.count }, 80)

@@ -16,9 +16,11 @@ final class LateJoinerTests: XCTestCase {
         settings.maximumShare = 1
         settings.steps = 8
         settings.minimumFrames = 4
-        settings.interval = 60         // one round only: everything after it is a repeat
+        // Two rounds only in the 8 s stream (the 3 s clip looped), 4.5 s apart: the first holds its
+        // candidate and the second confirms and sends it (AdaptationRounds). Everything after it is a repeat.
+        settings.interval = 4.5
         settings.sceneCutThreshold = 255  // the clip's cuts would start new rounds
-        settings.repeatInterval = 0.5
+        settings.repeatInterval = 0.2
         settings.threads = 1
         var config = PipelineConfiguration(input: TestMedia.testVector("bikes-3s.mp4"), output: media.path("sent.ts"),
                                            encoder: EncoderSettings(crf: 26, preset: "veryfast", gop: 10, threads: 1),
@@ -26,15 +28,17 @@ final class LateJoinerTests: XCTestCase {
         config.senderExtension = ContentAdapter.factory(settings)
         config.streamTag = StreamTag(downscaler: "area", upsampler: "sr2x")
         config.tagInterval = 10
+        config.loop = true
+        config.maximumFrames = 200
         let sent = try Pipeline(configuration: config).run()
         let chunks = try XCTUnwrap(sent.adaptation?.chunks)
         let lastNew = try XCTUnwrap(chunks.last { !$0.isRepeat }).frame
-        XCTAssertEqual(sent.adaptation?.updatesSent, 1)
+        XCTAssertEqual(sent.adaptation?.updatesSent, 1, "\(chunks.map { "\($0.frame)\($0.isRepeat ? "r" : "n")" })")
 
-        // Join at 45 % of the stream, well after the only new update, cutting on a TS packet boundary.
+        // Join at 75 % of the stream, after the only new update, cutting on a TS packet boundary.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: media.path("sent.ts")))
-        let cut = (bytes.count * 45 / 100) / 188 * 188
-        let joinFrame = sent.framesEncoded * 45 / 100
+        let cut = (bytes.count * 75 / 100) / 188 * 188
+        let joinFrame = sent.framesEncoded * 75 / 100
         XCTAssertGreaterThan(joinFrame, lastNew + 10, "the new update lies before the join")
         XCTAssertTrue(chunks.contains { $0.isRepeat && $0.frame > joinFrame + 10 && $0.frame < sent.framesEncoded - 12 },
                       "a repeat follows the join: \(chunks)")

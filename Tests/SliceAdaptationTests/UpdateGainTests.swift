@@ -19,7 +19,7 @@ final class UpdateGainTests: XCTestCase {
         // what is under test, so it keeps its default; the clip is 3 s, so rounds come sooner and the
         // budget is raised (UpdateBudgetTests covers the default budget).
         XCTAssertEqual(settings.threshold, 0.02)
-        settings.interval = 0.6
+        settings.interval = 0.4  // a candidate is sent one round after it was trained, once confirmed on unseen frames
         settings.minimumFrames = 8
         settings.steps = 120
         settings.maximumShare = 0.2
