@@ -35,5 +35,13 @@ final class NodePrecisionTests: XCTestCase {
         // On the wire too: a client decodes what the daemon encodes.
         let json = try JSONEncoder().encode(try stats("q8"))
         XCTAssertEqual(try JSONDecoder().decode(StreamStats.self, from: json).precision, "int8")
+        // And in the metrics: one info sample per learned stream, labelled with its precision.
+        let text = MetricsRenderer(version: "1", commit: "c").render(
+            streams: try ["q8", "fp", "ls"].map(stats),
+            node: .init(reloads: 0, rejectedReloads: 0, failedRequests: 0, controlDrops: [], healthy: true))
+        let parsed = PrometheusText(text)
+        XCTAssertEqual(parsed.problems, [], text)
+        let samples = parsed.samples(named: "slicestream_stream_precision")
+        XCTAssertEqual(samples.map { [$0.labels["stream"] ?? "", $0.labels["precision"] ?? ""] }, [["q8", "int8"], ["fp", "float"]], text)
     }
 }
