@@ -40,6 +40,19 @@ final class PrecisionCommandTests: XCTestCase {
         XCTAssertNil(try self.decode(["--upsampler", "lanczos"]).1, "a classical kernel has no precision")
     }
 
+    func testModelListShowsWhichModelsHaveTwins() throws {
+        let r = try CLIProcess.run(Binaries.cli, ["model", "list", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        let twins = Dictionary(uniqueKeysWithValues: rows.map { ($0["name"] as? String ?? "", $0["int8Twin"] as? String ?? "-") })
+        XCTAssertEqual(twins["sr2x"], "sr2x-q8")
+        XCTAssertEqual(twins["sr2x-hq"], "sr2x-hq-q8")
+        XCTAssertEqual(twins["slice2x-up"], "-", "same architecture as sr2x, its own weights, no twin")
+        XCTAssertEqual(twins["sr2x-tconv"], "-")
+        let text = try CLIProcess.run(Binaries.cli, ["model", "list"]).stdout
+        XCTAssertTrue(text.split(separator: "\n").contains { $0.hasPrefix("sr2x ") && $0.contains("int8 twin sr2x-q8") }, text)
+    }
+
     func testImpossibleRequestsAreClearErrors() throws {
         let bad = try self.decode(["--upsampler", "subpixel", "--precision", "int4"])
         XCTAssertEqual(bad.0, 64, bad.2)
