@@ -36,6 +36,9 @@ struct BenchCommand: ParsableCommand {
         var gmacPerSecond: Double?
         var macsPerPixel: Int?
         var workspaceMiB: Double?
+        /// CPU time (user + system, every thread) per frame, median: load on a shared machine moves it far
+        /// less than the wall time. Only the rows timed in turns (the int8 rows) have it.
+        var cpuMillisecondsPerFrame: Double? = nil
     }
 
     struct Report: Encodable {
@@ -197,6 +200,10 @@ struct BenchCommand: ParsableCommand {
             let dir = r.direction.padding(toLength: 21, withPad: " ", startingAt: 0)
             var line = "\(name) \(dir)" + String(format: " %9.2f %8.1f %10.2f", r.millisecondsPerFrame, r.framesPerSecond, r.ratioToLanczos)
             if let g = r.gmacPerSecond, let m = r.macsPerPixel, let w = r.workspaceMiB { line += String(format: " %8.1f %8d %9.1f", g, m, w) }
+            if let c = r.cpuMillisecondsPerFrame {
+                if r.gmacPerSecond == nil { line += String(repeating: " ", count: 27) }
+                line += String(format: "  CPU %.1f ms", c)
+            }
             print(line)
         }
         print(String(format: "pointwise 16->16 kernel: %.1f GFLOP/s on one core = %.0f%% of the measured FMA peak (%.1f GFLOP/s)",
@@ -231,24 +238,33 @@ struct BenchCommand: ParsableCommand {
             let bodies: [() throws -> Void] = [{ _ = try lanczos.process(frame) }, { _ = try float.process(frame) }, { _ = try int8.process(frame) }]
             for body in bodies { for _ in 0..<2 { try body() } }
             var samples = [[Double]](repeating: [], count: bodies.count)
+            var cpu = [[Double]](repeating: [], count: bodies.count)
             let deadline = Date().addingTimeInterval(2 * self.seconds)
             repeat {
                 for (i, body) in bodies.enumerated() {
                     let t0 = DispatchTime.now().uptimeNanoseconds
+                    let c0 = PipelineBench.cpuSeconds(RUSAGE_SELF)
                     try body()
+                    cpu[i].append(1000 * (PipelineBench.cpuSeconds(RUSAGE_SELF) - c0))
                     samples[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
                 }
             } while Date() < deadline || samples[0].count < 7
             let med = samples.map { $0.sorted()[$0.count / 2] }
+            let cpuMed = cpu.map { $0.sorted()[$0.count / 2] }
             let network = model.network
             let macs = Double(network.macsPerPixel) * Double(low.area)
-            func row(_ title: String, _ ms: Double, _ work: Int) -> Row {
-                Row(name: title, direction: "960x540 -> 1920x1080", millisecondsPerFrame: ms, framesPerSecond: 1000 / ms, ratioToLanczos: ms / med[0],
-                    gmacPerSecond: macs / ms / 1e6, macsPerPixel: network.macsPerPixel, workspaceMiB: Double(work) / 1048576)
+            func row(_ title: String, _ i: Int, _ work: Int?) -> Row {
+                let ms = med[i]
+                var r = Row(name: title, direction: "960x540 -> 1920x1080", millisecondsPerFrame: ms, framesPerSecond: 1000 / ms, ratioToLanczos: ms / med[0],
+                            gmacPerSecond: work == nil ? nil : macs / ms / 1e6, macsPerPixel: work == nil ? nil : network.macsPerPixel,
+                            workspaceMiB: work.map { Double($0) / 1048576 })
+                r.cpuMillisecondsPerFrame = cpuMed[i]
+                return r
             }
             let fast = QuantizedSubPixel.hasFastPath ? "VNNI fast path" : "no VNNI fast path"
-            rows += [row("\(entry.name) frame [float fused, real weights], timed in turns with lanczos and int8", med[1], float.workspaceBytes),
-                     row("\(entry.name) frame [int8 twin \(ModelRegistry.int8TwinName(of: entry.name)), \(fast)]", med[2], int8.workspaceBytes)]
+            rows += [row("swscale lanczos, timed in turns with the two rows below", 0, nil),
+                     row("\(entry.name) frame [float fused, real weights]", 1, float.workspaceBytes),
+                     row("\(entry.name) frame [int8 twin \(ModelRegistry.int8TwinName(of: entry.name)), \(fast)]", 2, int8.workspaceBytes)]
         }
         return rows
     }
