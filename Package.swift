@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "SliceMediaTests", dependencies: ["SliceMedia", "SliceTestSupport"]),
         .testTarget(name: "SliceUpdateTests", dependencies: ["SliceUpdate", "SlicePipeline", "SliceMedia", "SliceModels", "SliceEngine", "SliceTestSupport"]),
         .testTarget(name: "SliceAdaptationTests", dependencies: ["SliceAdaptation", "SliceUpdate", "SlicePipeline", "SliceTraining", "SliceMedia", "SliceModels", "SliceEngine", "SliceTestSupport"]),
-        .testTarget(name: "SlicePipelineTests", dependencies: ["SlicePipeline", "SliceMedia", "SliceModels", "SliceEngine", "SliceTestSupport"]),
+        .testTarget(name: "SlicePipelineTests", dependencies: ["SlicePipeline", "SliceMedia", "SliceModels", "SliceEngine", "SliceUpdate", "SliceTestSupport"]),
         .testTarget(
             name: "RobustnessTests",
             dependencies: ["SliceDaemon", "SliceConfig", "SliceControl", "SlicePipeline", "SliceAdaptation", "SliceUpdate", "SliceMedia", "SliceEngine", "SliceModels", "SliceTestSupport"],

@@ -1,6 +1,7 @@
 import Foundation
 import SliceMedia
 import SliceModels
+import SlicePipeline
 
 // What can be checked before a stream starts, beyond the file's shape: models resolve, the encoder knows
 // the preset, file inputs are there and readable, output folders are there and writable, secret files
@@ -41,6 +42,7 @@ extension StreamDefinition {
         MediaLog.withLabel(self.name) {
             if let model = self.model, let problem = Self.modelProblem(model) { add("model", problem) }
             if let model = self.adapt?.model, let problem = Self.modelProblem(model) { add("adapt.model", problem) }
+            if let problem = self.precisionProblem { add("precision", problem) }
             if self.preset != nil || self.tune != nil {
                 do {
                     try Encoder.checkPreset(codec: self.codec, preset: self.preset, tune: self.tune)
@@ -73,6 +75,21 @@ extension StreamDefinition {
     var localInputPath: String? {
         if let format = self.inputFormat, ["lavfi", "v4l2", "video4linux2", "alsa", "pulse", "x11grab", "fbdev", "kmsgrab"].contains(format) { return nil }
         return Muxer.localPath(of: self.input)
+    }
+
+    /// Why an explicit `precision: int8` cannot be had: the stream's learned upsampler (named by `model`, or
+    /// the default of its kind) has no int8 twin of its weights. Under `upsampler: auto` the sender names the
+    /// model, and one without a twin runs float, so nothing is checked there.
+    var precisionProblem: String? {
+        guard self.precision == InferencePrecision.int8.rawValue, self.role == .receiver, self.upsampler != "auto",
+              case .learned(let text)? = TransformSpec.receiver(self.upsampler, model: self.model),
+              let model = try? ModelRegistry.resolve(text) else { return nil }
+        do {
+            _ = try InferencePrecision.int8.choose(for: model, format: .yuv420p)
+            return nil
+        } catch {
+            return "\(error)"
+        }
     }
 
     /// Why a model name or path does not resolve (nil: it does), with a hint at the nearest catalogue name.

@@ -60,6 +60,8 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
     public var codecOptions: [String: String] = [:]
     /// Sender: `auto`, `half` or `full` (see ``ResolutionMode``); nil: half, without switching machinery.
     public var resolution: String? = nil
+    /// Receiver: `auto`, `float` or `int8` (see ``InferencePrecision``); nil: auto.
+    public var precision: String? = nil
     /// Encoder threads (0: auto).
     public var threads: Int
     /// Output URL.
@@ -87,7 +89,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         case inputFormat = "input_format", inputOptions = "input_options", realtime, loop
         case openTimeout = "open_timeout", readTimeout = "read_timeout", reconnect, downscaler, upsampler
         case outputFormat = "output_format", adapt
-        case maxrate, bufsize, tune, profile, level, codecOptions = "codec_options", resolution
+        case maxrate, bufsize, tune, profile, level, codecOptions = "codec_options", resolution, precision
         case passphraseFile = "passphrase_file", passphraseCredential = "passphrase_credential"
     }
 
@@ -154,6 +156,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         }
         self.downscaler = try c.decodeIfPresent(String.self, forKey: .downscaler) ?? "area"
         self.resolution = try c.decodeIfPresent(String.self, forKey: .resolution)
+        self.precision = try c.decodeIfPresent(String.self, forKey: .precision)
         self.upsampler = try c.decodeIfPresent(String.self, forKey: .upsampler) ?? "auto"
         self.model = try c.decodeIfPresent(String.self, forKey: .model)
         self.codec = try c.decodeIfPresent(String.self, forKey: .codec) ?? "libx264"
@@ -217,6 +220,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         }
         try c.encode(self.downscaler, forKey: .downscaler)
         try c.encodeIfPresent(self.resolution, forKey: .resolution)
+        try c.encodeIfPresent(self.precision, forKey: .precision)
         try c.encode(self.upsampler, forKey: .upsampler)
         try c.encodeIfPresent(self.model, forKey: .model)
         try c.encode(self.codec, forKey: .codec)
@@ -256,6 +260,11 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         if let r = self.resolution {
             guard ResolutionMode(rawValue: r) != nil else { throw fail("resolution", "'\(r)' is not one of auto, half, full") }
             guard self.role == .sender else { throw fail("resolution", "only senders choose a resolution (receivers follow the stream)") }
+        }
+        if let p = self.precision {
+            guard InferencePrecision(rawValue: p) != nil else { throw fail("precision", "'\(p)' is not one of auto, float, int8") }
+            guard self.role == .receiver else { throw fail("precision", "only receivers choose a precision (a sender's learned encoder runs float)") }
+            guard p == "auto" || !["bicubic", "lanczos"].contains(self.upsampler) else { throw fail("precision", "applies to learned upsamplers, not \(self.upsampler)") }
         }
         guard TransformSpec.receiverNames.contains(self.upsampler) else {
             throw fail("upsampler", "'\(self.upsampler)' is not one of auto, bicubic, lanczos, subpixel, transposed")
@@ -317,6 +326,7 @@ public struct StreamDefinition: Codable, Sendable, Equatable {
         recipe.encoder = self.encoderSettings
         recipe.adaptedModel = self.role == .sender ? self.adapt?.model : nil
         recipe.resolution = self.role == .sender ? self.resolution.flatMap(ResolutionMode.init(rawValue:)) : nil
+        recipe.precision = self.precision.flatMap(InferencePrecision.init(rawValue:)) ?? .auto
         recipe.tags = ["slicestream_role": self.role.rawValue, "slicestream_stream": self.name]
         var config = try recipe.pipelineConfiguration()
         config.hls = self.hls?.ladder(directory: self.output)

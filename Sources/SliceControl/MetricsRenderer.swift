@@ -131,6 +131,13 @@ public struct MetricsRenderer: Sendable {
                        each { Double($0.droppedBytes ?? 0) })
             out.family("stream_tags_rejected_total", "counter", "Stream tags refused (a path, an unknown name, not an upsampler).",
                        each { Double($0.tagsRejected ?? 0) })
+            out.family("model_switched_to_float_total", "counter", "Applied updates that moved a stream from the int8 twin to float.",
+                       each { Double($0.switchedToFloat ?? 0) })
+        }
+        // One info sample per stream running a learned model: which arithmetic (`float` or `int8`).
+        let learned = stats.compactMap { s in s.precision.map { (label(s) + [("precision", $0)], 1.0) } }
+        if !learned.isEmpty {
+            out.family("stream_precision", "gauge", "Arithmetic of the learned model in use (label precision: float or int8); always 1.", learned)
         }
     }
 }

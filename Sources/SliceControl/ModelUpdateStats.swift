@@ -19,6 +19,9 @@ public struct ModelUpdateStats: Codable, Sendable, Equatable {
     public var droppedBytes: Int?
     /// Stream tags refused and ignored (a path, an unknown name, an encoder as the upsampler).
     public var tagsRejected: Int?
+    /// Times an applied update moved the stream from the int8 twin to float (the twin cannot take an
+    /// update's float weights); nil from daemons that do not count it.
+    public var switchedToFloat: Int? = nil
 
     /// Creates the counters.
     public init(generation: Int, received: Int, applied: Int, rejected: Int, updateBytes: Int, updateBitRate: Double,

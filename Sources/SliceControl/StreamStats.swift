@@ -14,6 +14,9 @@ public struct StreamStats: Codable, Sendable {
     public var output: String
     /// Transform in use.
     public var transform: String
+    /// Arithmetic of the learned model in use, `float` or `int8` (the int8 twin); nil for classical
+    /// scalers, before the first frame, and from daemons that do not say.
+    public var precision: String? = nil
     /// Frames decoded.
     public var framesIn: Int
     /// Frames encoded.

@@ -14,7 +14,7 @@ enum StatusPage {
         var rows = ""
         for s in stats {
             let cells: [String] = [
-                s.name, s.role, s.state, Self.duration(s.uptimeSeconds), s.transform,
+                s.name, s.role, s.state, Self.duration(s.uptimeSeconds), s.transform + (s.precision.map { " (\($0))" } ?? ""),
                 s.inputSize.map { i in "\(i) → \(s.outputSize ?? "?")" } ?? "",
                 String(format: "%.1f", s.fps), Self.rate(s.inputBitRate), Self.rate(s.outputBitRate),
                 "\(s.framesOut)", "\(s.framesDropped)", "\(s.restarts)", Self.decisions(s),

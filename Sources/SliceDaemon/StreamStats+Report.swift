@@ -25,6 +25,7 @@ extension StreamStats {
         self.inputBytes = report?.inputBytes ?? 0
         self.outputBytes = report?.videoBytes ?? 0
         self.encoderReopens = report?.encoderReopens ?? 0
+        self.precision = report?.precision
         self.inputSize = report?.inputSize
         self.outputSize = report?.outputSize
         self.media = report?.media.map {
@@ -85,6 +86,7 @@ extension ModelUpdateStats {
             droppedChunks: report.updates.droppedChunks,
             droppedBytes: report.updates.droppedBytes,
             tagsRejected: report.updates.tagsRejected)
+        self.switchedToFloat = report.updates.switchedToFloat
     }
 }
 

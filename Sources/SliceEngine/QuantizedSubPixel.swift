@@ -92,11 +92,28 @@ public final class QuantizedSubPixel: @unchecked Sendable {
         self.blockStorage.deallocate()
     }
 
+    /// Whether the int8 kernel runs its fast body here: the dispatched level is AVX-512 and the CPU has
+    /// VNNI + VBMI (`sk_q8_vnni_supported`). The CPU flag alone is not enough: `SLICESTREAM_CPU=reference`
+    /// (or avx2) keeps the flag set but dispatches a slower body, so both are asked.
+    public static var hasFastPath: Bool {
+        sk_init()
+        return sk_get_level() == Int32(SK_LEVEL_AVX512) && sk_q8_vnni_supported() != 0
+    }
+
     /// Memory held by the workers' scratch buffers, in bytes.
     public var workspaceBytes: Int { self.threads * self.scratchBytes }
 
     /// Upsamples `input` 2x into `output`, which must be exactly twice its size.
     public func run(input: Plane8, output: MutablePlane8) throws(QuantizedSubPixelError) {
+        do { try self.run(input: input, output: output, alongside: nil) } catch let error as QuantizedSubPixelError { throw error } catch {
+            throw QuantizedSubPixelError(.kernelRejected, "\(error)")  // unreachable: no side work
+        }
+    }
+
+    /// As ``run(input:output:)``, with `alongside` run once on one worker before it joins the tiles (a
+    /// frame's chroma, as ``InferenceEngine/run(input:output:alongside:)-(Plane8,_,_)`` does). Its error is
+    /// thrown after the tiles finish.
+    public func run(input: Plane8, output: MutablePlane8, alongside: (@Sendable () throws -> Void)?) throws {
         guard input.width > 0, input.height > 0, output.width == 2 * input.width, output.height == 2 * input.height else {
             throw QuantizedSubPixelError(.pictureShape, "output must be twice the input",
                                          context: "\(input.width)x\(input.height) -> \(output.width)x\(output.height)")
@@ -110,7 +127,11 @@ public final class QuantizedSubPixel: @unchecked Sendable {
         let tileList = tiles
         let failure = Mutex<QuantizedSubPixelError?>(nil)
         let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: min(self.threads, tileList.count)) { _ in
+        let sideFailure = Mutex<(any Error)?>(nil)
+        DispatchQueue.concurrentPerform(iterations: min(self.threads, tileList.count)) { worker in
+            if worker == 0, let alongside {
+                do { try alongside() } catch { sideFailure.withLock { $0 = error } }
+            }
             // A caller running the engine beside another finds no free scratch and works in a temporary one.
             let pooled = self.pool.withLock { $0.popLast() }
             let scratch = pooled ?? Scratch(self.scratchBytes)
@@ -134,6 +155,7 @@ public final class QuantizedSubPixel: @unchecked Sendable {
             }
         }
         if let error = failure.withLock({ $0 }) { throw error }
+        if let error = sideFailure.withLock({ $0 }) { throw error }
     }
 
     /// Checks everything the kernel assumes, so a bad net is refused here with its array's name.

@@ -20,6 +20,9 @@ public final class Pipeline: Sendable {
     public let outputSize: Size
     /// The transform's name.
     public let transformName: String
+    /// The precision of the transform as set up (before its first frame: an automatic upsampler picks its
+    /// model, and with it the precision, on the first frame).
+    public let initialPrecision: InferencePrecision?
     /// Per-stage statistics, in pipeline order.
     public let stages: [StageStatistics]
     /// Input duration in seconds, when the container knows it (for progress and ETA).
@@ -58,6 +61,7 @@ public final class Pipeline: Sendable {
         self.workingSize = setup.workingSize
         self.outputSize = setup.transform.outputSize
         self.transformName = setup.transform.name
+        self.initialPrecision = setup.transform.precision
         self.inputDuration = setup.demuxer.duration
         self.frameSeconds = Double(setup.frameDuration) * setup.encoder.timeBase.doubleValue
         self.state = PipelineState(configuration: setup.configuration, workingSize: setup.workingSize,
@@ -177,7 +181,8 @@ public final class Pipeline: Sendable {
             throw PipelineError(.setup, message: "a \(spec) transform would change the output size")
         }
         let tag = self.state.decode.withLock { $0.inputTag }
-        let transform = try spec.makeTransform(inputSize: self.workingSize, inputTag: tag, format: self.configuration.workingFormat ?? .yuv420p)
+        let transform = try spec.makeTransform(inputSize: self.workingSize, inputTag: tag, format: self.configuration.workingFormat ?? .yuv420p,
+                                               precision: self.configuration.precision)
         guard transform.outputSize == self.outputSize else {
             throw PipelineError(.setup, message: "\(transform.name) makes \(transform.outputSize), the stream is \(self.outputSize)")
         }
@@ -223,6 +228,7 @@ public final class Pipeline: Sendable {
         report.encoderReopens = encode.encoderReopens
         report.lastInputErrorTime = demux.lastInputErrorTime
         report.media = MediaReport(configuration: self.configuration)
+        report.precision = (transform.transformName.isEmpty ? self.initialPrecision : transform.precision)?.rawValue
         report.resolution = self.configuration.resolution?.report
         return report
     }

@@ -38,6 +38,9 @@ public struct PipelineConfiguration: Sendable {
     public var loop = false
     /// Reopen a lost input with back-off instead of ending (live inputs); nil ends the pipeline.
     public var reconnect: ReconnectPolicy? = nil
+    /// Receiver: the arithmetic of a learned upsampler (``InferencePrecision``). The library's default is
+    /// `float`; ``StreamRecipe`` (the CLI and the node) sets `auto` unless told otherwise.
+    public var precision: InferencePrecision = .float
     /// What to do when the transform falls behind.
     public var overload: OverloadPolicy = .block
     /// Colour tags for the output; fields left unspecified come from the input (see

@@ -13,6 +13,8 @@ public struct PipelineReport: Sendable, Codable {
     public var outputSize: String
     /// Transform name.
     public var transform: String
+    /// Arithmetic of the learned model in use (`float` or `int8`); nil for classical scalers.
+    public var precision: String? = nil
     /// Video frames decoded.
     public var framesDecoded: Int
     /// Video frames encoded.

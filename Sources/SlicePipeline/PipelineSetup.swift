@@ -50,10 +50,11 @@ struct PipelineSetup {
                let (tag, source) = Self.switchingSender(demuxer: demuxer, stream: videoIndex, containerTag: inputTag) {
                 // A sender that switches resolution: one output geometry, the source size it announces.
                 inputTag = tag
-                transform = ResolutionFollowingTransform(sourceSize: source, containerTag: tag, fallback: fallback)
+                transform = ResolutionFollowingTransform(sourceSize: source, containerTag: tag, fallback: fallback, precision: configuration.precision)
                 configuration.followedSizes = [source, source.halvedEven]
             } else {
-                transform = try configuration.transform.makeTransform(inputSize: size, inputTag: inputTag, format: workingFormat)
+                transform = try configuration.transform.makeTransform(inputSize: size, inputTag: inputTag, format: workingFormat,
+                                                                      precision: configuration.precision)
             }
             self.inputTag = inputTag
             self.transform = transform

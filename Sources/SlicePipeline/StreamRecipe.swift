@@ -43,6 +43,8 @@ public struct StreamRecipe: Sendable {
     public var adaptedModel: String? = nil
     /// Container and stream tags.
     public var tags: [String: String] = [:]
+    /// Receiver: float or the int8 twin of a learned upsampler (``InferencePrecision``); `auto` by default.
+    public var precision: InferencePrecision = .auto
     /// Sender: resolution control (`auto`, `half`, `full`); nil: half, with no switching machinery.
     public var resolution: ResolutionMode? = nil
 
@@ -107,6 +109,8 @@ public struct StreamRecipe: Sendable {
                                            outputOptions: OutputOptions(format: outputFormat), encoder: encoder, transform: transform,
                                            tags: self.tags)
         config.streamTag = self.streamTag
+        // Only receivers have twins to choose; a sender's learned encoder runs float.
+        config.precision = self.role == .receiver ? self.precision : .float
         if self.role == .sender, let mode = self.resolution {
             let control = ResolutionControl(mode: mode, settings: encoder)
             config.resolution = control

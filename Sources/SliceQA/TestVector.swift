@@ -23,6 +23,9 @@ public struct TestVector: Codable, Sendable, Equatable {
     public var model: String?
     /// Extra folders (relative) searched for models, for tag-driven selection.
     public var modelPath: String?
+    /// Decode vectors: `float` or `int8` (the model's twin). Never `auto`, which depends on the CPU, while a
+    /// vector's bytes may not; absent means float.
+    public var precision: String?
     /// Stop after this many frames.
     public var frames: Int?
     /// Expected output, a framemd5 file relative to the vector directory.
@@ -42,7 +45,7 @@ public struct TestVector: Codable, Sendable, Equatable {
     public var ffmpeg: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, input, operation, downscaler, upsampler, model, frames, expected, source, psnr, adapt, updates, ffmpeg
+        case name, description, input, operation, downscaler, upsampler, model, precision, frames, expected, source, psnr, adapt, updates, ffmpeg
         case modelPath = "model_path"
     }
 
@@ -71,10 +74,20 @@ public struct TestVector: Codable, Sendable, Equatable {
         default:
             throw QAError("\(self.name): unknown operation '\(self.operation)'")
         }
+        let precision: InferencePrecision
+        switch self.precision {
+        case nil, "float": precision = .float
+        case "int8":
+            guard self.operation == "decode" else { throw QAError("\(self.name): only decode vectors choose a precision") }
+            precision = .int8
+        default:
+            throw QAError("\(self.name): precision '\(self.precision ?? "")' is float or int8 (auto would pin one CPU's bytes)")
+        }
         let codec = outputFormat == "yuv4mpegpipe" ? "wrapped_avframe" : "rawvideo"
         var config = PipelineConfiguration(input: path(self.input), output: output, outputOptions: OutputOptions(format: outputFormat),
                                            encoder: EncoderSettings(codec: codec), transform: transform, copyOtherStreams: false,
                                            decoderThreads: 1, maximumFrames: self.frames)
+        config.precision = precision
         if let adapt = self.adapt {
             guard self.operation == "encode" else { throw QAError("\(self.name): only encode vectors adapt") }
             // The sender decodes its own raw output, so it trains on exact frames: the updates depend on

@@ -46,7 +46,7 @@ struct PipelineBench {
     let frames: Int
     /// Learned receiver models to run (catalogue names).
     let models: [String]
-    /// Also run fused models layer by layer (`SLICESTREAM_FUSED=off`).
+    /// Also run fused models in float layer by layer (`SLICESTREAM_FUSED=off`).
     var layerPath = true
     /// Runs of each job, each paired with its own ffmpeg run.
     var repeats = 1
@@ -77,14 +77,25 @@ struct PipelineBench {
         // engine reads when the pipeline builds it; nothing else runs meanwhile): before/after in one run.
         let saved = ProcessInfo.processInfo.environment["SLICESTREAM_FUSED"]
         defer { if let saved { setenv("SLICESTREAM_FUSED", saved, 1) } else { unsetenv("SLICESTREAM_FUSED") } }
+        // The default precision (`auto`: the int8 twin where this CPU has the fast path), then float when the
+        // default was int8, then float layer by layer: what a `decode` does, and what it did before.
         for model in self.models {
-            for layered in self.layerPath ? [false, true] : [false] {
-                for _ in 0..<self.repeats {
+            var runs: [(precision: InferencePrecision, layered: Bool)] = [(.auto, false)]
+            var run = 0
+            while run < runs.count {
+                let (precision, layered) = runs[run]
+                for repeatIndex in 0..<self.repeats {
                     references.append(try reference())
                     if layered { setenv("SLICESTREAM_FUSED", "off", 1) } else { unsetenv("SLICESTREAM_FUSED") }
-                    rows.append(try self.receiver(model, input: input, dir: dir, reference: references.last!,
-                                                  label: layered ? " [layer path]" : ""))
+                    let row = try self.receiver(model, precision: precision, input: input, dir: dir, reference: references.last!,
+                                                label: layered ? ", layer path" : "")
+                    rows.append(row.row)
+                    if run == 0, repeatIndex == 0 {
+                        if row.precision == InferencePrecision.int8.rawValue { runs.append((.float, false)) }
+                        if self.layerPath { runs.append((.float, true)) }
+                    }
                 }
+                run += 1
             }
         }
         let fps = references.reduce(0) { $0 + Double(self.frames) / $1.seconds } / Double(references.count)
@@ -95,12 +106,14 @@ struct PipelineBench {
         return rows
     }
 
-    /// One run of the receiver pipeline with `model`.
-    private func receiver(_ model: String, input: String, dir: URL, reference: Cost, label: String) throws -> Row {
+    /// One run of the receiver pipeline with `model` at `precision`; the row and the precision it ran in.
+    private func receiver(_ model: String, precision: InferencePrecision, input: String, dir: URL, reference: Cost,
+                          label: String) throws -> (row: Row, precision: String) {
         var recipe = StreamRecipe(role: .receiver, input: input, output: dir.appendingPathComponent("\(model).mp4").path)
         let kind = ModelRegistry.catalogue.first { $0.name == model }?.architecture.kind
         recipe.scaler = kind == .transposed ? "transposed" : "subpixel"
         recipe.model = model
+        recipe.precision = precision
         recipe.encoder = EncoderSettings(codec: "libx264", preset: "veryfast")
         if let threads = self.encoderThreads { recipe.encoder.threads = threads }
         var config = try recipe.pipelineConfiguration()
@@ -112,10 +125,12 @@ struct PipelineBench {
         let report = try pipeline.wait()
         let cpuPerFrame = (Self.cpuSeconds(RUSAGE_SELF) - cpu0) / Double(max(1, report.framesEncoded))
         guard report.framesEncoded > 0 else { throw PipelineBenchError(code: .noFrames, context: "\(model): no frames encoded") }
-        return Row(name: "slicestream decode \(model)\(label) + libx264 veryfast", frames: report.framesEncoded,
+        let ran = report.precision ?? "float"
+        let name = "slicestream decode \(model) [\(precision == .auto ? "default: \(ran)" : ran)\(label)] + libx264 veryfast"
+        return (Row(name: name, frames: report.framesEncoded,
                    seconds: report.elapsedSeconds, framesPerSecond: report.framesPerSecond,
                    ratioToFFmpeg: report.framesPerSecond * reference.seconds / Double(self.frames),
-                   cpuMillisecondsPerFrame: 1000 * cpuPerFrame, cpuRatioToFFmpeg: reference.cpuSeconds / Double(self.frames) / cpuPerFrame)
+                   cpuMillisecondsPerFrame: 1000 * cpuPerFrame, cpuRatioToFFmpeg: reference.cpuSeconds / Double(self.frames) / cpuPerFrame), ran)
     }
 
     /// User + system CPU seconds of this process (`RUSAGE_SELF`) or of its waited-for children.

@@ -18,11 +18,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also time each layer of every model on one 76x140 tile (one thread).") var profile = false
     @Option(help: "Tile size RxC on the low-resolution grid for learned transforms.") var tile: String = "64x128"
     @OptionGroup var capacity: CapacityOptions
-    @Flag(help: "Also time the whole 1080p receiver job (decode 960x540 H.264, 2x upsample, x264 veryfast) against ffmpeg lanczos + x264 veryfast.") var pipeline = false
+    @Flag(help: "Also time the whole 1080p receiver job (decode 960x540 H.264, 2x upsample, x264 veryfast) against ffmpeg lanczos + x264 veryfast: the default precision, float when that was int8, and float layer by layer.") var pipeline = false
     @Option(name: .customLong("pipeline-frames"), help: "Frames in the whole-job measurement.") var pipelineFrames: Int = 300
     @Option(name: .customLong("pipeline-models"), help: "Comma-separated receiver models for the whole-job measurement.") var pipelineModels: String = "sr2x"
     @Flag(name: .customLong("pipeline-only"), help: "Time only the whole 1080p receiver job (implies --pipeline; no transform table).") var pipelineOnly = false
-    @Flag(name: .customLong("pipeline-fused-only"), help: "In the whole-job measurement, skip the layer-by-layer run of fused models.") var pipelineFusedOnly = false
+    @Flag(name: .customLong("pipeline-fused-only"), help: "In the whole-job measurement, skip the float layer-by-layer run of fused models.") var pipelineFusedOnly = false
     @Option(name: .customLong("pipeline-repeat"), help: "Times each whole-job run is repeated (each paired with its own ffmpeg run).") var pipelineRepeat: Int = 1
     @Option(name: .customLong("pipeline-decoder-threads"), help: "Decoder threads in the whole-job measurement (default: the receiver's default).") var pipelineDecoderThreads: Int?
     @Option(name: .customLong("pipeline-encoder-threads"), help: "Encoder threads in the whole-job measurement (default: the receiver's default).") var pipelineEncoderThreads: Int?
@@ -36,6 +36,9 @@ struct BenchCommand: ParsableCommand {
         var gmacPerSecond: Double?
         var macsPerPixel: Int?
         var workspaceMiB: Double?
+        /// CPU time (user + system, every thread) per frame, median: load on a shared machine moves it far
+        /// less than the wall time. Only the rows timed in turns (the int8 rows) have it.
+        var cpuMillisecondsPerFrame: Double? = nil
     }
 
     struct Report: Encodable {
@@ -157,21 +160,16 @@ struct BenchCommand: ParsableCommand {
                 variants.append((try NeuralTransform(model: model, inputSize: isEncoder ? high : low, threads: self.threads, tileRows: self.tileSize.rows,
                                                      tileColumns: self.tileSize.columns, fused: false), " [layer path]"))
             }
-            var fused: NeuralTransform?
             for (variant, suffix) in variants {
                 let ms = try self.measure { _ = try variant.process(input) }
-                if suffix == " [fused]" { fused = variant }
                 let macs = Double(network.macsPerPixel) * Double(low.area)
                 rows.append(Row(name: "\(entry.name) (\(entry.architecture))\(suffix)", direction: isEncoder ? "1920x1080 -> 960x540" : "960x540 -> 1920x1080",
                                 millisecondsPerFrame: ms, framesPerSecond: 1000 / ms, ratioToLanczos: ms / (isEncoder ? downBase : upBase),
                                 gmacPerSecond: macs / ms / 1e6, macsPerPixel: network.macsPerPixel,
                                 workspaceMiB: Double(variant.workspaceBytes) / 1048576))
             }
-            if let fused, let q8 = Self.speedOnlyQuantisation(network: network, parameters: model.parameters) {
-                rows += try self.int8Rows(entry.name, network: network, parameters: model.parameters, q8: q8, frame: lowFrame,
-                                          fusedFrame: { _ = try fused.process(input) }, lanczos: { _ = try lanczosUp.process(input) })
-            }
         }
+        rows += try self.int8Rows(frame: lowFrame)
 
         // Kernel efficiency: one pointwise 16->16 over a cache-resident 8x960 band, single thread, vs FMA peak.
         let tile = Tensor(channels: 16, height: 8, width: 960)
@@ -202,6 +200,10 @@ struct BenchCommand: ParsableCommand {
             let dir = r.direction.padding(toLength: 21, withPad: " ", startingAt: 0)
             var line = "\(name) \(dir)" + String(format: " %9.2f %8.1f %10.2f", r.millisecondsPerFrame, r.framesPerSecond, r.ratioToLanczos)
             if let g = r.gmacPerSecond, let m = r.macsPerPixel, let w = r.workspaceMiB { line += String(format: " %8.1f %8d %9.1f", g, m, w) }
+            if let c = r.cpuMillisecondsPerFrame {
+                if r.gmacPerSecond == nil { line += String(repeating: " ", count: 27) }
+                line += String(format: "  CPU %.1f ms", c)
+            }
             print(line)
         }
         print(String(format: "pointwise 16->16 kernel: %.1f GFLOP/s on one core = %.0f%% of the measured FMA peak (%.1f GFLOP/s)",
@@ -214,86 +216,56 @@ struct BenchCommand: ParsableCommand {
         print("each ratio against the ffmpeg run just before it (the ffmpeg row: their mean); CPU: user + system of every thread:")
         for j in jobs {
             print(String(format: "  %@ %5d frames %8.2f s %8.1f fps %6.2f x ffmpeg %8.1f CPU ms/frame %6.2f x ffmpeg's",
-                         j.name.padding(toLength: 48, withPad: " ", startingAt: 0), j.frames, j.seconds, j.framesPerSecond, j.ratioToFFmpeg,
+                         j.name.padding(toLength: 64, withPad: " ", startingAt: 0), j.frames, j.seconds, j.framesPerSecond, j.ratioToFFmpeg,
                          j.cpuMillisecondsPerFrame, j.cpuRatioToFFmpeg))
         }
     }
 
-    /// The int8 rows of a sub-pixel model, paired with its float fused rows: the luma plane alone through the float
-    /// fused engine and through ``QuantizedSubPixel``, and the whole frame estimated as the float fused frame with
-    /// its luma time replaced by the int8 one (chroma is swscale's either way). Lanczos, the fused frame and both
-    /// luma passes are timed in turns (one sample of each per round), so load on a shared machine hits all alike.
-    private func int8Rows(_ name: String, network: Network, parameters: ParameterStore, q8: SubPixelQ8Net, frame: Frame,
-                          fusedFrame: @escaping () throws -> Void, lanczos: @escaping () throws -> Void) throws -> [Row] {
-        let w = 960, h = 540
-        let input = Plane8(base: UnsafePointer(frame.data(0)), stride: frame.stride(0), width: w, height: h)
-        let out = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * w * h)
-        defer { out.deallocate() }
-        let output = MutablePlane8(base: out, stride: 2 * w, width: 2 * w, height: 2 * h)
-        let float = try InferenceEngine(network: network, parameters: parameters, tileRows: self.tileSize.rows,
-                                        tileColumns: self.tileSize.columns, threads: self.threads)
-        let int8 = try QuantizedSubPixel(net: q8, tileRows: self.tileSize.rows, tileColumns: self.tileSize.columns, threads: self.threads)
-        let bodies: [() throws -> Void] = [lanczos, fusedFrame, { try float.run(input: input, output: output) },
-                                           { try int8.run(input: input, output: output) }]
-        var samples = [[Double]](repeating: [], count: bodies.count)
-        let deadline = Date().addingTimeInterval(2 * self.seconds)
-        repeat {
-            for (i, body) in bodies.enumerated() {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                try body()
-                samples[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+    /// The int8 rows: each catalogue upsampler with a bundled twin (`sr2x-q8`, `sr2x-hq-q8`), its real weights,
+    /// the whole frame (luma and overlapped chroma) as the receiver runs it, float (fused) and int8. Lanczos
+    /// and both frames are timed in turns (one sample of each per round), so load on a shared machine hits
+    /// all alike, and the ratios are against that lanczos.
+    private func int8Rows(frame: Frame) throws -> [Row] {
+        let low = Size(width: 960, height: 540)
+        var rows: [Row] = []
+        for entry in ModelRegistry.catalogue where !entry.architecture.isEncoder {
+            guard let model = try? ModelRegistry.resolve(entry.name), (try ModelRegistry.int8Twin(matching: model)).net != nil else { continue }
+            let lanczos = try ScaleTransform(algorithm: .lanczos, outputSize: low.doubled)
+            let float = try NeuralTransform(model: model, inputSize: low, threads: self.threads, tileRows: self.tileSize.rows,
+                                            tileColumns: self.tileSize.columns, precision: .float)
+            let int8 = try NeuralTransform(model: model, inputSize: low, threads: self.threads, tileRows: self.tileSize.rows,
+                                           tileColumns: self.tileSize.columns, precision: .int8)
+            let bodies: [() throws -> Void] = [{ _ = try lanczos.process(frame) }, { _ = try float.process(frame) }, { _ = try int8.process(frame) }]
+            for body in bodies { for _ in 0..<2 { try body() } }
+            var samples = [[Double]](repeating: [], count: bodies.count)
+            var cpu = [[Double]](repeating: [], count: bodies.count)
+            let deadline = Date().addingTimeInterval(2 * self.seconds)
+            repeat {
+                for (i, body) in bodies.enumerated() {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    let c0 = PipelineBench.cpuSeconds(RUSAGE_SELF)
+                    try body()
+                    cpu[i].append(1000 * (PipelineBench.cpuSeconds(RUSAGE_SELF) - c0))
+                    samples[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                }
+            } while Date() < deadline || samples[0].count < 7
+            let med = samples.map { $0.sorted()[$0.count / 2] }
+            let cpuMed = cpu.map { $0.sorted()[$0.count / 2] }
+            let network = model.network
+            let macs = Double(network.macsPerPixel) * Double(low.area)
+            func row(_ title: String, _ i: Int, _ work: Int?) -> Row {
+                let ms = med[i]
+                var r = Row(name: title, direction: "960x540 -> 1920x1080", millisecondsPerFrame: ms, framesPerSecond: 1000 / ms, ratioToLanczos: ms / med[0],
+                            gmacPerSecond: work == nil ? nil : macs / ms / 1e6, macsPerPixel: work == nil ? nil : network.macsPerPixel,
+                            workspaceMiB: work.map { Double($0) / 1048576 })
+                r.cpuMillisecondsPerFrame = cpuMed[i]
+                return r
             }
-        } while Date() < deadline || samples[0].count < 7
-        let med = samples.map { $0.sorted()[$0.count / 2] }
-        let (lanczosMs, fusedFrameMs, floatMs, int8Ms) = (med[0], med[1], med[2], med[3])
-        let macs = Double(network.macsPerPixel) * Double(w * h)
-        let label = "(int8, speed only: max-abs quantisation)"
-        func row(_ title: String, _ ms: Double, _ work: Int) -> Row {
-            Row(name: title, direction: "960x540 -> 1920x1080", millisecondsPerFrame: ms, framesPerSecond: 1000 / ms, ratioToLanczos: ms / lanczosMs,
-                gmacPerSecond: macs / ms / 1e6, macsPerPixel: network.macsPerPixel, workspaceMiB: Double(work) / 1048576)
+            let fast = QuantizedSubPixel.hasFastPath ? "VNNI fast path" : "no VNNI fast path"
+            rows += [row("swscale lanczos, timed in turns with the two rows below", 0, nil),
+                     row("\(entry.name) frame [float fused, real weights]", 1, float.workspaceBytes),
+                     row("\(entry.name) frame [int8 twin \(ModelRegistry.int8TwinName(of: entry.name)), \(fast)]", 2, int8.workspaceBytes)]
         }
-        return [row("\(name) frame [fused float], timed in turns with the rows below", fusedFrameMs, float.workspaceBytes),
-                row("\(name) luma only [fused float]", floatMs, float.workspaceBytes),
-                row("\(name) luma only \(label)", int8Ms, int8.workspaceBytes),
-                row("\(name) frame, est. = fused - float luma + int8 luma \(label)", fusedFrameMs - floatMs + int8Ms, int8.workspaceBytes)]
-    }
-
-    /// FOR SPEED MEASUREMENTS ONLY: an int8 twin of a float sub-pixel model by max-abs weight quantisation per output
-    /// channel and one fixed activation scale (2/127) for every trunk tensor, no calibration. Its pictures are not
-    /// meant to be good; the real int8 twins come from the quantiser. `nil` for graphs outside the sub-pixel class.
-    static func speedOnlyQuantisation(network: Network, parameters: ParameterStore) -> SubPixelQ8Net? {
-        let n = network.nodes
-        guard n.count >= 5, case .bicubicUp(let a) = n[1].operation, case .conv(let k, let c, let headAct) = n[2].operation else { return nil }
-        let sIn: Float = 1 / 255, sX: Float = 2 / 127
-        func layer(_ name: String, outputs: Int, inUnit: Float) -> (w: [Int8], b: [Int32], acc: [Float])? {
-            guard let w = parameters.values("\(name).weight") else { return nil }
-            let bias = parameters.values("\(name).bias") ?? [Float](repeating: 0, count: outputs)
-            let per = w.count / outputs
-            var q = [Int8](), b = [Int32](), acc = [Float]()
-            for o in 0..<outputs {
-                let row = w[(o * per)..<((o + 1) * per)]
-                let sw = max(row.map(abs).max() ?? 0, 1e-8) / 127
-                q += row.map { Int8(max(-127, min(127, ($0 / sw).rounded()))) }
-                acc.append(sw * inUnit)
-                b.append(Int32(max(-1e9, min(1e9, (bias[o] / (sw * inUnit)).rounded()))))
-            }
-            return (q, b, acc)
-        }
-        func slope(_ name: String, _ act: Activation) -> [Float] { act == .prelu ? parameters.values("\(name).slope") ?? [] : [] }
-        guard let head = layer(n[2].name, outputs: c, inUnit: sIn) else { return nil }
-        var blocks: [SubPixelQ8Net.Block] = []
-        var i = 3
-        while i + 1 < n.count, case .depthwise(_, let dact) = n[i].operation, case .pointwise(_, let pact, true) = n[i + 1].operation {
-            guard let dw = layer(n[i].name, outputs: c, inUnit: sX), let pw = layer(n[i + 1].name, outputs: c, inUnit: sX) else { return nil }
-            blocks.append(.init(depthwiseWeight: dw.w, depthwiseBias: dw.b, depthwiseScale: dw.acc.map { $0 / sX }, depthwiseActivation: dact,
-                                depthwiseSlope: slope(n[i].name, dact), pointwiseWeight: pw.w, pointwiseBias: pw.b,
-                                pointwiseScale: pw.acc.map { $0 / sX }, pointwiseActivation: pact, pointwiseSlope: slope(n[i + 1].name, pact),
-                                residualScale: 1))
-            i += 2
-        }
-        guard i < n.count, case .pointwise(4, let tailAct, false) = n[i].operation, let tail = layer(n[i].name, outputs: 4, inUnit: sX) else { return nil }
-        return SubPixelQ8Net(channels: c, kernel: k, bicubicA: a, headWeight: head.w, headBias: head.b, headScale: head.acc.map { $0 / sX },
-                             headActivation: headAct, headSlope: slope(n[2].name, headAct), blocks: blocks, tailWeight: tail.w,
-                             tailBias: tail.b, tailScale: tail.acc, tailActivation: tailAct, tailSlope: slope(n[i].name, tailAct))
+        return rows
     }
 }

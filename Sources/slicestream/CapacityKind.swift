@@ -58,8 +58,10 @@ struct CapacityKind: Sendable, Equatable {
         if case .learned(let text) = config.transform {
             let model = try ModelRegistry.resolve(text)
             let isEncoder = model.architecture.isEncoder
+            // A receiver is sized at the precision a node's receiver runs by default (auto).
+            let precision = isEncoder ? InferencePrecision.float : config.precision
             config.transform = .custom(name: text, outputSize: { isEncoder ? $0.halvedEven : $0.doubled },
-                                       make: { try NeuralTransform(model: model, inputSize: $0, threads: 1) })
+                                       make: { try NeuralTransform(model: model, inputSize: $0, threads: 1, precision: precision) })
         }
         config.decoderThreads = 1
         config.maximumFrames = frames

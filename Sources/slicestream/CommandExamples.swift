@@ -18,6 +18,7 @@ enum CommandExamples {
                    ("Machine-readable progress (ffmpeg's key=value blocks) on stdout, nothing else",
                     "slicestream encode in.mp4 small.mp4 --progress pipe:1 -q")],
         "decode": [("Receiver: restore full resolution with the learned upsampler", "slicestream decode small.ts back.mp4 --upsampler subpixel --crf 20"),
+                   ("Run the learned upsampler in float even where its int8 twin would be chosen", "slicestream decode small.ts back.mp4 --precision float"),
                    ("Receive a live UDP stream until its sender stops (exit 0)", "slicestream decode udp://0.0.0.0:5000 out.mp4 --input-format mpegts --timeout 3")],
         "compare": [("PSNR/SSIM of a restored file against its source", "slicestream compare in.mp4 back.mp4 --frames 100")],
         "qa": [("Run every test vector (found in the checkout or the installed share directory)", "slicestream qa"),

@@ -57,7 +57,7 @@ func updateColumn(_ s: StreamStats) -> String {
 }
 
 func printStreamStats(_ s: StreamStats) {
-    print("\(s.name) (\(s.role)): \(s.state), up \(Int(s.uptimeSeconds)) s, \(s.transform)")
+    print("\(s.name) (\(s.role)): \(s.state), up \(Int(s.uptimeSeconds)) s, \(s.transform)" + (s.precision.map { " (\($0))" } ?? ""))
     print("  \(s.input) -> \(s.output)")
     print(String(format: "  frames in %d, out %d, dropped %d, degraded %d, %.1f fps", s.framesIn, s.framesOut, s.framesDropped, s.framesDegraded, s.fps))
     let window = s.rateWindowSeconds.map { String(format: " (last %.0f s)", $0) } ?? ""
@@ -79,7 +79,8 @@ func printStreamStats(_ s: StreamStats) {
         if let e = a.error { print("    adaptation stopped: \(e)") }
     }
     if let u = s.modelUpdates {
-        print("  model updates: generation \(u.generation) in use, received \(u.received), applied \(u.applied), rejected \(u.rejected), in-band \(formatRate(u.updateBitRate))")
+        print("  model updates: generation \(u.generation) in use, received \(u.received), applied \(u.applied), rejected \(u.rejected), in-band \(formatRate(u.updateBitRate))"
+              + (u.switchedToFloat.map { $0 > 0 ? ", switched int8 -> float \($0)x" : "" } ?? ""))
     }
     if let e = s.lastError { print("  last error" + (s.lastErrorTime.map { " (\($0))" } ?? "") + ": \(e)") }
     if !s.stages.isEmpty {

@@ -56,6 +56,7 @@ struct EncodeCommand: ParsableCommand {
 }
 
 extension ResolutionMode: ExpressibleByArgument {}
+extension InferencePrecision: ExpressibleByArgument {}
 
 /// `slicestream decode`: the receiver path — decode, 2x upscale, encode.
 struct DecodeCommand: ParsableCommand {
@@ -65,6 +66,8 @@ struct DecodeCommand: ParsableCommand {
     @Option(help: "Upsampler: bicubic, lanczos, subpixel or transposed (learned). Default: what the stream's tag asks for, else the generic learned model, else lanczos.") var upsampler: String?
     @Option(help: "Model for a learned upsampler: a bundled name, a .safetensors path, or untrained:NAME.") var model: String?
     @Option(help: "Exact output size WxH for a classical upsampler (e.g. to restore an odd source size); default twice the input.") var size: String?
+    @Option(help: ArgumentHelp("Arithmetic of a learned upsampler: auto (the model's int8 twin where the CPU has the int8 fast path, else float), float, or int8 (the twin; an error for a model without one). SLICESTREAM_PRECISION=float|int8 decides what auto means.",
+                               valueName: "auto|float|int8")) var precision: InferencePrecision = .auto
     @OptionGroup(title: "HLS ladder") var hls: HLSOptions
 
     func validate() throws {
@@ -79,6 +82,9 @@ struct DecodeCommand: ParsableCommand {
         if self.size != nil && !["bicubic", "lanczos"].contains(self.upsampler ?? "") {
             throw ValidationError("--size needs --upsampler bicubic or lanczos; learned ones give exactly 2x")
         }
+        if self.precision != .auto && ["bicubic", "lanczos"].contains(self.upsampler ?? "") {
+            throw ValidationError("--precision applies to learned upsamplers, not \(self.upsampler ?? "")")
+        }
     }
 
     /// The receiver stream these options describe.
@@ -87,6 +93,7 @@ struct DecodeCommand: ParsableCommand {
         recipe.scaler = self.upsampler
         recipe.model = self.model
         recipe.size = self.size.flatMap(Size.init(parsing:))
+        recipe.precision = self.precision
         return recipe
     }
 

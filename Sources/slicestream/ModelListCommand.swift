@@ -8,7 +8,7 @@ extension ModelCommand {
     /// the figures a deployment pins: parameter count, file SHA-256, provenance.
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the model catalogue and what is installed.", discussion: CommandExamples.of("list"))
-        @Flag(help: "Print a JSON array: name, kind, direction, architecture, scale, parameters, sha256, source, path, provenance.") var json = false
+        @Flag(help: "Print a JSON array: name, kind, direction, architecture, scale, parameters, sha256, source, path, provenance, int8Twin.") var json = false
 
         /// One catalogue model as `--json` prints it.
         struct Row: Encodable {
@@ -31,6 +31,9 @@ extension ModelCommand {
             var path: String?
             /// The weights file's `provenance` metadata: how it was trained, or why it is not.
             var provenance: String?
+            /// The int8 twin a receiver may run (`precision: auto|int8`): its file stem when one ships for
+            /// exactly these weights, else nil.
+            var int8Twin: String? = nil
             var summary: String
         }
 
@@ -45,7 +48,7 @@ extension ModelCommand {
                 for r in rows {
                     let where_ = r.source == "installed" ? r.path ?? "installed" : r.source == "bundled" ? "bundled" : "no trained weights"
                     print(r.name.padding(toLength: width, withPad: " ", startingAt: 0) + r.architecture.padding(toLength: 36, withPad: " ", startingAt: 0)
-                          + where_ + "  " + r.summary)
+                          + where_ + (r.int8Twin.map { " + int8 twin \($0)" } ?? "") + "  " + r.summary)
                 }
             } catch {
                 throw reportFailure(error)
@@ -69,6 +72,9 @@ extension ModelCommand {
             let model = try Model.load(contentsOf: url, name: e.name)
             row.contentHash = model.hash
             row.provenance = model.metadata["provenance"]
+            if !e.architecture.isEncoder, (try? ModelRegistry.int8Twin(matching: model))?.net != nil {
+                row.int8Twin = ModelRegistry.int8TwinName(of: e.name)
+            }
             return row
         }
     }

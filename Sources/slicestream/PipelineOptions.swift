@@ -129,7 +129,7 @@ struct PipelineOptions: ParsableArguments {
 func printSummary(_ r: PipelineReport) {
     print("\(r.input) -> \(r.output)")
     print(String(format: "  %@ -> %@ (%@), %d frames in %.2f s (%.1f fps), video %.1f kB, %.1f kbit/s over %.2f s",
-                 r.inputSize, r.outputSize, r.transform, r.framesEncoded, r.elapsedSeconds, r.framesPerSecond,
+                 r.inputSize, r.outputSize, r.transform + (r.precision.map { " \($0)" } ?? ""), r.framesEncoded, r.elapsedSeconds, r.framesPerSecond,
                  Double(r.videoBytes) / 1000, r.videoBitRate / 1000, r.mediaSeconds))
     if let m = r.media {
         print("  picture: \(m.workingFormat), \(m.primaries)/\(m.transfer)/\(m.matrix) range \(m.range)" + (m.hdr.map { ", HDR10 \($0)" } ?? ""))
@@ -160,7 +160,8 @@ func printSummary(_ r: PipelineReport) {
     let u = r.updates
     if u.received > 0 || u.rejected > 0 || u.bytes > 0 {
         print(String(format: "  model updates: generation %d in use, %d received, %d applied, %d rejected, %.2f kbit/s in-band",
-                     u.generation, u.received, u.applied, u.rejected, r.receivedUpdateBitRate / 1000))
+                     u.generation, u.received, u.applied, u.rejected, r.receivedUpdateBitRate / 1000)
+              + (u.switchedToFloat > 0 ? ", switched int8 -> float \(u.switchedToFloat)x" : ""))
     }
 }
 

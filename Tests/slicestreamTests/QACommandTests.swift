@@ -30,7 +30,7 @@ final class QACommandTests: XCTestCase {
         for cpu in ["auto", "reference"] {
             let (status, text) = try self.qa(cpu == "auto" && ffmpeg ? ["--check-psnr"] : [], cpu: cpu)
             XCTAssertEqual(status, 0, "\(cpu):\n\(text)")
-            XCTAssertTrue(text.contains("qa: 17 passed, 0 failed"), text)
+            XCTAssertTrue(text.contains("qa: 18 passed, 0 failed"), text)
             let level = cpu == "auto" ? Self.bestLevel : "reference"
             XCTAssertTrue(text.contains("CPU level \(level)\n"), "expected CPU level \(level):\n\(text)")
             guard ffmpeg else { continue }

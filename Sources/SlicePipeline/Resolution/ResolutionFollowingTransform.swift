@@ -17,11 +17,13 @@ public final class ResolutionFollowingTransform: FrameTransform, ModelUpdateRece
     private var others: [Size: ScaleTransform] = [:]
 
     /// Creates the transform for a stream of `sourceSize` (from the tag).
-    public init(sourceSize: Size, containerTag: StreamTag?, fallback: ScaleAlgorithm = .lanczos) {
+    public init(sourceSize: Size, containerTag: StreamTag?, fallback: ScaleAlgorithm = .lanczos, precision: InferencePrecision = .float) {
         self.outputSize = sourceSize
         self.halfSize = sourceSize.halvedEven
-        self.upsampler = AutomaticUpsampler(inputSize: self.halfSize, containerTag: containerTag, fallback: fallback)
+        self.upsampler = AutomaticUpsampler(inputSize: self.halfSize, containerTag: containerTag, fallback: fallback, precision: precision)
     }
+
+    public var precision: InferencePrecision? { self.upsampler.precision }
 
     public var updateCounters: UpdateCounters { self.upsampler.updateCounters }
 

@@ -8,6 +8,8 @@ final class TransformStage {
     /// The transform stage's counters.
     struct Counters {
         var transformName = ""
+        /// The transform's precision (``FrameTransform/precision``), as of its last frame.
+        var precision: InferencePrecision? = nil
         var framesDegraded = 0
         /// The current transform's update counters.
         var updates = UpdateCounters()
@@ -68,8 +70,12 @@ final class TransformStage {
                 outputs = [try self.stats.time { try self.transform.process(frame) }]
             }
             let name = self.transform.name
+            let precision = self.transform.precision
             if let counters = receiver?.updateCounters { self.state.transform.withLock { $0.updates = counters } }
-            self.state.transform.withLock { if $0.transformName != name { $0.transformName = name } }
+            self.state.transform.withLock {
+                if $0.transformName != name { $0.transformName = name }
+                $0.precision = precision
+            }
             for output in outputs where self.output.push(output) { self.stats.countOut() }
         }
         if let holding = self.transform as? any HoldingTransform, self.state.isHealthy {

@@ -22,6 +22,12 @@ import SliceModels
 public final class AutomaticUpsampler: FrameTransform, ModelUpdateReceiving {
     public let outputSize: Size
     public var name: String { self.inner?.name ?? "auto" }
+    /// The arithmetic of the learned upsampler in use (nil: a classical kernel, or no frame yet).
+    public var precision: InferencePrecision? { self.inner?.precision }
+    /// The precision asked for every learned upsampler this stream picks. The sender, not the operator,
+    /// names the model here, so an `int8` meeting a model without a twin runs that model in float (said in
+    /// ``selectionReason``) rather than stopping the stream.
+    public let requestedPrecision: InferencePrecision
     /// Why the current upsampler was chosen (for logs and reports).
     public private(set) var selectionReason = "no frame yet"
     /// How many times the upsampler changed.
@@ -61,8 +67,9 @@ public final class AutomaticUpsampler: FrameTransform, ModelUpdateReceiving {
 
     /// Creates the chooser for frames of `inputSize`.
     public init(inputSize: Size, containerTag: StreamTag?, fallback: ScaleAlgorithm = .lanczos, genericModel: String = "sr2x",
-                format: PixelFormat = .yuv420p) {
+                format: PixelFormat = .yuv420p, precision: InferencePrecision = .float) {
         self.format = format
+        self.requestedPrecision = precision
         self.inputSize = inputSize
         self.outputSize = inputSize.doubled
         self.containerTag = containerTag
@@ -105,7 +112,7 @@ public final class AutomaticUpsampler: FrameTransform, ModelUpdateReceiving {
         }
         guard let wanted = tag?.upsampler else {
             if let model = try? ModelRegistry.resolve(self.genericModel) {
-                self.install(try NeuralTransform(model: model, inputSize: self.inputSize, format: self.format),
+                self.install(try self.learned(model),
                                  reason: tag == nil ? "untagged stream: generic \(self.genericModel)" : "tag names no upsampler: generic \(self.genericModel)")
             } else {
                 self.install(try ScaleTransform(algorithm: self.fallback, outputSize: self.outputSize, format: self.format),
@@ -146,13 +153,23 @@ public final class AutomaticUpsampler: FrameTransform, ModelUpdateReceiving {
             return .refused("'\(name)' is a \(model.architecture.kind.rawValue) model, not an upsampler")
         }
         guard hash.map({ $0 == model.shortHash }) ?? true else { return .unavailable }
-        guard let transform = try? NeuralTransform(model: model, inputSize: self.inputSize, format: self.format) else {
+        guard let transform = try? self.learned(model) else {
             return .refused("'\(name)' cannot run on \(self.inputSize) frames")
         }
         guard transform.outputSize == self.outputSize else {
             return .refused("'\(name)' makes \(transform.outputSize) frames, not \(self.outputSize)")
         }
         return .use(transform)
+    }
+
+    /// The learned transform for `model` at the requested precision; an `int8` the model cannot have (no
+    /// twin of its weights) gives float.
+    private func learned(_ model: Model) throws -> NeuralTransform {
+        do {
+            return try NeuralTransform(model: model, inputSize: self.inputSize, format: self.format, precision: self.requestedPrecision)
+        } catch is PrecisionError {
+            return try NeuralTransform(model: model, inputSize: self.inputSize, format: self.format, precision: .float)
+        }
     }
 
     /// Whether `name` can only mean a model name: 1 to 64 letters, digits, `.`, `_` or `-`, starting
@@ -184,6 +201,9 @@ public final class AutomaticUpsampler: FrameTransform, ModelUpdateReceiving {
         }
         self.inner = transform
         self.selectionReason = reason
+        if let neural = transform as? NeuralTransform {
+            self.selectionReason += "; \(neural.currentPrecisionName) (\(neural.precisionReason))"
+        }
         self.logger.info("upsampler: \(self.name) (\(self.selectionReason))")
     }
 }

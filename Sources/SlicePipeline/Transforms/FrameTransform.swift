@@ -17,10 +17,13 @@ public protocol FrameTransform: AnyObject {
     func process(_ frame: Frame) throws -> Frame
     /// Container and stream tags this transform wants written (e.g. the model name and hash).
     var tags: [String: String] { get }
+    /// The arithmetic of the learned model in use (`float` or `int8`); nil for classical scalers.
+    var precision: InferencePrecision? { get }
 }
 
 extension FrameTransform {
     public var tags: [String: String] { [:] }
+    public var precision: InferencePrecision? { nil }
 }
 
 /// What a pipeline should do between decode and encode, as a value that can be stored in configs and
@@ -72,7 +75,9 @@ public enum TransformSpec: Sendable, Equatable {
     /// Builds the transform for a given working size; `inputTag` is the tag found in the input container.
     /// `format` is the working format (yuv420p, or yuv420p10le for 10-bit input); a ``custom`` transform
     /// is given frames in whatever format the pipeline works in and must check it.
-    public func makeTransform(inputSize: Size, inputTag: StreamTag? = nil, format: PixelFormat = .yuv420p) throws -> any FrameTransform {
+    /// `precision` applies to learned upsamplers (``InferencePrecision``); encoders always run float.
+    public func makeTransform(inputSize: Size, inputTag: StreamTag? = nil, format: PixelFormat = .yuv420p,
+                              precision: InferencePrecision = .float) throws -> any FrameTransform {
         switch self {
         case .passthrough: return IdentityTransform(size: inputSize)
         case .scale(let algorithm, _), .downscale2x(let algorithm), .upscale2x(let algorithm):
@@ -84,9 +89,10 @@ public enum TransformSpec: Sendable, Equatable {
             } catch {
                 throw MediaError(.invalidArgument, call: "ModelRegistry.resolve", message: "\(error)", context: text)
             }
-            return try NeuralTransform(model: model, inputSize: inputSize, format: format)
+            return try NeuralTransform(model: model, inputSize: inputSize, format: format,
+                                       precision: model.architecture.isEncoder ? .float : precision)
         case .automaticUpsampler(let fallback):
-            return AutomaticUpsampler(inputSize: inputSize, containerTag: inputTag, fallback: fallback, format: format)
+            return AutomaticUpsampler(inputSize: inputSize, containerTag: inputTag, fallback: fallback, format: format, precision: precision)
         case .custom(_, _, let make):
             return try make(inputSize)
         }

@@ -1,3 +1,4 @@
+import Logging
 import SliceEngine
 import SliceMedia
 import SliceUpdate
@@ -5,7 +6,12 @@ import SliceModels
 
 /// A learned 2x transform in the pipeline's transform slot: luma through a model on all cores (the
 /// slicing encoder on the sender, an upsampler on the receiver), chroma through swscale (area down,
-/// lanczos up). Output bytes are identical on every CPU and SIMD level.
+/// lanczos up). Output bytes are identical on every CPU and SIMD level for a given precision.
+///
+/// An upsampler with an int8 twin may run the twin (``InferencePrecision``): luma through
+/// ``QuantizedSubPixel``, chroma overlapped as in float. In-band updates are float weight deltas the twin
+/// cannot take, so the first applied update moves the stream to float with the new weights
+/// (``UpdateCounters/switchedToFloat``), never keeping the stale twin.
 public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     /// The model in use.
     public let model: Model
@@ -13,11 +19,28 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     public var name: String { self.model.name }
     public var tags: [String: String] {
         ["slicestream_model": self.model.name, "slicestream_model_hash": self.model.shortHash,
-         "slicestream_architecture": self.model.architecture.description]
+         "slicestream_architecture": self.model.architecture.description, "slicestream_precision": self.currentPrecision.rawValue]
     }
+    /// The arithmetic in use: `int8` (the twin) or `float`.
+    public var precision: InferencePrecision? { self.currentPrecision }
+    /// `int8` or `float`, for logs.
+    var currentPrecisionName: String { self.currentPrecision.rawValue }
+    /// Why this precision (the choice at creation, or the update that moved the stream to float).
+    public private(set) var precisionReason: String
 
-    private let engine: InferenceEngine
-    var engineForDeepPath: InferenceEngine { self.engine }
+    private var currentPrecision: InferencePrecision
+    /// The float engine; nil while the int8 twin runs (built when an update moves the stream to float).
+    private var engine: InferenceEngine?
+    /// The int8 twin's engine, while it runs.
+    private var quantized: QuantizedSubPixel?
+    private let engineSettings: (threads: Int, tileRows: Int, tileColumns: Int, fused: Bool)
+    private let logger = Logger(label: "slicestream.transform")
+    var engineForDeepPath: InferenceEngine {
+        get throws {
+            guard let engine = self.engine else { throw MediaError(.invalidArgument, call: "", message: "no float engine", context: self.model.name) }
+            return engine
+        }
+    }
     private var assembler = ModelUpdateAssembler()
     /// In-band model updates: generation in use (0 = the model as loaded), received, applied and rejected.
     public private(set) var updateCounters = UpdateCounters()
@@ -32,13 +55,16 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
     /// The frame format it takes and makes: yuv420p, or yuv420p10le (luma through the engine's 10-bit
     /// conversions, chroma through a 10-bit plane scaler), so 10-bit input never drops to 8 bits here.
     public let format: PixelFormat
-    /// Whether the luma runs through the fused kernel (8-bit frames; 10-bit frames run layer by layer).
-    public var usesFusedKernel: Bool { self.engine.usesFusedKernel }
+    /// Whether the luma runs through the float fused kernel (8-bit frames; 10-bit frames run layer by layer;
+    /// false while the int8 twin runs).
+    public var usesFusedKernel: Bool { self.engine?.usesFusedKernel ?? false }
 
     /// Creates the transform for frames of `inputSize` in `format` (yuv420p or yuv420p10le). `fused`: run the
     /// sub-pixel and slicing-encoder classes through their fused kernels (same output bits; see ``InferenceEngine/usesFusedKernel``).
+    /// `precision`: float, the int8 twin, or `auto` (see ``InferencePrecision``); an explicit `int8` for a model
+    /// without a twin throws ``PrecisionError``.
     public init(model: Model, inputSize: Size, format: PixelFormat = .yuv420p, threads: Int = 0, tileRows: Int = 64, tileColumns: Int = 128,
-                fused: Bool = InferenceEngine.fusedByDefault) throws {
+                fused: Bool = InferenceEngine.fusedByDefault, precision: InferencePrecision = .float) throws {
         guard format == .yuv420p || format == .yuv420p10le else {
             throw MediaError(.unsupportedFormat, call: "", message: "learned transforms take yuv420p or yuv420p10le, not \(format.name)", context: model.name)
         }
@@ -46,8 +72,16 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
         self.model = model
         self.inputSize = inputSize
         self.outputSize = model.architecture.isEncoder ? inputSize.halvedEven : inputSize.doubled
-        self.engine = try InferenceEngine(network: model.network, parameters: model.parameters, tileRows: tileRows,
-                                          tileColumns: tileColumns, threads: threads, fused: fused)
+        self.engineSettings = (threads, tileRows, tileColumns, fused)
+        let choice = try precision.choose(for: model, format: format)
+        self.currentPrecision = choice.precision
+        self.precisionReason = choice.reason
+        if let twin = choice.twin {
+            self.quantized = try QuantizedSubPixel(net: twin, tileRows: tileRows, tileColumns: tileColumns, threads: threads)
+        } else {
+            self.engine = try InferenceEngine(network: model.network, parameters: model.parameters, tileRows: tileRows,
+                                              tileColumns: tileColumns, threads: threads, fused: fused)
+        }
         let chromaIn = Size(width: (inputSize.width + 1) / 2, height: (inputSize.height + 1) / 2)
         let chromaOut = Size(width: (self.outputSize.width + 1) / 2, height: (self.outputSize.height + 1) / 2)
         self.chroma = try PlaneScaler(from: chromaIn, to: chromaOut, algorithm: model.architecture.isEncoder ? .area : .lanczos,
@@ -69,7 +103,7 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
                 self.updateCounters.received += 1
                 if update.baseModel == self.model.name, update.baseHash == self.model.shortHash, update.architecture == self.model.architecture,
                    let store = try? update.parameters(base: self.model.parameters, network: self.model.network),
-                   (try? self.engine.replaceParameters(store)) != nil {
+                   (try? self.useFloatWeights(store)) != nil {
                     self.updateCounters.generation += 1
                     self.updateCounters.applied += 1
                 } else {
@@ -80,12 +114,29 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
         }
     }
 
+    /// Runs `store` from now on: in the float engine, or, while the twin runs, in a new float engine that
+    /// replaces it (an update's weights have no int8 twin; the stale twin must not keep running).
+    private func useFloatWeights(_ store: ParameterStore) throws {
+        if let engine = self.engine {
+            try engine.replaceParameters(store)
+            return
+        }
+        let s = self.engineSettings
+        self.engine = try InferenceEngine(network: self.model.network, parameters: store, tileRows: s.tileRows, tileColumns: s.tileColumns,
+                                          threads: s.threads, fused: s.fused)
+        self.quantized = nil
+        self.currentPrecision = .float
+        self.precisionReason = "switched from int8 to float by an in-band model update (the twin cannot take float weight deltas)"
+        self.updateCounters.switchedToFloat += 1
+        self.logger.notice("\(self.model.name): \(self.precisionReason)")
+    }
+
     public func absorbUpdates(from frame: Frame) {
         self.applyUpdates(in: frame)
     }
 
     /// Bytes of working memory the engine holds for this stream.
-    public var workspaceBytes: Int { self.engine.workspaceBytes }
+    public var workspaceBytes: Int { self.engine?.workspaceBytes ?? self.quantized?.workspaceBytes ?? 0 }
 
     public func process(_ frame: Frame) throws -> Frame {
         guard frame.size == self.inputSize, frame.pixelFormat == self.format else {
@@ -101,8 +152,13 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
         let chroma = ChromaJob(scaler: self.chroma, input: frame, output: output)
         let alongside: (@Sendable () throws -> Void)? = self.overlapsChroma ? { @Sendable in try chroma.run() } : nil
         do {
-            if self.format == .yuv420p {
-                try self.engine.run(
+            if let quantized = self.quantized {
+                // Only 8-bit frames get here (10-bit ones were given float at creation).
+                try quantized.run(input: Plane8(base: frame.data(0), stride: frame.stride(0), width: lumaIn.width, height: lumaIn.height),
+                                  output: MutablePlane8(base: output.data(0), stride: output.stride(0), width: self.outputSize.width, height: self.outputSize.height),
+                                  alongside: alongside)
+            } else if self.format == .yuv420p, let engine = self.engine {
+                try engine.run(
                     input: Plane8(base: frame.data(0), stride: frame.stride(0), width: lumaIn.width, height: lumaIn.height),
                     output: MutablePlane8(base: output.data(0), stride: output.stride(0), width: self.outputSize.width, height: self.outputSize.height),
                     alongside: alongside)
@@ -111,6 +167,8 @@ public final class NeuralTransform: FrameTransform, ModelUpdateReceiving {
             }
         } catch let error as EngineError {
             throw MediaError(.invalidArgument, call: "InferenceEngine.run", message: error.description, context: self.model.name)
+        } catch let error as QuantizedSubPixelError {
+            throw MediaError(.invalidArgument, call: "QuantizedSubPixel.run", message: "\(error)", context: self.model.name)
         }
         if !self.overlapsChroma { try chroma.run() }
         output.copyProperties(from: frame)
@@ -154,6 +212,9 @@ public struct UpdateCounters: Sendable, Equatable, Codable {
     /// Stream tags ignored because what they ask for is not allowed: a path, an unknown name, an encoder
     /// or a model that does not double the working size (the upsampler in use stays).
     public var tagsRejected = 0
+    /// Streams moved from the int8 twin to float by an applied update (the twin cannot take the update's
+    /// float weights), over every model the stream used.
+    public var switchedToFloat = 0
 
     /// Creates counters.
     public init(generation: Int = 0, received: Int = 0, applied: Int = 0, rejected: Int = 0) {
@@ -172,6 +233,7 @@ public struct UpdateCounters: Sendable, Equatable, Codable {
         self.droppedChunks += old.droppedChunks
         self.droppedBytes += old.droppedBytes
         self.tagsRejected += old.tagsRejected
+        self.switchedToFloat += old.switchedToFloat
     }
 }
 
