@@ -33,6 +33,11 @@ public struct JointTrainingConfiguration: Sendable {
     /// picture (in [0, 1] units), which intra coding spends bits on. Trades quality for rate, so the pair is
     /// judged at equal rate, not equal CRF.
     public var rateWeight: Float = 0
+    /// A calibrated rate estimate (replaces the proxy above when set): each sample's picture is charged the
+    /// estimated bits at its CRF times the codec's λ there (see ``JointTrainer/calibratedRateTerm``).
+    public var rateCalibration: RateCalibration? = nil
+    /// Multiplier of the calibrated rate term's λ (1: the codec's own price of a bit).
+    public var rateLambdaScale: Float = 1
     /// Patches per step.
     public var batch: Int = 16
     /// Low-resolution patch side (the encoder sees twice that).
@@ -88,7 +93,7 @@ public struct PairValidation: Sendable, Equatable {
 ///   ``SuperResolutionTrainer``).
 public final class JointTrainer: @unchecked Sendable {
     /// The configuration.
-    public let configuration: JointTrainingConfiguration
+    public internal(set) var configuration: JointTrainingConfiguration
     /// The sender network.
     public let encoder: TrainableNetwork
     /// The receiver network.
@@ -98,6 +103,7 @@ public final class JointTrainer: @unchecked Sendable {
     /// Steps done so far (resumable).
     public private(set) var step = 0
     private let train: [LumaImage]
+    var trainingImages: [LumaImage] { self.train }
     private let validation: [LumaImage]
     /// Per training image and CRF: the codec's error on the encoder's picture, in [−1, 1] units.
     private var codecError: [[[Float]]] = []
@@ -201,7 +207,7 @@ public final class JointTrainer: @unchecked Sendable {
 
     /// One training sample: the high-resolution patch, and the codec error patch when this sample goes
     /// through the codec. Seeded by (seed, step, index); flips and rotations apply to both alike.
-    private func sample(step: Int, index: Int, coded: Bool) -> (high: Tensor, error: Tensor?) {
+    private func sample(step: Int, index: Int, coded: Bool) -> (high: Tensor, error: Tensor?, crf: Double) {
         var rng = SplitMix64(seed: self.configuration.seed &* 0x9E37_79B9 &+ UInt64(step) &* 1_000_003 &+ UInt64(index))
         let imageIndex = Int(rng.next() % UInt64(self.train.count))
         let image = self.train[imageIndex]
@@ -213,7 +219,9 @@ public final class JointTrainer: @unchecked Sendable {
         let useCodec = coded && rng.nextUnit() < self.configuration.codecShare && !self.codecError.isEmpty
         let crfIndex = Int(rng.next() % UInt64(max(1, self.configuration.crfs.count)))
         let high = flip.patch(image, x0: 2 * x, y0: 2 * y, side: 2 * p)
-        guard useCodec else { return (high, nil) }
+        // The CRF a clean sample's rate is priced at, as well (same draw, so the sampling is unchanged).
+        let crf = self.configuration.crfs.isEmpty ? 0 : self.configuration.crfs[crfIndex]
+        guard useCodec else { return (high, nil, crf) }
         let errors = self.codecError[imageIndex][crfIndex]
         let error = Tensor(channels: 1, height: p, width: p)
         for r in 0..<p {
@@ -222,7 +230,7 @@ public final class JointTrainer: @unchecked Sendable {
                 error[0, r, c] = errors[(y + sr) * lw + x + sc]
             }
         }
-        return (high, error)
+        return (high, error, crf)
     }
 
     /// Runs one optimiser step over both networks; returns the batch's mean loss.
@@ -243,7 +251,7 @@ public final class JointTrainer: @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: workers) { wkr in
             do {
                 for i in stride(from: wkr, to: c.batch, by: workers) {
-                    let (high, error) = self.sample(step: step, index: i, coded: coded)
+                    let (high, error, crf) = self.sample(step: step, index: i, coded: coded)
                     let encActs = try self.encoder.forward(high)
                     let low = encActs.outputs.last!
                     let p = low.width
@@ -282,28 +290,11 @@ public final class JointTrainer: @unchecked Sendable {
                         }
                         loss += Double(anchor) * penalty / Double(p * p * c.batch)
                     }
-                    if c.rateWeight > 0 {
-                        let scale = c.rateWeight / Float(2 * p * (p - 1) * c.batch)
-                        var tv = 0.0
-                        for r in 0..<p {
-                            for col in 0..<p {
-                                if col + 1 < p {
-                                    let d = low[0, r, col + 1] - low[0, r, col]
-                                    tv += Double(abs(d))
-                                    let g: Float = d > 0 ? scale : (d < 0 ? -scale : 0)
-                                    gLow[0, r, col + 1] += g
-                                    gLow[0, r, col] -= g
-                                }
-                                if r + 1 < p {
-                                    let d = low[0, r + 1, col] - low[0, r, col]
-                                    tv += Double(abs(d))
-                                    let g: Float = d > 0 ? scale : (d < 0 ? -scale : 0)
-                                    gLow[0, r + 1, col] += g
-                                    gLow[0, r, col] -= g
-                                }
-                            }
-                        }
-                        loss += Double(c.rateWeight) * tv / Double(2 * p * (p - 1) * c.batch)
+                    if let calibration = c.rateCalibration {
+                        loss += Self.calibratedRateTerm(picture: low, crf: crf, calibration: calibration, lambdaScale: c.rateLambdaScale,
+                                                        batch: c.batch, gradient: gLow)
+                    } else if c.rateWeight > 0 {
+                        loss += Self.totalVariationTerm(picture: low, weight: c.rateWeight, batch: c.batch, gradient: gLow)
                     }
                     losses.withLock { $0[wkr] += loss }
                     try self.encoder.backward(encActs, gradOutput: gLow, gradients: encGrads[wkr])

@@ -19,6 +19,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Encoder only: weight of the penalty keeping the encoder near area downscaling.") var anchor: Float = 0
     @Option(help: "Encoder only: share of each batch that goes through the codec once it is in the loop (the rest keeps the no-codec quality).") var codecShare: Double = 0.75
     @Option(help: "Encoder only: weight of the bit-rate proxy (mean absolute differences of the encoder's picture).") var rateWeight: Float = 0
+    @Option(help: "Encoder only: start the encoder from this model (name or path), e.g. slice2x (a fine-tune).") var initEncoder: String?
+    @Flag(help: "Encoder only: charge a rate estimate calibrated against libx264 (4x4 transform coefficients, fitted per CRF at the start) instead of --rate-weight's proxy.") var calibratedRate = false
+    @Option(help: "Encoder only: multiplier of the calibrated rate term's λ (1: the codec's own λ at each CRF's QP).") var rateLambdaScale: Float = 1
     @Option(help: "Override the catalogue's channel count (experiments).") var channels: Int?
     @Option(help: "Override the catalogue's block count (experiments).") var blocks: Int?
     @Option(help: "Name written into the model.") var name: String?
@@ -159,6 +162,12 @@ struct TrainCommand: ParsableCommand {
         }
         let initial = try self.initUpsampler.map { try ModelRegistry.resolve($0) }
         if let initial { upEntry.architecture = initial.architecture }
+        let initialEncoder = try self.initEncoder.map { try ModelRegistry.resolve($0) }
+        if let initialEncoder, initialEncoder.architecture != encoder {
+            throw EngineError(.modelMismatch, "--init-encoder \(initialEncoder.name) is \(initialEncoder.architecture), not \(encoder)")
+        }
+        // Repeated libx264 encodes in one process are reproducible only with a zero-filled heap.
+        ReproducibleHeap.enable()
         guard let upOutput = self.upsamplerOutput else { throw EngineError(.unsupported, "--upsampler-output is required when training an encoder") }
         let started = Date()
         let (files, train, validation) = try self.truths()
@@ -176,12 +185,13 @@ struct TrainCommand: ParsableCommand {
         config.anchorWeight = self.anchor
         config.rateWeight = self.rateWeight
         config.codecShare = self.codecShare
+        config.rateLambdaScale = self.rateLambdaScale
         let encURL = URL(fileURLWithPath: self.checkpoint + ".safetensors")
         let upURL = URL(fileURLWithPath: self.checkpoint + ".up.safetensors")
         let stateURL = URL(fileURLWithPath: self.checkpoint + ".state.safetensors")
         try FileManager.default.createDirectory(at: encURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        var encWeights: [String: [Float]]? = nil, upWeights = initial?.parameters.allValues
-        var resume: (moments: [String: [Float]], step: Int, seconds: Double)? = nil
+        var encWeights = initialEncoder?.parameters.allValues, upWeights = initial?.parameters.allValues
+        var resume: (moments: [String: [Float]], step: Int, seconds: Double, calibration: RateCalibration?)? = nil
         if [encURL, upURL, stateURL].allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) {
             let e = try Model.load(contentsOf: encURL), u = try Model.load(contentsOf: upURL)
             guard e.architecture == config.encoder, u.architecture == config.upsampler else {
@@ -190,11 +200,23 @@ struct TrainCommand: ParsableCommand {
             encWeights = e.parameters.allValues
             upWeights = u.parameters.allValues
             let state = try SafeTensors.decode(try Data(contentsOf: stateURL), context: stateURL.path)
-            resume = (state.tensors.mapValues(\.values), Int(state.metadata["step"] ?? "0") ?? 0, Double(state.metadata["wall_seconds"] ?? "0") ?? 0)
+            resume = (state.tensors.mapValues(\.values), Int(state.metadata["step"] ?? "0") ?? 0, Double(state.metadata["wall_seconds"] ?? "0") ?? 0,
+                      state.metadata["rate_calibration"].flatMap { try? JSONDecoder().decode(RateCalibration.self, from: Data($0.utf8)) })
             try? FileHandle.standardError.write(contentsOf: Data("train: resuming from step \(resume!.step)\n".utf8))
         }
         let trainer = try JointTrainer(configuration: config, train: train, validation: validation, encoderWeights: encWeights, upsamplerWeights: upWeights)
         if let resume { trainer.restore(moments: resume.moments, step: resume.step) }
+        if self.calibratedRate {
+            if let saved = resume?.calibration {
+                trainer.useRateCalibration(saved)
+            } else {
+                let t0 = Date()
+                let fit = try trainer.calibrateRate()
+                let tv = fit.totalVariation.map { String(format: "crf %g: rms rel. error %.3f", $0.crf, $0.relativeError) }.joined(separator: "; ")
+                try? FileHandle.standardError.write(contentsOf: Data("train: rate calibration (\(String(format: "%.0f", Date().timeIntervalSince(t0))) s): \(fit.calibration.summary)\ntrain: total-variation proxy fitted the same way: \(tv)\n".utf8))
+            }
+        }
+        let calibrationJSON = trainer.configuration.rateCalibration.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
         let wallStart = Date()
         let startStep = trainer.step
         var last: (pair: PairValidation, lanczos: PairValidation, area: Double)? = nil
@@ -209,6 +231,11 @@ struct TrainCommand: ParsableCommand {
                 "learning_rate": String(self.learningRate), "anchor": String(self.anchor), "rate_weight": String(self.rateWeight), "codec_share": String(self.codecShare), "wall_seconds": String(wall()),
             ]
             if let initial { m["upsampler_start"] = "\(initial.name) \(initial.shortHash)" }
+            if let initialEncoder { m["encoder_start"] = "\(initialEncoder.name) \(initialEncoder.shortHash)" }
+            if let calibration = trainer.configuration.rateCalibration {
+                m["rate_term"] = "calibrated 4x4-transform estimate x λ_SAD(qp) x \(self.rateLambdaScale)"
+                m["rate_calibration"] = calibration.summary
+            }
             if let last {
                 m["validation_clean_db"] = String(format: "%.3f", last.pair.clean)
                 m["validation_crf28_db"] = String(format: "%.3f", last.pair.coded)
@@ -244,7 +271,7 @@ struct TrainCommand: ParsableCommand {
                                v.pair.gainAtEqualRate.map { String(format: "%+.3f dB", $0) } ?? "n/a")
                 try save(encoderTo: encURL, upsamplerTo: upURL)
                 let state = SafeTensors.File(tensors: trainer.moments().mapValues { SafeTensors.Entry(shape: [$0.count], values: $0) },
-                                             metadata: ["step": String(trainer.step), "wall_seconds": String(wall())])
+                                             metadata: ["step": String(trainer.step), "wall_seconds": String(wall())].merging(calibrationJSON.map { ["rate_calibration": $0] } ?? [:]) { $1 })
                 try SafeTensors.encode(state).write(to: stateURL, options: .atomic)
             }
             try? FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
