@@ -39,6 +39,9 @@ struct BenchCommand: ParsableCommand {
         /// CPU time (user + system, every thread) per frame, median: load on a shared machine moves it far
         /// less than the wall time. Only the rows timed in turns (the int8 rows) have it.
         var cpuMillisecondsPerFrame: Double? = nil
+        /// Float rows: the network's multiply-adds per second as a share of the measured FMA peak of the
+        /// cores it ran on (2 flops per multiply-add), the "whole network at 50 % of peak" measure.
+        var percentOfFMAPeak: Double? = nil
     }
 
     struct Report: Encodable {
@@ -184,6 +187,10 @@ struct BenchCommand: ParsableCommand {
         }
         let pwGflops = 2.0 * 256 * Double(8 * 960) * 20 / pwMs / 1e6
         let peak = FMAPeak.measureGflops()
+        let cores = Double(self.threads > 0 ? self.threads : ProcessInfo.processInfo.activeProcessorCount)
+        for i in rows.indices where !rows[i].name.contains("int8") {
+            if let g = rows[i].gmacPerSecond { rows[i].percentOfFMAPeak = 100 * 2 * g / (cores * peak) }
+        }
 
         let jobs = self.pipeline ? try self.pipelineBench(clip: clip).run() : nil
         let report = Report(cpuLevel: CPULevel.active.description, cores: ProcessInfo.processInfo.activeProcessorCount, rows: rows,
@@ -208,6 +215,11 @@ struct BenchCommand: ParsableCommand {
         }
         print(String(format: "pointwise 16->16 kernel: %.1f GFLOP/s on one core = %.0f%% of the measured FMA peak (%.1f GFLOP/s)",
                      pwGflops, report.pointwisePercentOfPeak, peak))
+        let efficiency = rows.compactMap { r in r.percentOfFMAPeak.map { String(format: "%@ %.0f%%", r.name, $0) } }
+        if !efficiency.isEmpty {
+            print(String(format: "whole networks (float) as a share of the FMA peak of %.0f cores (%.1f GFLOP/s):", cores, cores * peak))
+            for line in efficiency { print("  " + line) }
+        }
         if let jobs { Self.printJobs(jobs) }
     }
 
