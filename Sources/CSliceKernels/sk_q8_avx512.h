@@ -102,14 +102,16 @@ static Q8V_TGT void qop_pack(q8_ctx *c)
 }
 
 /*
- * The trunk rows. A row of Cp bytes per pixel is a run of 16-channel vectors; every step makes four
- * of them (64 bytes: 4 pixels at Cp 16, 2 at Cp 32, a quarter pixel at Cp 64k), requantises them
- * together and stores them with one write. A row is finished to a multiple of 64 bytes: the up to
- * 3 pixels past the width land in the row's right margin, which q8_pad overwrites next (their
- * inputs, read from the margins, are bytes written earlier, never past them). G: 16-channel groups
- * per pixel as a constant (1, 2), or 0 for Cp 64k read at run time; vector m of a step is group
- * m % G of pixel m / G, or group 4j + m of the one pixel. KIND: the activation, constant.
+ * The trunk rows, in 16-channel planes (Q8_PLANES: plane g of a row holds channels 16g..16g+15 of
+ * every pixel, 16 bytes a pixel, c->plane bytes after plane g - 1). Every step makes pixels
+ * x..x+3 of one or two planes: four vectors a plane, requantised together and stored with one
+ * 64-byte write. A row is finished to a multiple of 4 pixels: the up to 3 pixels past the width
+ * land in the plane's right margin, which q8_pad overwrites next (their inputs, read from the
+ * margins, are bytes written earlier, never past them). G: planes as a constant (1, 2: weights in
+ * registers), or 0 for Cp 64k (planes one at a time, weights reloaded). KIND: the activation.
  */
+#define Q8V_MAXJ (SK_SP_MAX_CHANNELS / 4)
+
 /* Two steps per loop trip: each step's chains (vpdpbusd, then the requantisation) are long, and the
  * scheduler overlaps two steps far better than one (about 1.2x here). */
 #if defined(__clang__)
@@ -119,188 +121,147 @@ static Q8V_TGT void qop_pack(q8_ctx *c)
 #else
 #define Q8V_UNROLL2
 #endif
-#define Q8V_STEP_PX(G) ((G) == 1 ? 4 : (G) == 2 ? 2 : 1)
 
 /* Head: per kernel row and group of 4 taps, the 4 neighbouring u8 pixels as one broadcast dword. */
+Q8V_TGT SK_INLINE void q8v_head_step(const q8_ctx *c, const uint8_t *const *rows, uint8_t *out, int x, int g0,
+                                     const int NG, const int k, const int kind, VI wv[][SK_MAX_K * 2], const VI *b,
+                                     const V *s, const V *sl)
+{
+    const int r = k / 2, nq = (k + 3) / 4, nt = k * nq;
+    VI acc[2][4];
+    for (int g = 0; g < NG; g++)
+        for (int m = 0; m < 4; m++) acc[g][m] = b[g];
+    for (int t = 0; t < nt; t++)
+        for (int m = 0; m < 4; m++) {
+            int32_t a;
+            memcpy(&a, rows[t / nq] + x + m + 4 * (t % nq) - r, 4);
+            const VI av = _mm512_set1_epi32(a);
+            for (int g = 0; g < NG; g++) acc[g][m] = q8v_dp(acc[g][m], av, wv[g][t]);
+        }
+    for (int g = 0; g < NG; g++) {
+        V v[4];
+        for (int m = 0; m < 4; m++) v[m] = q8v_rq(acc[g][m], s[g], sl[g], kind);
+        _mm512_storeu_si512(out + (ptrdiff_t)(g0 + g) * c->plane + (ptrdiff_t)x * 16, q8v_pack4(v[0], v[1], v[2], v[3]));
+    }
+}
+
 Q8V_TGT SK_INLINE void q8v_head(q8_ctx *c, const uint8_t *const *rows, uint8_t *out, const int G, const int k,
                                 const int kind)
 {
-    const int cp = G ? 16 * G : c->Cp, Gr = cp / 16, r = k / 2, nq = (k + 3) / 4, nt = k * nq, w = c->rw;
-    const uint8_t *pw = c->pk_head;
-    const int32_t *pb = c->pk_bias[0];
-    const float *ps = c->pk_scale[0], *pl = c->pk_slope[0];
-    if (G) {
-        VI wv[2][SK_MAX_K * 2], b[2];
-        V s[2], sl[2];
-        for (int g = 0; g < G; g++) {
-            for (int t = 0; t < nt; t++) wv[g][t] = _mm512_loadu_si512(pw + ((size_t)g * nt + t) * 64);
-            b[g] = _mm512_loadu_si512(pb + 16 * g);
-            s[g] = _mm512_loadu_ps(ps + 16 * g);
-            sl[g] = _mm512_loadu_ps(pl + 16 * g);
+    const int nt = k * ((k + 3) / 4), Gr = G ? G : c->Cp / 16, NG = G ? G : 1, w = c->rw;
+    VI wv[2][SK_MAX_K * 2], b[2];
+    V s[2], sl[2];
+    for (int g0 = 0; g0 < Gr; g0 += NG) {
+        for (int g = 0; g < NG; g++) {
+            for (int t = 0; t < nt; t++) wv[g][t] = _mm512_loadu_si512(c->pk_head + ((size_t)(g0 + g) * nt + t) * 64);
+            b[g] = _mm512_loadu_si512(c->pk_bias[0] + 16 * (g0 + g));
+            s[g] = _mm512_loadu_ps(c->pk_scale[0] + 16 * (g0 + g));
+            sl[g] = _mm512_loadu_ps(c->pk_slope[0] + 16 * (g0 + g));
         }
-        Q8V_UNROLL2 for (int x = 0; x < w; x += Q8V_STEP_PX(G)) {
-            VI acc[4];
-            for (int m = 0; m < 4; m++) acc[m] = b[m % G];
-            for (int t = 0; t < nt; t++)
-                for (int px = 0; px < 4 / G; px++) {
-                    int32_t a;
-                    memcpy(&a, rows[t / nq] + x + px + 4 * (t % nq) - r, 4);
-                    const VI av = _mm512_set1_epi32(a);
-                    for (int g = 0; g < G; g++) acc[px * G + g] = q8v_dp(acc[px * G + g], av, wv[g][t]);
-                }
-            V v[4];
-            for (int m = 0; m < 4; m++) v[m] = q8v_rq(acc[m], s[m % G], sl[m % G], kind);
-            _mm512_storeu_si512(out + (ptrdiff_t)x * cp, q8v_pack4(v[0], v[1], v[2], v[3]));
-        }
-        return;
+        Q8V_UNROLL2 for (int x = 0; x < w; x += 4) q8v_head_step(c, rows, out, x, g0, NG, k, kind, wv, b, s, sl);
     }
-    for (int x = 0; x < w; x++)
-        for (int g0 = 0; g0 < Gr; g0 += 4) {
-            V v[4];
-            for (int m = 0; m < 4; m++) {
-                const int g = g0 + m;
-                VI acc = _mm512_loadu_si512(pb + 16 * g);
-                for (int t = 0; t < nt; t++) {
-                    int32_t a;
-                    memcpy(&a, rows[t / nq] + x + 4 * (t % nq) - r, 4);
-                    acc = q8v_dp(acc, _mm512_set1_epi32(a), _mm512_loadu_si512(pw + ((size_t)g * nt + t) * 64));
-                }
-                v[m] = q8v_rq(acc, _mm512_loadu_ps(ps + 16 * g), _mm512_loadu_ps(pl + 16 * g), kind);
-            }
-            _mm512_storeu_si512(out + (ptrdiff_t)x * cp + 16 * g0, q8v_pack4(v[0], v[1], v[2], v[3]));
-        }
 }
 
-/* Lane c, byte t = channel c of pixel p + t (p: pixel-major row at the window's first pixel). */
-Q8V_TGT SK_INLINE VI q8v_window(const uint8_t *p, int cp, VI idx16, VI idx32)
+/* Depthwise: vpermb gathers channel c's 4 neighbouring values into lane c (one 64-byte load of
+ * the plane), one vpdpbusd per kernel row and group of 4 taps; pixels x, x + 1 share their
+ * windows (wa: taps of the even pixel, wb: shifted by one, for the odd one). */
+Q8V_TGT SK_INLINE void q8v_dw_step(const q8_ctx *c, const uint8_t *const *rows, uint8_t *out, int x, int g0,
+                                   const int NG, const int k, const int kind, VI wa[][SK_MAX_K * 2],
+                                   VI wb[][SK_MAX_K * 2], const VI *b, const V *s, const V *sl, VI idx)
 {
-    if (cp == 16) return _mm512_permutexvar_epi8(idx16, _mm512_loadu_si512(p));
-    if (cp == 32) return _mm512_permutex2var_epi8(_mm512_loadu_si512(p), idx32, _mm512_loadu_si512(p + 64));
-    VI z = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)p));
-    z = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *)(p + cp)), 1);
-    z = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *)(p + 2 * cp)), 2);
-    z = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *)(p + 3 * cp)), 3);
-    return _mm512_permutexvar_epi8(idx16, z);
+    const int r = k / 2, nq = (k + 3) / 4, nt = k * nq;
+    VI acc[2][4];
+    for (int g = 0; g < NG; g++)
+        for (int m = 0; m < 4; m++) acc[g][m] = b[g];
+    for (int g = 0; g < NG; g++)
+        for (int px = 0; px < 4; px += 2)
+            for (int t = 0; t < nt; t++) {
+                const uint8_t *p = rows[t / nq] + (ptrdiff_t)(g0 + g) * c->plane + (ptrdiff_t)(x + px + 4 * (t % nq) - r) * 16;
+                const VI win = _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(p));
+                acc[g][px] = q8v_dp(acc[g][px], win, wa[g][t]);
+                acc[g][px + 1] = q8v_dp(acc[g][px + 1], win, wb[g][t]);
+            }
+    for (int g = 0; g < NG; g++) {
+        V v[4];
+        for (int m = 0; m < 4; m++) v[m] = q8v_rq(acc[g][m], s[g], sl[g], kind);
+        _mm512_storeu_si512(out + (ptrdiff_t)(g0 + g) * c->plane + (ptrdiff_t)x * 16, q8v_pack4(v[0], v[1], v[2], v[3]));
+    }
 }
 
-/* Depthwise: vpermb gathers channel c's 4 neighbouring values into lane c, one vpdpbusd per kernel
- * row and group of 4 taps. */
 Q8V_TGT SK_INLINE void q8v_dw(q8_ctx *c, int i, const uint8_t *const *rows, uint8_t *out, const int G, const int k,
                               const int kind)
 {
-    const int cp = G ? 16 * G : c->Cp, Gr = cp / 16, r = k / 2, nq = (k + 3) / 4, nt = k * nq, w = c->rw;
-    const int L = 1 + 2 * i;
-    const uint8_t *pw = c->pk_dw[i];
-    const int32_t *pb = c->pk_bias[L];
-    const float *ps = c->pk_scale[L], *pl = c->pk_slope[L];
-    uint8_t i16[64], i32[64];
+    const int nt = k * ((k + 3) / 4), Gr = G ? G : c->Cp / 16, NG = G ? G : 1, w = c->rw, L = 1 + 2 * i;
+    uint8_t i16[64];
     for (int l = 0; l < 16; l++)
-        for (int t = 0; t < 4; t++) {
-            i16[4 * l + t] = (uint8_t)(16 * t + l);
-            i32[4 * l + t] = (uint8_t)(32 * t + l);
-        }
-    const VI idx16 = _mm512_loadu_si512(i16), idx32 = _mm512_loadu_si512(i32);
-    if (G) {
-        /* Pairs of pixels share their windows: wa[g][t] for the even pixel, wb[g][t] (taps shifted
-         * by one) for the odd one. */
-        VI wa[2][SK_MAX_K * 2], wb[2][SK_MAX_K * 2], b[2];
-        V s[2], sl[2];
-        for (int g = 0; g < G; g++) {
+        for (int t = 0; t < 4; t++) i16[4 * l + t] = (uint8_t)(16 * t + l);
+    const VI idx = _mm512_loadu_si512(i16);
+    VI wa[2][SK_MAX_K * 2], wb[2][SK_MAX_K * 2], b[2];
+    V s[2], sl[2];
+    for (int g0 = 0; g0 < Gr; g0 += NG) {
+        for (int g = 0; g < NG; g++) {
             for (int t = 0; t < nt; t++) {
-                wa[g][t] = _mm512_loadu_si512(pw + ((size_t)g * nt + t) * 64);
-                wb[g][t] = _mm512_loadu_si512(pw + ((size_t)(G + g) * nt + t) * 64);
+                wa[g][t] = _mm512_loadu_si512(c->pk_dw[i] + ((size_t)(g0 + g) * nt + t) * 64);
+                wb[g][t] = _mm512_loadu_si512(c->pk_dw[i] + ((size_t)(Gr + g0 + g) * nt + t) * 64);
             }
-            b[g] = _mm512_loadu_si512(pb + 16 * g);
-            s[g] = _mm512_loadu_ps(ps + 16 * g);
-            sl[g] = _mm512_loadu_ps(pl + 16 * g);
+            b[g] = _mm512_loadu_si512(c->pk_bias[L] + 16 * (g0 + g));
+            s[g] = _mm512_loadu_ps(c->pk_scale[L] + 16 * (g0 + g));
+            sl[g] = _mm512_loadu_ps(c->pk_slope[L] + 16 * (g0 + g));
         }
-        Q8V_UNROLL2 for (int x = 0; x < w; x += Q8V_STEP_PX(G)) {
-            VI acc[4];
-            for (int m = 0; m < 4; m++) acc[m] = b[m % G];
-            for (int px = 0; px < 4 / G; px += 2)
-                for (int g = 0; g < G; g++)
-                    for (int t = 0; t < nt; t++) {
-                        const VI win = q8v_window(rows[t / nq] + (ptrdiff_t)(x + px + 4 * (t % nq) - r) * cp + 16 * g,
-                                                  cp, idx16, idx32);
-                        acc[px * G + g] = q8v_dp(acc[px * G + g], win, wa[g][t]);
-                        acc[(px + 1) * G + g] = q8v_dp(acc[(px + 1) * G + g], win, wb[g][t]);
-                    }
-            V v[4];
-            for (int m = 0; m < 4; m++) v[m] = q8v_rq(acc[m], s[m % G], sl[m % G], kind);
-            _mm512_storeu_si512(out + (ptrdiff_t)x * cp, q8v_pack4(v[0], v[1], v[2], v[3]));
+        if (NG == 1) {
+            Q8V_UNROLL2 for (int x = 0; x < w; x += 4) q8v_dw_step(c, rows, out, x, g0, 1, k, kind, wa, wb, b, s, sl, idx);
+        } else {
+            for (int x = 0; x < w; x += 4) q8v_dw_step(c, rows, out, x, g0, NG, k, kind, wa, wb, b, s, sl, idx);
         }
-        return;
     }
-    for (int x = 0; x < w; x++)
-        for (int g0 = 0; g0 < Gr; g0 += 4) {
-            V v[4];
-            for (int m = 0; m < 4; m++) {
-                const int g = g0 + m;
-                VI acc = _mm512_loadu_si512(pb + 16 * g);
-                for (int t = 0; t < nt; t++)
-                    acc = q8v_dp(acc, q8v_window(rows[t / nq] + (ptrdiff_t)(x + 4 * (t % nq) - r) * cp + 16 * g, cp, idx16, idx32),
-                                 _mm512_loadu_si512(pw + ((size_t)g * nt + t) * 64));
-                v[m] = q8v_rq(acc, _mm512_loadu_ps(ps + 16 * g), _mm512_loadu_ps(pl + 16 * g), kind);
-            }
-            _mm512_storeu_si512(out + (ptrdiff_t)x * cp + 16 * g0, q8v_pack4(v[0], v[1], v[2], v[3]));
-        }
 }
 
-/* Pointwise: input dword j (channels 4j..4j+3) broadcast against weight vector j (lane co:
- * w[co][4j..4j+3]); the residual's 64 bytes are those of the output step. */
+/* Pointwise: input dword j (channels 4j..4j+3: plane j / 4) broadcast against weight vector j
+ * (lane co: w[co][4j..4j+3]); the residual's 64 bytes sit where the output's go. */
+Q8V_TGT SK_INLINE void q8v_pw_step(const q8_ctx *c, const uint8_t *d, const uint8_t *res, uint8_t *out, int x, int g0,
+                                   const int NG, const int J, const int kind, VI wv[][Q8V_MAXJ], const VI *b,
+                                   const V *s, const V *sl, V rs)
+{
+    VI acc[2][4];
+    for (int g = 0; g < NG; g++)
+        for (int m = 0; m < 4; m++) acc[g][m] = b[g];
+    for (int j = 0; j < J; j++)
+        for (int m = 0; m < 4; m++) {
+            int32_t a;
+            memcpy(&a, d + (ptrdiff_t)(j / 4) * c->plane + (ptrdiff_t)(x + m) * 16 + 4 * (j % 4), 4);
+            const VI av = _mm512_set1_epi32(a);
+            for (int g = 0; g < NG; g++) acc[g][m] = q8v_dp(acc[g][m], av, wv[g][j]);
+        }
+    for (int g = 0; g < NG; g++) {
+        const ptrdiff_t o = (ptrdiff_t)(g0 + g) * c->plane + (ptrdiff_t)x * 16;
+        const VI rb = _mm512_loadu_si512(res + o);
+        V v[4];
+        for (int m = 0; m < 4; m++)
+            v[m] = _mm512_add_ps(q8v_rq(acc[g][m], s[g], sl[g], kind), _mm512_mul_ps(q8v_resf(rb, m), rs));
+        _mm512_storeu_si512(out + o, q8v_pack4(v[0], v[1], v[2], v[3]));
+    }
+}
+
 Q8V_TGT SK_INLINE void q8v_pw(q8_ctx *c, int i, const uint8_t *d, const uint8_t *res, uint8_t *out, const int G,
                               const int kind)
 {
-    const int cp = G ? 16 * G : c->Cp, Gr = cp / 16, J = cp / 4, w = c->rw, L = 2 + 2 * i;
-    const uint8_t *pw = c->pk_pw[i];
-    const int32_t *pb = c->pk_bias[L];
-    const float *ps = c->pk_scale[L], *pl = c->pk_slope[L];
+    const int Gr = G ? G : c->Cp / 16, NG = G ? G : 1, J = G ? 4 * G : c->Cp / 4, w = c->rw, L = 2 + 2 * i;
     const V rs = _mm512_set1_ps(c->net->block[i].res_scale);
-    if (G) {
-        VI wv[2][8], b[2];
-        V s[2], sl[2];
-        for (int g = 0; g < G; g++) {
-            for (int j = 0; j < J; j++) wv[g][j] = _mm512_loadu_si512(pw + ((size_t)g * J + j) * 64);
-            b[g] = _mm512_loadu_si512(pb + 16 * g);
-            s[g] = _mm512_loadu_ps(ps + 16 * g);
-            sl[g] = _mm512_loadu_ps(pl + 16 * g);
+    VI wv[2][Q8V_MAXJ], b[2];
+    V s[2], sl[2];
+    for (int g0 = 0; g0 < Gr; g0 += NG) {
+        for (int g = 0; g < NG; g++) {
+            for (int j = 0; j < J; j++) wv[g][j] = _mm512_loadu_si512(c->pk_pw[i] + ((size_t)(g0 + g) * J + j) * 64);
+            b[g] = _mm512_loadu_si512(c->pk_bias[L] + 16 * (g0 + g));
+            s[g] = _mm512_loadu_ps(c->pk_scale[L] + 16 * (g0 + g));
+            sl[g] = _mm512_loadu_ps(c->pk_slope[L] + 16 * (g0 + g));
         }
-        Q8V_UNROLL2 for (int x = 0; x < w; x += Q8V_STEP_PX(G)) {
-            VI acc[4];
-            for (int m = 0; m < 4; m++) acc[m] = b[m % G];
-            for (int j = 0; j < J; j++)
-                for (int px = 0; px < 4 / G; px++) {
-                    int32_t a;
-                    memcpy(&a, d + (ptrdiff_t)(x + px) * cp + 4 * j, 4);
-                    const VI av = _mm512_set1_epi32(a);
-                    for (int g = 0; g < G; g++) acc[px * G + g] = q8v_dp(acc[px * G + g], av, wv[g][j]);
-                }
-            const VI rb = _mm512_loadu_si512(res + (ptrdiff_t)x * cp);
-            V v[4];
-            for (int m = 0; m < 4; m++)
-                v[m] = _mm512_add_ps(q8v_rq(acc[m], s[m % G], sl[m % G], kind), _mm512_mul_ps(q8v_resf(rb, m), rs));
-            _mm512_storeu_si512(out + (ptrdiff_t)x * cp, q8v_pack4(v[0], v[1], v[2], v[3]));
+        if (NG == 1) {
+            Q8V_UNROLL2 for (int x = 0; x < w; x += 4) q8v_pw_step(c, d, res, out, x, g0, 1, J, kind, wv, b, s, sl, rs);
+        } else {
+            for (int x = 0; x < w; x += 4) q8v_pw_step(c, d, res, out, x, g0, NG, J, kind, wv, b, s, sl, rs);
         }
-        return;
     }
-    for (int x = 0; x < w; x++)
-        for (int g0 = 0; g0 < Gr; g0 += 4) {
-            VI acc[4];
-            for (int m = 0; m < 4; m++) acc[m] = _mm512_loadu_si512(pb + 16 * (g0 + m));
-            for (int j = 0; j < J; j++) {
-                int32_t a;
-                memcpy(&a, d + (ptrdiff_t)x * cp + 4 * j, 4);
-                const VI av = _mm512_set1_epi32(a);
-                for (int m = 0; m < 4; m++)
-                    acc[m] = q8v_dp(acc[m], av, _mm512_loadu_si512(pw + ((size_t)(g0 + m) * J + j) * 64));
-            }
-            const VI rb = _mm512_loadu_si512(res + (ptrdiff_t)x * cp + 16 * g0);
-            V v[4];
-            for (int m = 0; m < 4; m++)
-                v[m] = _mm512_add_ps(q8v_rq(acc[m], _mm512_loadu_ps(ps + 16 * (g0 + m)), _mm512_loadu_ps(pl + 16 * (g0 + m)), kind),
-                                     _mm512_mul_ps(q8v_resf(rb, m), rs));
-            _mm512_storeu_si512(out + (ptrdiff_t)x * cp + 16 * g0, q8v_pack4(v[0], v[1], v[2], v[3]));
-        }
 }
 
 /* One copy per (groups, k 3 or any, activation): the shipped shapes (k 3; Cp 16, 32) keep their
@@ -355,20 +316,19 @@ static Q8V_TGT void qop_pw_row(q8_ctx *c, int i, const uint8_t *d, const uint8_t
     else Q8V_PICK(kind, q8v_pw0)(c, i, d, res, out);
 }
 
-/* Tail: 16 pixels per vector, dword q of each pixel gathered; 4 planar float outputs. */
+/* Tail: 16 pixels per vector, dword q of each pixel gathered from its plane; 4 planar float outputs. */
 static Q8V_TGT void qop_tail_row(q8_ctx *c, const uint8_t *row, int x0, int n, float *t, ptrdiff_t plane)
 {
     const int cp = c->Cp, nq = cp / 4, L = 1 + 2 * c->net->blocks, kind = c->net->tail_act.kind;
     const int32_t *wt = (const int32_t *)(const void *)c->pk_tail;
-    const VI lane = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                       _mm512_set1_epi32(nq));
+    const VI lane = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60);
     for (int x = x0; x < x0 + n; x += 16) {
         const __mmask16 m = (__mmask16)(n - (x - x0) >= 16 ? 0xFFFF : (1u << (n - (x - x0))) - 1u);
-        const uint8_t *p = row + (ptrdiff_t)x * cp;
         VI acc[4];
         for (int j = 0; j < 4; j++) acc[j] = _mm512_set1_epi32(c->pk_bias[L][j]);
         for (int q = 0; q < nq; q++) {
-            const VI a = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, _mm512_add_epi32(lane, _mm512_set1_epi32(q)), p, 4);
+            const uint8_t *p = row + (ptrdiff_t)(q / 4) * c->plane + (ptrdiff_t)x * 16 + 4 * (q % 4);
+            const VI a = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, lane, p, 4);
             for (int j = 0; j < 4; j++) {
                 int32_t wq;
                 memcpy(&wq, wt + j * nq + q, 4);
@@ -384,5 +344,6 @@ static Q8V_TGT void qop_tail_row(q8_ctx *c, const uint8_t *row, int x0, int n, f
 }
 
 #define Q8_TGT Q8V_TGT
+#define Q8_PLANES 1
 #define Q8_ENTRY sk_subpixel_q8_avx512
 #include "sk_q8_driver.h"

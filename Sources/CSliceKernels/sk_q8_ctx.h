@@ -14,7 +14,7 @@
 typedef struct q8_ctx {
     const sk_subpixel_q8_net *net;
     const uint8_t *src;
-    ptrdiff_t src_stride, rwp;
+    ptrdiff_t src_stride, rwp, plane; /* plane: bytes between 16-channel planes (Q8_PLANES) */
     int rw, rh, r, k, C, Cp;
     size_t rowb, inb, bic_ss;
     float in_scale;
@@ -82,6 +82,7 @@ static size_t q8_layout(const sk_subpixel_q8_net *n, int rw, q8_ctx *c, uint8_t 
         c->rowb = rowb;
         c->inb = inb;
         c->Cp = cp;
+        c->plane = (ptrdiff_t)(rw + 2 * Q8_PAD) * 16;
     }
     return at + 64; /* + 64: room to align a scratch that is not */
 }
