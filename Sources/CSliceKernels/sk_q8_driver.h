@@ -103,14 +103,16 @@ Q8_TGT static const float *q8_hrow(q8_ctx *c, int iy)
     return hr;
 }
 
-Q8_TGT int Q8_ENTRY(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride, int rw,
-                    int rh, float in_scale, int cx0, int cx1, int cy0, int cy1, uint8_t *dst,
-                    ptrdiff_t dst_stride, float out_scale, void *scratch)
+/* vnni: the variant's VEX vpdpbusd rows may be used (Q8_ENTRY_VNNI's entry; the caller checked the CPU). */
+Q8_TGT static int q8_run(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride, int rw,
+                         int rh, float in_scale, int cx0, int cx1, int cy0, int cy1, uint8_t *dst,
+                         ptrdiff_t dst_stride, float out_scale, void *scratch, int vnni)
 {
     int e = sk__check_subpixel_q8(net, src, src_stride, rw, rh, cx0, cx1, cy0, cy1, dst, dst_stride,
                                   scratch);
     if (e) return e;
     q8_ctx c;
+    c.vnni = vnni;
     c.net = net;
     c.src = src;
     c.src_stride = src_stride;
@@ -146,3 +148,19 @@ Q8_TGT int Q8_ENTRY(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t
     }
     return SK_OK;
 }
+
+Q8_TGT int Q8_ENTRY(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride, int rw, int rh,
+                    float in_scale, int cx0, int cx1, int cy0, int cy1, uint8_t *dst, ptrdiff_t dst_stride,
+                    float out_scale, void *scratch)
+{
+    return q8_run(net, src, src_stride, rw, rh, in_scale, cx0, cx1, cy0, cy1, dst, dst_stride, out_scale, scratch, 0);
+}
+
+#ifdef Q8_ENTRY_VNNI
+Q8_TGT int Q8_ENTRY_VNNI(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride, int rw, int rh,
+                         float in_scale, int cx0, int cx1, int cy0, int cy1, uint8_t *dst, ptrdiff_t dst_stride,
+                         float out_scale, void *scratch)
+{
+    return q8_run(net, src, src_stride, rw, rh, in_scale, cx0, cx1, cy0, cy1, dst, dst_stride, out_scale, scratch, 1);
+}
+#endif
