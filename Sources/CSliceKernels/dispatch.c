@@ -51,8 +51,11 @@ static const sk_kernels tbl_ref = SK_TABLE(SK_LEVEL_REFERENCE, _ref, _ref);
 #if defined(__x86_64__) || defined(_M_X64)
 static const sk_kernels tbl_avx2 = SK_TABLE(SK_LEVEL_AVX2, _avx2, _avx2);
 static const sk_kernels tbl_avx512 = SK_TABLE(SK_LEVEL_AVX512, _avx512, _avx512);
-/* AVX-512 without VNNI/VBMI: the int8 kernel's vpmaddwd body (bit-identical, just slower). */
+/* AVX-512 without VNNI/VBMI: the int8 kernel's vpmaddwd body (bit-identical, just slower), or its
+ * AVX-VNNI form where the CPU has that. */
 static const sk_kernels tbl_avx512_novnni = SK_TABLE(SK_LEVEL_AVX512, _avx512, _avx2);
+static const sk_kernels tbl_avx512_avxvnni = SK_TABLE(SK_LEVEL_AVX512, _avx512, _avxvnni);
+static const sk_kernels tbl_avx2_avxvnni = SK_TABLE(SK_LEVEL_AVX2, _avx2, _avxvnni);
 #endif
 #if defined(__aarch64__)
 /* No NEON int8 body yet (SDOT is left): the int8 kernel runs its portable reference on arm64. */
@@ -63,6 +66,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_best = SK_LEVEL_REFERENCE;            /* best supported level */
 static unsigned g_mask = 1u << SK_LEVEL_REFERENCE;  /* bit l: level l usable */
 static int g_vnni;                                 /* AVX512_VNNI + AVX512_VBMI usable */
+static int g_avxvnni;                              /* AVX-VNNI (VEX) usable, with AVX2 + FMA */
 static const sk_kernels *g_active = &tbl_ref;      /* accessed atomically   */
 
 static void detect(void)
@@ -84,6 +88,7 @@ static void detect(void)
     /* The int8 kernel's vpdpbusd/vpermb body needs these on top of AVX-512 F/BW/VL. */
     g_vnni = g_best == SK_LEVEL_AVX512 && __builtin_cpu_supports("avx512vnni") &&
              __builtin_cpu_supports("avx512vbmi");
+    g_avxvnni = g_best >= SK_LEVEL_AVX2 && __builtin_cpu_supports("avxvnni");
 #endif
 #if defined(__aarch64__)
     /* Advanced SIMD is part of the AArch64 base architecture. */
@@ -95,8 +100,8 @@ static void detect(void)
 static const sk_kernels *table_for(int level)
 {
 #if defined(__x86_64__) || defined(_M_X64)
-    if (level == SK_LEVEL_AVX512) return g_vnni ? &tbl_avx512 : &tbl_avx512_novnni;
-    if (level == SK_LEVEL_AVX2) return &tbl_avx2;
+    if (level == SK_LEVEL_AVX512) return g_vnni ? &tbl_avx512 : g_avxvnni ? &tbl_avx512_avxvnni : &tbl_avx512_novnni;
+    if (level == SK_LEVEL_AVX2) return g_avxvnni ? &tbl_avx2_avxvnni : &tbl_avx2;
 #endif
 #if defined(__aarch64__)
     if (level == SK_LEVEL_NEON) return &tbl_neon;
@@ -163,6 +168,12 @@ int sk_q8_vnni_supported(void)
 {
     pthread_once(&g_once, init_once);
     return g_vnni;
+}
+
+int sk_q8_avxvnni_supported(void)
+{
+    pthread_once(&g_once, init_once);
+    return g_avxvnni;
 }
 
 int sk_set_level(int level)

@@ -14,8 +14,8 @@
 typedef struct q8_ctx {
     const sk_subpixel_q8_net *net;
     const uint8_t *src;
-    ptrdiff_t src_stride, rwp;
-    int rw, rh, r, k, C, Cp;
+    ptrdiff_t src_stride, rwp, plane; /* plane: bytes between 16-channel planes (Q8_PLANES) */
+    int rw, rh, r, k, C, Cp, vnni; /* vnni: AVX-VNNI rows allowed (sk_q8_avx2.h) */
     size_t rowb, inb, bic_ss;
     float in_scale;
     uint8_t *in_ring, *x_ring[SK_SP_MAX_BLOCKS + 1], *d_row, *pack;
@@ -29,12 +29,25 @@ typedef struct q8_ctx {
     sk_phase_filter f;
 } q8_ctx;
 
+/* Bytes per pixel of a trunk row: C rounded up to 16 or 32, above that to a multiple of 64, so a
+ * row is a whole number of 64-byte vectors every 4 / 2 / 1 pixels (the AVX-512 body packs and
+ * stores its results 64 bytes at a time). */
+static inline int q8_cp(int C) { return C <= 16 ? 16 : C <= 32 ? 32 : (C + 63) & ~63; }
+
+/* Bytes of one k x k layer's repacked taps: 4 bytes per tap and channel (vpmaddwd word pairs), or
+ * two sets of [k][(k + 3) / 4] dwords per channel (vpdpbusd, plain and shifted by a pixel). */
+static inline size_t q8_kxk_bytes(size_t cp, int k)
+{
+    const size_t kk = (size_t)k * k, two = 2 * (size_t)k * (size_t)((k + 3) / 4);
+    return cp * 4 * (kk > two ? kk : two);
+}
+
 /* Bytes of the repacked parameters every variant may use (the largest format). */
 static size_t q8_pack_bytes(const sk_subpixel_q8_net *n)
 {
-    const size_t cp = ((size_t)n->channels + 15) & ~(size_t)15, kk = (size_t)n->k * n->k;
+    const size_t cp = (size_t)q8_cp(n->channels);
     const size_t layers = 1 + 2 * (size_t)n->blocks + 1;
-    return (1 + (size_t)n->blocks) * cp * kk * 4     /* head + depthwise taps        */
+    return (1 + (size_t)n->blocks) * q8_kxk_bytes(cp, n->k) /* head + depthwise taps  */
          + (size_t)n->blocks * 2 * cp * cp            /* pointwise                    */
          + 2 * 4 * cp                                 /* tail                         */
          + layers * 3 * (cp + 16) * 4 + 64;           /* bias, scale, slope per layer */
@@ -44,7 +57,7 @@ static size_t q8_layout(const sk_subpixel_q8_net *n, int rw, q8_ctx *c, uint8_t 
 {
     const ptrdiff_t rwp = ((ptrdiff_t)rw + FZ_PAD_L + FZ_PAD_R + 15) & ~(ptrdiff_t)15;
     const size_t ss = sk__upscale_slot_stride(2 * rw);
-    const int cp = (n->channels + 15) & ~15;
+    const int cp = q8_cp(n->channels);
     const size_t rowb = ((size_t)(rw + 2 * Q8_PAD) * cp + 63) & ~(size_t)63;
     const size_t inb = ((size_t)(rw + 2 * Q8_PAD) + 63) & ~(size_t)63;
     size_t at = 0;
@@ -69,6 +82,7 @@ static size_t q8_layout(const sk_subpixel_q8_net *n, int rw, q8_ctx *c, uint8_t 
         c->rowb = rowb;
         c->inb = inb;
         c->Cp = cp;
+        c->plane = (ptrdiff_t)(rw + 2 * Q8_PAD) * 16;
     }
     return at + 64; /* + 64: room to align a scratch that is not */
 }
@@ -83,10 +97,10 @@ static inline void q8_pack_common(q8_ctx *c)
     const int C = c->C, cp = c->Cp, kk = c->k * c->k, nb = n->blocks;
     uint8_t *p = c->pack;
     c->pk_head = p;
-    p += (size_t)cp * kk * 4;
+    p += q8_kxk_bytes((size_t)cp, c->k);
     for (int i = 0; i < nb; i++) {
         c->pk_dw[i] = p;
-        p += (size_t)cp * kk * 4;
+        p += q8_kxk_bytes((size_t)cp, c->k);
         c->pk_pw[i] = p;
         p += 2 * (size_t)cp * cp;
     }

@@ -12,9 +12,12 @@
  *   qop_pw_row    one row of x_{i+1} from d and the residual row x_i
  *   qop_tail_row  t for pixels [x0, x0+n) of a row of x_B, 4 float planes
  *
- * Layout (all variants): a trunk row is pixel-major, Cp bytes per pixel
- * (C rounded up to 16; channels >= C hold unspecified bytes and meet zero
- * weights), value q stored as u8 q + 128. Rows carry Q8_PAD pixels of
+ * Layout: a trunk row holds Cp bytes per pixel (q8_cp: C rounded up to 16,
+ * 32 or a multiple of 64; channels >= C hold unspecified bytes and meet zero
+ * weights), value q stored as u8 q + 128: pixel-major (ref, AVX2), or with
+ * Q8_PLANES 1 (AVX-512) as Cp / 16 planes of 16 channels per pixel, each
+ * c->plane bytes after the last (so every 16-channel group is a row of its
+ * own, whose windows one vpermb makes). Rows carry Q8_PAD pixels of
  * margin each side, copies of the edge pixel: the replicate border, so SIMD
  * windows read past the edge with plain loads. Layer i keeps k rows in a
  * ring (row y in slot y % k), produced on demand in increasing order as in
@@ -31,9 +34,16 @@ Q8_TGT SK_INLINE uint8_t *q8_in_row(q8_ctx *c, int y)
 {
     return c->in_ring + (size_t)(y % c->k) * c->inb + Q8_PAD;
 }
+#ifndef Q8_PLANES
+#define Q8_PLANES 0
+#endif
+/* Bytes per pixel within one plane, and planes per row. */
+#define Q8_PXB(c) (Q8_PLANES ? 16 : (c)->Cp)
+#define Q8_NPL(c) (Q8_PLANES ? (c)->Cp / 16 : 1)
+
 Q8_TGT SK_INLINE uint8_t *q8_x_row(q8_ctx *c, int i, int y)
 {
-    return c->x_ring[i] + (size_t)(y % c->k) * c->rowb + (size_t)Q8_PAD * c->Cp;
+    return c->x_ring[i] + (size_t)(y % c->k) * c->rowb + (size_t)Q8_PAD * Q8_PXB(c);
 }
 
 /* Replicates a row's edge pixels into its margins (bytes: same for every variant). */
@@ -43,6 +53,10 @@ Q8_TGT static void q8_pad(uint8_t *row, int w, int cp)
         memcpy(row - (ptrdiff_t)i * cp, row, (size_t)cp);
         memcpy(row + (ptrdiff_t)(w - 1 + i) * cp, row + (ptrdiff_t)(w - 1) * cp, (size_t)cp);
     }
+}
+Q8_TGT static void q8_pad_x(q8_ctx *c, uint8_t *row)
+{
+    for (int g = 0; g < Q8_NPL(c); g++) q8_pad(row + (ptrdiff_t)g * c->plane, c->rw, Q8_PXB(c));
 }
 
 Q8_TGT static void q8_ensure_in(q8_ctx *c, int y)
@@ -72,7 +86,7 @@ Q8_TGT static void q8_ensure_x(q8_ctx *c, int i, int y)
             qop_dw_row(c, i - 1, rows, c->d_row);
             qop_pw_row(c, i - 1, c->d_row, q8_x_row(c, i - 1, yy), q8_x_row(c, i, yy));
         }
-        q8_pad(q8_x_row(c, i, yy), c->rw, c->Cp);
+        q8_pad_x(c, q8_x_row(c, i, yy));
     }
 }
 
@@ -89,14 +103,16 @@ Q8_TGT static const float *q8_hrow(q8_ctx *c, int iy)
     return hr;
 }
 
-Q8_TGT int Q8_ENTRY(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride, int rw,
-                    int rh, float in_scale, int cx0, int cx1, int cy0, int cy1, uint8_t *dst,
-                    ptrdiff_t dst_stride, float out_scale, void *scratch)
+/* vnni: the variant's VEX vpdpbusd rows may be used (Q8_ENTRY_VNNI's entry; the caller checked the CPU). */
+Q8_TGT static int q8_run(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride, int rw,
+                         int rh, float in_scale, int cx0, int cx1, int cy0, int cy1, uint8_t *dst,
+                         ptrdiff_t dst_stride, float out_scale, void *scratch, int vnni)
 {
     int e = sk__check_subpixel_q8(net, src, src_stride, rw, rh, cx0, cx1, cy0, cy1, dst, dst_stride,
                                   scratch);
     if (e) return e;
     q8_ctx c;
+    c.vnni = vnni;
     c.net = net;
     c.src = src;
     c.src_stride = src_stride;
@@ -132,3 +148,19 @@ Q8_TGT int Q8_ENTRY(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t
     }
     return SK_OK;
 }
+
+Q8_TGT int Q8_ENTRY(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride, int rw, int rh,
+                    float in_scale, int cx0, int cx1, int cy0, int cy1, uint8_t *dst, ptrdiff_t dst_stride,
+                    float out_scale, void *scratch)
+{
+    return q8_run(net, src, src_stride, rw, rh, in_scale, cx0, cx1, cy0, cy1, dst, dst_stride, out_scale, scratch, 0);
+}
+
+#ifdef Q8_ENTRY_VNNI
+Q8_TGT int Q8_ENTRY_VNNI(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride, int rw, int rh,
+                         float in_scale, int cx0, int cx1, int cy0, int cy1, uint8_t *dst, ptrdiff_t dst_stride,
+                         float out_scale, void *scratch)
+{
+    return q8_run(net, src, src_stride, rw, rh, in_scale, cx0, cx1, cy0, cy1, dst, dst_stride, out_scale, scratch, 1);
+}
+#endif

@@ -112,5 +112,10 @@ SK_TGT SK_INLINE void cvt_f32_row(const float *s, uint8_t *d, int w, float scale
 #else /* not x86-64 */
 
 #include "sk_fallback.h"
+int sk_subpixel_q8_avxvnni(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride, int rw, int rh,
+                           float in_scale, int cx0, int cx1, int cy0, int cy1, uint8_t *dst, ptrdiff_t dst_stride,
+                           float out_scale, void *scratch)
+{ return sk_subpixel_q8_ref(net, src, src_stride, rw, rh, in_scale, cx0, cx1, cy0, cy1, dst,
+                            dst_stride, out_scale, scratch); }
 
 #endif

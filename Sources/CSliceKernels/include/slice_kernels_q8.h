@@ -31,7 +31,8 @@
  * form applies; the biases are corrected by -128 * sum(weights), giving the
  * same int32). AVX-512 uses vpdpbusd and vpermb (AVX512_VNNI + AVX512_VBMI);
  * AVX2, and AVX-512 CPUs without them, use vpmaddwd on 16-bit halves (never
- * vpmaddubsw, whose int16 sums saturate).
+ * vpmaddubsw, whose int16 sums saturate), or where the CPU has AVX-VNNI the
+ * VEX vpdpbusd in their pointwise rows (sk_subpixel_q8_avxvnni).
  */
 #ifndef SLICE_KERNELS_Q8_H
 #define SLICE_KERNELS_Q8_H
@@ -97,8 +98,16 @@ int sk_subpixel_q8_avx512(const sk_subpixel_q8_net *net, const uint8_t *src, ptr
                           int rw, int rh, float in_scale, int cx0, int cx1, int cy0, int cy1,
                           uint8_t *dst, ptrdiff_t dst_stride, float out_scale, void *scratch);
 
+/** The AVX2 body with its pointwise rows in VEX vpdpbusd (AVX-VNNI): for CPUs that have AVX-VNNI but
+ *  not AVX512_VNNI (the dispatcher picks it there). Call only if sk_q8_avxvnni_supported(). */
+int sk_subpixel_q8_avxvnni(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride,
+                           int rw, int rh, float in_scale, int cx0, int cx1, int cy0, int cy1,
+                           uint8_t *dst, ptrdiff_t dst_stride, float out_scale, void *scratch);
+
 /** 1 if this CPU (and OS) can run sk_subpixel_q8_avx512. */
 int sk_q8_vnni_supported(void);
+/** 1 if this CPU (and OS) can run sk_subpixel_q8_avxvnni (AVX2, FMA and AVX-VNNI). */
+int sk_q8_avxvnni_supported(void);
 
 #ifdef __cplusplus
 }
