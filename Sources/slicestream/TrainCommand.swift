@@ -38,6 +38,9 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var int8: Int8TrainingOptions
 
     func run() throws {
+        // The inter-coded pairs come from many libx264 encodes in one process, which are only
+        // reproducible with a zero-filled heap (see ReproducibleHeap).
+        if self.interCoded.enabled { ReproducibleHeap.enable() }
         do {
             try self.train()
         } catch {
