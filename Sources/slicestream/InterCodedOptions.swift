@@ -12,6 +12,7 @@ struct InterCodedOptions: ParsableArguments {
     @Option(help: "Inter-coded only: natural clips to train on, PATH or PATH@START or PATH@START+COUNT (frames; default 4 sequences' worth) (repeatable).") var clips: [String] = []
     @Option(help: "Inter-coded only: held-out natural clips for validation, same form (repeatable).") var validationClips: [String] = []
     @Option(help: "Inter-coded only: each natural clip's training pairs count this many times (weights camera footage over panned stills).") var clipWeight: Int = 1
+    @Option(help: "Inter-coded only: also train on the photo recipe's pairs (clean and intra-coded at --crfs), each this many times (0: none).") var photoWeight: Int = 0
     @Option(help: "Inter-coded only: frames per sequence.") var sequenceFrames: Int = 24
     @Option(help: "Inter-coded only: high-resolution frame size of the camera-motion sequences.") var panSize: String = "256x192"
     @Option(help: "Inter-coded only: keep frames whose decoded mean QP is in LO-HI (e.g. 30-36); LO inclusive, HI exclusive.") var qpRange: String?
@@ -37,6 +38,7 @@ struct InterCodedOptions: ParsableArguments {
         var m = ["training_sequences": "camera motion (\(self.sequenceFrames) frames, \(self.panSize)) over each training photo" + (self.clips.isEmpty ? "" : "; clips " + names(self.clips) + (self.clipWeight > 1 ? " (weight \(self.clipWeight))" : "")),
                  "validation_sequences": "camera motion over the held-out photos" + (self.validationClips.isEmpty ? "" : "; clips " + names(self.validationClips)) + ", CRF 33"]
         if let r = self.qpRange { m["qp_range"] = r }
+        if self.photoWeight > 0 { m["photo_pairs"] = "the photo recipe's pairs (area or bicubic down, clean and libx264 intra) mixed in, weight \(self.photoWeight)" }
         if let start { m["fine_tuned_from"] = start }
         return m
     }

@@ -64,8 +64,11 @@ struct TrainCommand: ParsableCommand {
         if self.interCoded.enabled {
             (train, validation) = try self.interCoded.pairs(files: files, train: trainTruths, validation: heldTruths, holdout: self.holdout)
         }
-        for truth in trainTruths where !self.interCoded.enabled {
-            train += try SuperResolutionData.pairs(truth: truth, downscalers: [.area, .bicubic], crfs: crfs, includeClean: true)
+        for truth in trainTruths where !self.interCoded.enabled || self.interCoded.photoWeight > 0 {
+            // With --inter-coded, --photo-weight mixes the photo recipe in (clean and intra-coded), so the
+            // fine-tune keeps what it does at high rates and without a codec.
+            let pairs = try SuperResolutionData.pairs(truth: truth, downscalers: [.area, .bicubic], crfs: crfs, includeClean: true)
+            train += self.interCoded.enabled ? InterCodedData.weighted(pairs, times: self.interCoded.photoWeight) : pairs
         }
         for truth in heldTruths where !self.interCoded.enabled {
             // Validation sees the harder, realistic case only: area down + the codec at CRF 28.
