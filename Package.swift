@@ -111,7 +111,7 @@ let package = Package(
         // Generates test media with the real pipeline from lavfi sources; shared by the test targets.
         .target(name: "SliceTestSupport", dependencies: ["SlicePipeline", "SliceMedia"], path: "Tests/SliceTestSupport"),
         .testTarget(name: "SliceEngineTests", dependencies: ["SliceEngine"], exclude: ["Fixtures"]),
-        .testTarget(name: "SliceTrainingTests", dependencies: ["SliceTraining", "SliceEngine", "SliceModels"]),
+        .testTarget(name: "SliceTrainingTests", dependencies: ["SliceTraining", "SliceEngine", "SliceModels", "SliceMedia", "SliceTestSupport"]),
         .testTarget(name: "SliceModelsTests", dependencies: ["SliceModels", "SliceEngine"]),
         .testTarget(name: "SliceMediaTests", dependencies: ["SliceMedia", "SliceTestSupport"]),
         .testTarget(name: "SliceUpdateTests", dependencies: ["SliceUpdate", "SlicePipeline", "SliceMedia", "SliceModels", "SliceEngine", "SliceTestSupport"]),

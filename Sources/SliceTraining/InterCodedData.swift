@@ -105,4 +105,10 @@ public enum InterCodedData {
         let pairs = zip(decoded, sequence.frames).map { TrainingPair(low: $0.0, high: $1, degradation: label, qp: $0.1) }
         return (pairs, packets.reduce(0) { $0 + $1.size })
     }
+
+    /// `pairs` repeated `times` times: the trainer draws pairs uniformly, so this is a sequence's weight
+    /// in training (the copies share their pixel storage).
+    public static func weighted(_ pairs: [TrainingPair], times: Int) -> [TrainingPair] {
+        Array([[TrainingPair]](repeating: pairs, count: max(1, times)).joined())
+    }
 }

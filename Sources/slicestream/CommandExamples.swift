@@ -32,6 +32,7 @@ enum CommandExamples {
                       ("A twin file, 30 frames of one clip", "slicestream int8-eval --model sr2x-hq --twin sr2x-hq-q8.safetensors --clips data/videos/bikes.mp4 --frames 30")],
         "train": [("Train the generic upsampler on the fetched photos", "slicestream train --architecture sr2x --output sr2x.safetensors"),
                   ("Fine-tune sr2x on inter-coded video, frames of QP 30-36 only", "slicestream train --init-upsampler sr2x --inter-coded --qp-range 30-36 --clips data/videos/bikes.mp4 --steps 2000 --learning-rate 5e-4 --output sr2x-qp30.safetensors"),
+                  ("Fine-tune sr2x on inter-coded natural video weighted 3x over pans, a clip's frames 137-241 only", "slicestream train --init-upsampler sr2x --inter-coded --clips data/videos/bikes.mp4@137+105 --clip-weight 3 --steps 12000 --learning-rate 5e-4 --output sr2x-lr.safetensors"),
                   ("Make sr2x's int8 twin: quantisation-aware fine-tuning, then quantised", "slicestream train --int8-from sr2x --steps 2000 --learning-rate 2e-4 --output sr2x-q8.safetensors"),
                   ("Post-training int8 quantisation only", "slicestream train --int8-from sr2x --steps 0 --output sr2x-q8-ptq.safetensors"),
                   ("Fine-tune the slicing pair at low rates with a rate estimate calibrated against libx264",

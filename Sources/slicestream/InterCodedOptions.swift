@@ -9,8 +9,10 @@ import SliceTraining
 struct InterCodedOptions: ParsableArguments {
     @Flag(name: .customLong("inter-coded"), help: "Train on inter-coded video: camera motion over the training photos and --clips, through libx264 veryfast with P and B frames.") var enabled = false
     @Option(help: "Inter-coded only: rate points, comma-separated: crfN or bppX (bits per full-resolution pixel).") var rates: String = "crf26,crf30,crf34,crf38,crf42,bpp0.01,bpp0.02"
-    @Option(help: "Inter-coded only: natural clips to train on (repeatable).") var clips: [String] = []
-    @Option(help: "Inter-coded only: held-out natural clips for validation (repeatable).") var validationClips: [String] = []
+    @Option(help: "Inter-coded only: natural clips to train on, PATH or PATH@START or PATH@START+COUNT (frames; default 4 sequences' worth) (repeatable).") var clips: [String] = []
+    @Option(help: "Inter-coded only: held-out natural clips for validation, same form (repeatable).") var validationClips: [String] = []
+    @Option(help: "Inter-coded only: each natural clip's training pairs count this many times (weights camera footage over panned stills).") var clipWeight: Int = 1
+    @Option(help: "Inter-coded only: also train on the photo recipe's pairs (clean and intra-coded at --crfs), each this many times (0: none).") var photoWeight: Int = 0
     @Option(help: "Inter-coded only: frames per sequence.") var sequenceFrames: Int = 24
     @Option(help: "Inter-coded only: high-resolution frame size of the camera-motion sequences.") var panSize: String = "256x192"
     @Option(help: "Inter-coded only: keep frames whose decoded mean QP is in LO-HI (e.g. 30-36); LO inclusive, HI exclusive.") var qpRange: String?
@@ -32,9 +34,11 @@ struct InterCodedOptions: ParsableArguments {
     /// Extra provenance.
     func metadata(start: String?) -> [String: String] {
         guard self.enabled else { return [:] }
-        var m = ["training_sequences": "camera motion (\(self.sequenceFrames) frames, \(self.panSize)) over each training photo" + (self.clips.isEmpty ? "" : "; clips " + self.clips.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")),
-                 "validation_sequences": "camera motion over the held-out photos" + (self.validationClips.isEmpty ? "" : "; clips " + self.validationClips.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")) + ", CRF 33"]
+        let names = { (specs: [String]) in specs.map { ClipSegment(parsing: $0)?.description ?? $0 }.joined(separator: ", ") }
+        var m = ["training_sequences": "camera motion (\(self.sequenceFrames) frames, \(self.panSize)) over each training photo" + (self.clips.isEmpty ? "" : "; clips " + names(self.clips) + (self.clipWeight > 1 ? " (weight \(self.clipWeight))" : "")),
+                 "validation_sequences": "camera motion over the held-out photos" + (self.validationClips.isEmpty ? "" : "; clips " + names(self.validationClips)) + ", CRF 33"]
         if let r = self.qpRange { m["qp_range"] = r }
+        if self.photoWeight > 0 { m["photo_pairs"] = "the photo recipe's pairs (area or bicubic down, clean and libx264 intra) mixed in, weight \(self.photoWeight)" }
         if let start { m["fine_tuned_from"] = start }
         return m
     }
@@ -49,26 +53,34 @@ struct InterCodedOptions: ParsableArguments {
             throw ValidationError("--pan-size takes WxH, multiples of 4")
         }
         let range = try self.range()
+        guard self.clipWeight >= 1 else { throw ValidationError("--clip-weight takes a whole number of at least 1") }
+        let segments = { (specs: [String]) in try specs.map { text in
+            guard let s = ClipSegment(parsing: text) else { throw ValidationError("'\(text)' is not PATH, PATH@START or PATH@START+COUNT") }
+            return s
+        } }
+        let trainClips = try segments(self.clips), validationClips = try segments(self.validationClips)
         let started = Date()
-        func sequences(_ stills: [LumaImage], clips: [String], seed: UInt64) throws -> [VideoSequence] {
+        func sequences(_ stills: [LumaImage], clips: [ClipSegment], seed: UInt64) throws -> [VideoSequence] {
             var out: [VideoSequence] = []
             for (i, still) in stills.enumerated() {
                 let s = Size(width: min(size.width, still.width & ~3), height: min(size.height, still.height & ~3))
                 out.append(InterCodedData.pan(still, name: "photo\(i)", size: s, count: self.sequenceFrames, seed: seed &+ UInt64(i)))
             }
-            for clip in clips { out.append(try InterCodedData.clip(clip, count: self.sequenceFrames * 4)) }
+            for clip in clips { out.append(try clip.sequence(defaultCount: self.sequenceFrames * 4)) }
             return out
         }
         var trainPairs: [TrainingPair] = [], validationPairs: [TrainingPair] = []
-        for (k, sequence) in try sequences(train, clips: self.clips, seed: 1).enumerated() {
+        for (k, sequence) in try sequences(train, clips: trainClips, seed: 1).enumerated() {
             for rate in rates {
                 // Alternate the downscaler per sequence and rate: both kinds reach receivers.
                 let down: ScaleAlgorithm = (k + rates.firstIndex(of: rate)!) % 2 == 0 ? .area : .bicubic
-                trainPairs += try InterCodedData.pairs(sequence, downscaler: down, rate: rate).pairs
+                let pairs = try InterCodedData.pairs(sequence, downscaler: down, rate: rate).pairs
+                // Sampling is uniform over pairs, so repeating a clip's pairs is its weight.
+                trainPairs += InterCodedData.weighted(pairs, times: k >= train.count ? self.clipWeight : 1)
             }
         }
         if let range { trainPairs = trainPairs.filter { ($0.qp ?? -1) >= range.low && ($0.qp ?? -1) < range.high } }
-        for sequence in try sequences(validation, clips: self.validationClips, seed: 1_000) {
+        for sequence in try sequences(validation, clips: validationClips, seed: 1_000) {
             let pairs = try InterCodedData.pairs(sequence, downscaler: .area, rate: .crf(33)).pairs
             // Every 4th frame: enough to compare runs, cheap to validate.
             validationPairs += pairs.enumerated().filter { $0.offset % 4 == 2 }.map(\.element)

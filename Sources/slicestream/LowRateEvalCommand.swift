@@ -14,7 +14,7 @@ struct LowRateEvalCommand: ParsableCommand {
 
     @Option(help: "Folders of photos; every --holdout-th (the training recipe's held-out ones) is used.") var data: [String] = ["data/photos"]
     @Option(help: "Every n-th photo is held out (as in train).") var holdout: Int = 6
-    @Option(help: "Held-out clips (repeatable).") var clips: [String] = []
+    @Option(help: "Held-out clips, PATH or PATH@START or PATH@START+COUNT (default 2 sequences' worth of frames) (repeatable).") var clips: [String] = []
     @Option(help: "CRFs (comma-separated).") var crfs: String = "28,33,38"
     @Option(help: "Frames per sequence.") var frames: Int = 24
     @Option(help: "High-resolution size of the camera-motion sequences.") var panSize: String = "384x288"
@@ -52,7 +52,10 @@ struct LowRateEvalCommand: ParsableCommand {
             seq.name = "pan:" + (file as NSString).lastPathComponent
             sequences.append(seq)
         }
-        for clip in self.clips { sequences.append(try InterCodedData.clip(clip, count: self.frames * 2)) }
+        for text in self.clips {
+            guard let clip = ClipSegment(parsing: text) else { throw ValidationError("'\(text)' is not PATH, PATH@START or PATH@START+COUNT") }
+            sequences.append(try clip.sequence(defaultCount: self.frames * 2))
+        }
         guard !sequences.isEmpty else { throw ValidationError("no held-out photos or clips") }
         var gains = [[Double]](repeating: [], count: names.count)
         var bdVsLanczos = [[Double]](repeating: [], count: names.count)

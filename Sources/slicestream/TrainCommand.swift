@@ -41,6 +41,9 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var int8: Int8TrainingOptions
 
     func run() throws {
+        // The inter-coded pairs come from many libx264 encodes in one process, which are only
+        // reproducible with a zero-filled heap (see ReproducibleHeap).
+        if self.interCoded.enabled { ReproducibleHeap.enable() }
         do {
             try self.train()
         } catch {
@@ -64,8 +67,11 @@ struct TrainCommand: ParsableCommand {
         if self.interCoded.enabled {
             (train, validation) = try self.interCoded.pairs(files: files, train: trainTruths, validation: heldTruths, holdout: self.holdout)
         }
-        for truth in trainTruths where !self.interCoded.enabled {
-            train += try SuperResolutionData.pairs(truth: truth, downscalers: [.area, .bicubic], crfs: crfs, includeClean: true)
+        for truth in trainTruths where !self.interCoded.enabled || self.interCoded.photoWeight > 0 {
+            // With --inter-coded, --photo-weight mixes the photo recipe in (clean and intra-coded), so the
+            // fine-tune keeps what it does at high rates and without a codec.
+            let pairs = try SuperResolutionData.pairs(truth: truth, downscalers: [.area, .bicubic], crfs: crfs, includeClean: true)
+            train += self.interCoded.enabled ? InterCodedData.weighted(pairs, times: self.interCoded.photoWeight) : pairs
         }
         for truth in heldTruths where !self.interCoded.enabled {
             // Validation sees the harder, realistic case only: area down + the codec at CRF 28.
