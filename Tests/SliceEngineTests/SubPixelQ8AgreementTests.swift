@@ -14,6 +14,7 @@ final class SubPixelQ8AgreementTests: XCTestCase {
             (QuantizedSubPixelTests.randomNet(channels: 32, blocks: 4, kernel: 3, activation: .prelu, seed: 12), 29, 19),  // sr2x-hq
             (QuantizedSubPixelTests.randomNet(channels: 8, blocks: 2, kernel: 5, activation: .relu, seed: 13), 33, 17),
             (QuantizedSubPixelTests.randomNet(channels: 4, blocks: 1, kernel: 1, activation: .leakyRelu, seed: 14), 45, 9),
+            (Self.saturating(QuantizedSubPixelTests.randomNet(channels: 16, blocks: 2, kernel: 3, activation: .none, seed: 15)), 37, 21),
         ]
         for (n, (net, w, h)) in cases.enumerated() {
             let input = InferenceEngineTests.picture(width: w, height: h, seed: 90 + UInt64(n))
@@ -27,5 +28,17 @@ final class SubPixelQ8AgreementTests: XCTestCase {
                 XCTAssertEqual(differing, 0, "case \(n) level \(level): \(differing) of \(swift.count) bytes differ")
             }
         }
+    }
+
+    /// The same net with every trunk multiplier 6x larger: with no activation, activations run into both
+    /// ends of the int8 range, so the two implementations must also agree on saturation (−127, never −128).
+    static func saturating(_ base: SubPixelQ8Net) -> SubPixelQ8Net {
+        var net = base
+        net.headScale = net.headScale.map { $0 * 6 }
+        for i in net.blocks.indices {
+            net.blocks[i].depthwiseScale = net.blocks[i].depthwiseScale.map { $0 * 6 }
+            net.blocks[i].pointwiseScale = net.blocks[i].pointwiseScale.map { $0 * 6 }
+        }
+        return net
     }
 }
