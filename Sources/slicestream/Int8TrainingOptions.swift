@@ -17,6 +17,7 @@ struct Int8TrainingOptions: ParsableArguments {
 
     @Flag(name: .customLong("int8-distil"), help: "int8 only: fine-tune towards the float model's output on each training input instead of the photos' truth (the twin learns to match its float model).") var distil = false
 
+    @Option(name: .customLong("int8-calibration-side"), help: "int8 only: side of the centre crop of each calibration picture (0: the whole picture, borders included).") var calibrationSide: Int = 128
     @Option(name: .customLong("int8-freeze"), help: "int8 only: parameter-name prefixes kept at the float model's values (comma-separated, e.g. tail).") var freeze: String?
 
     /// The sender `text` names for `model` ('area'/'swscale': swscale area; nil: the model's paired sender
@@ -49,7 +50,8 @@ struct Int8TrainingOptions: ParsableArguments {
         let n = max(1, min(self.calibrationCount, pairs.count))
         return (0..<n).map { i in
             let low = pairs[i * pairs.count / n].low
-            let w = min(128, low.width), h = min(128, low.height)
+            let side = self.calibrationSide > 0 ? self.calibrationSide : Int.max
+            let w = min(side, low.width), h = min(side, low.height)
             return low.cropped(x: (low.width - w) / 2, y: (low.height - h) / 2, width: w, height: h)
         }
     }
