@@ -65,12 +65,11 @@ struct TrainCommand: ParsableCommand {
         let (files, trainTruths, heldTruths) = try self.truths()
         // A paired receiver's twin (slice2x-up) learns from what it receives: its encoder's output.
         let learnedSender = try floatTwin.flatMap { try self.int8.learnedSender(for: $0) }
-        if learnedSender != nil, self.interCoded.enabled { throw ValidationError("--inter-coded with a learned sender's int8 twin is not supported") }
         let senders: [SenderDownscaler] = learnedSender.map { [$0] } ?? [.swscale(.area), .swscale(.bicubic)]
         let validationSender = learnedSender ?? .swscale(.area)
         var train: [TrainingPair] = [], validation: [TrainingPair] = []
         if self.interCoded.enabled {
-            (train, validation) = try self.interCoded.pairs(files: files, train: trainTruths, validation: heldTruths, holdout: self.holdout)
+            (train, validation) = try self.interCoded.pairs(files: files, train: trainTruths, validation: heldTruths, holdout: self.holdout, sender: learnedSender)
         }
         for truth in trainTruths where !self.interCoded.enabled || self.interCoded.photoWeight > 0 {
             // With --inter-coded, --photo-weight mixes the photo recipe in (clean and intra-coded), so the
