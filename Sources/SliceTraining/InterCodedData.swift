@@ -68,6 +68,11 @@ public enum InterCodedData {
     /// The sequence downscaled 2x with `downscaler` and coded at `rate`: one pair per decoded frame (with
     /// its mean QP) and the bytes the stream cost.
     public static func pairs(_ sequence: VideoSequence, downscaler: ScaleAlgorithm, rate: VideoRate, preset: String = "veryfast") throws -> (pairs: [TrainingPair], bytes: Int) {
+        try self.pairs(sequence, sender: .swscale(downscaler), rate: rate, preset: preset)
+    }
+
+    /// The sequence made half-size by `sender` (swscale or a slicing encoder) and coded at `rate`, as above.
+    public static func pairs(_ sequence: VideoSequence, sender: SenderDownscaler, rate: VideoRate, preset: String = "veryfast") throws -> (pairs: [TrainingPair], bytes: Int) {
         guard let first = sequence.frames.first else { return ([], 0) }
         let high = Size(width: first.width, height: first.height)
         let low = Size(width: first.width / 2, height: first.height / 2)
@@ -80,7 +85,7 @@ public enum InterCodedData {
                                   frameRate: Rational(Int32(Self.frameRate), 1), globalHeader: false)
         var packets: [Packet] = []
         for (t, truth) in sequence.frames.enumerated() {
-            let down = try truth.resized(to: low, algorithm: downscaler)
+            let down = try sender.downscale(truth)
             let frame = try Frame(size: low, format: .yuv420p)
             // Rows are padded to the stride: clear the padding too, so nothing the encoder may read is
             // uninitialised memory (x264's output must depend on the picture alone).
@@ -101,7 +106,7 @@ public enum InterCodedData {
         guard decoded.count == sequence.frames.count else {
             throw MediaError(.decode, call: "avcodec_receive_frame", message: "decoded \(decoded.count) of \(sequence.frames.count) frames", context: sequence.name)
         }
-        let label = "\(downscaler.rawValue)/inter-\(rate)"
+        let label = "\(sender.label)/inter-\(rate)"
         let pairs = zip(decoded, sequence.frames).map { TrainingPair(low: $0.0, high: $1, degradation: label, qp: $0.1) }
         return (pairs, packets.reduce(0) { $0 + $1.size })
     }

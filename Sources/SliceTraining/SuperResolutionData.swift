@@ -1,5 +1,7 @@
 import Foundation
+import SliceEngine
 import SliceMedia
+import SliceModels
 
 /// A low-resolution picture as a receiver decodes it, and the high-resolution truth.
 public struct TrainingPair: Sendable {
@@ -52,15 +54,28 @@ public enum SuperResolutionData {
 
     /// Every degradation of one truth image: each downscaler, clean and through the codec at each CRF.
     public static func pairs(truth: LumaImage, downscalers: [ScaleAlgorithm], crfs: [Double], includeClean: Bool) throws -> [TrainingPair] {
+        try self.pairs(truth: truth, senders: downscalers.map { SenderDownscaler.swscale($0) }, crfs: crfs, includeClean: includeClean)
+    }
+
+    /// Every degradation of one truth image by each sender (swscale or a slicing encoder), clean and through
+    /// the codec at each CRF.
+    public static func pairs(truth: LumaImage, senders: [SenderDownscaler], crfs: [Double], includeClean: Bool) throws -> [TrainingPair] {
         var result: [TrainingPair] = []
-        let lowSize = Size(width: truth.width / 2, height: truth.height / 2)
-        for algorithm in downscalers {
-            let low = try truth.resized(to: lowSize, algorithm: algorithm)
-            if includeClean { result.append(TrainingPair(low: low, high: truth, degradation: "\(algorithm.rawValue)/clean")) }
+        for sender in senders {
+            let low = try sender.downscale(truth)
+            if includeClean { result.append(TrainingPair(low: low, high: truth, degradation: "\(sender.label)/clean")) }
             for crf in crfs {
-                result.append(TrainingPair(low: try low.throughCodec(crf: crf), high: truth, degradation: "\(algorithm.rawValue)/crf\(Int(crf))"))
+                result.append(TrainingPair(low: try low.throughCodec(crf: crf), high: truth, degradation: "\(sender.label)/crf\(Int(crf))"))
             }
         }
         return result
+    }
+
+    /// `pairs` with the truth replaced by `teacher`'s output on each low-resolution picture (u8, as a
+    /// receiver makes it): an int8 twin fine-tuned on these learns to reproduce its float model, which is
+    /// what it is judged by, rather than drifting towards the photos' truth.
+    public static func distilled(_ pairs: [TrainingPair], teacher: Model, threads: Int = 2) throws -> [TrainingPair] {
+        let engine = try InferenceEngine(network: teacher.network, parameters: teacher.parameters, threads: threads)
+        return try pairs.map { TrainingPair(low: $0.low, high: try engine.run($0.low), degradation: $0.degradation + "/teacher-\(teacher.name)", qp: $0.qp) }
     }
 }

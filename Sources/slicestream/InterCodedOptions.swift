@@ -44,7 +44,7 @@ struct InterCodedOptions: ParsableArguments {
     }
 
     /// Training pairs (every rate, area and bicubic down, QP-filtered) and validation pairs (area down, CRF 33).
-    func pairs(files: [String], train: [LumaImage], validation: [LumaImage], holdout: Int) throws -> (train: [TrainingPair], validation: [TrainingPair]) {
+    func pairs(files: [String], train: [LumaImage], validation: [LumaImage], holdout: Int, sender: SenderDownscaler? = nil) throws -> (train: [TrainingPair], validation: [TrainingPair]) {
         let rates = try self.rates.split(separator: ",").map { text in
             guard let r = VideoRate(parsing: String(text)) else { throw ValidationError("'\(text)' is not a rate (crfN or bppX)") }
             return r
@@ -74,14 +74,15 @@ struct InterCodedOptions: ParsableArguments {
             for rate in rates {
                 // Alternate the downscaler per sequence and rate: both kinds reach receivers.
                 let down: ScaleAlgorithm = (k + rates.firstIndex(of: rate)!) % 2 == 0 ? .area : .bicubic
-                let pairs = try InterCodedData.pairs(sequence, downscaler: down, rate: rate).pairs
+                // A paired receiver's data (an int8 twin of slice2x-up) comes from its learned sender alone.
+                let pairs = try InterCodedData.pairs(sequence, sender: sender ?? .swscale(down), rate: rate).pairs
                 // Sampling is uniform over pairs, so repeating a clip's pairs is its weight.
                 trainPairs += InterCodedData.weighted(pairs, times: k >= train.count ? self.clipWeight : 1)
             }
         }
         if let range { trainPairs = trainPairs.filter { ($0.qp ?? -1) >= range.low && ($0.qp ?? -1) < range.high } }
         for sequence in try sequences(validation, clips: validationClips, seed: 1_000) {
-            let pairs = try InterCodedData.pairs(sequence, downscaler: .area, rate: .crf(33)).pairs
+            let pairs = try InterCodedData.pairs(sequence, sender: sender ?? .swscale(.area), rate: .crf(33)).pairs
             // Every 4th frame: enough to compare runs, cheap to validate.
             validationPairs += pairs.enumerated().filter { $0.offset % 4 == 2 }.map(\.element)
         }

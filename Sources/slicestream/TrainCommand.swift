@@ -63,19 +63,23 @@ struct TrainCommand: ParsableCommand {
         let crfs = self.crfs.split(separator: ",").compactMap { Double($0) }
         let started = Date()
         let (files, trainTruths, heldTruths) = try self.truths()
+        // A paired receiver's twin (slice2x-up) learns from what it receives: its encoder's output.
+        let learnedSender = try floatTwin.flatMap { try self.int8.learnedSender(for: $0) }
+        let senders: [SenderDownscaler] = learnedSender.map { [$0] } ?? [.swscale(.area), .swscale(.bicubic)]
+        let validationSender = learnedSender ?? .swscale(.area)
         var train: [TrainingPair] = [], validation: [TrainingPair] = []
         if self.interCoded.enabled {
-            (train, validation) = try self.interCoded.pairs(files: files, train: trainTruths, validation: heldTruths, holdout: self.holdout)
+            (train, validation) = try self.interCoded.pairs(files: files, train: trainTruths, validation: heldTruths, holdout: self.holdout, sender: learnedSender)
         }
         for truth in trainTruths where !self.interCoded.enabled || self.interCoded.photoWeight > 0 {
             // With --inter-coded, --photo-weight mixes the photo recipe in (clean and intra-coded), so the
             // fine-tune keeps what it does at high rates and without a codec.
-            let pairs = try SuperResolutionData.pairs(truth: truth, downscalers: [.area, .bicubic], crfs: crfs, includeClean: true)
+            let pairs = try SuperResolutionData.pairs(truth: truth, senders: senders, crfs: crfs, includeClean: true)
             train += self.interCoded.enabled ? InterCodedData.weighted(pairs, times: self.interCoded.photoWeight) : pairs
         }
         for truth in heldTruths where !self.interCoded.enabled {
             // Validation sees the harder, realistic case only: area down + the codec at CRF 28.
-            validation += try SuperResolutionData.pairs(truth: truth, downscalers: [.area], crfs: [28], includeClean: false)
+            validation += try SuperResolutionData.pairs(truth: truth, senders: [validationSender], crfs: [28], includeClean: false)
         }
         try? FileHandle.standardError.write(contentsOf: Data("train: \(files.count) photos -> \(train.count) training pairs, \(validation.count) validation pairs (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)\n".utf8))
 
@@ -86,6 +90,7 @@ struct TrainCommand: ParsableCommand {
         config.seed = self.seed
         config.validationInterval = self.validateEvery
         let quantiser = try floatTwin.map { try self.int8.prepare(&config, floatModel: $0, calibration: train) }
+        if let floatTwin, self.int8.distil { train = try SuperResolutionData.distilled(train, teacher: floatTwin) }
         let modelURL = URL(fileURLWithPath: self.checkpoint + ".safetensors")
         let stateURL = URL(fileURLWithPath: self.checkpoint + ".state.safetensors")
         try FileManager.default.createDirectory(at: modelURL.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -118,7 +123,9 @@ struct TrainCommand: ParsableCommand {
             [
                 "provenance": "trained by slicestream train",
                 "training_data": "\(files.count) natural photos (lomiri-wallpapers-16.04, mate-backgrounds, scikit-image); every \(self.holdout)th held out",
-                "degradation": self.interCoded.enabled ? self.interCoded.degradation : "area or bicubic 2x down (swscale), clean and libx264 intra CRF \(self.crfs)",
+                "degradation": self.interCoded.enabled ? self.interCoded.degradation
+                    : learnedSender.map { "2x down by the sender \($0.label) (inference engine, u8), clean and libx264 intra CRF \(self.crfs)" }
+                    ?? "area or bicubic 2x down (swscale), clean and libx264 intra CRF \(self.crfs)",
                 "steps": String(t.step), "batch": String(self.batch), "patch": String(self.patch), "seed": String(self.seed),
                 "learning_rate": String(self.learningRate), "wall_seconds": String(wall()),
                 "validation_gain_db": gain.map { String(format: "%.3f", $0) } ?? "",
@@ -140,7 +147,7 @@ struct TrainCommand: ParsableCommand {
         })
         if let quantiser, let floatTwin, let fq = config.fakeQuantisation {
             try self.int8.write(trainer: trainer, quantiser: quantiser, fakeQuantisation: fq, floatModel: floatTwin,
-                                provenance: provenance(trainer, gain: lastGain), output: self.output)
+                                sender: learnedSender, provenance: provenance(trainer, gain: lastGain), output: self.output)
             return
         }
         try trainer.currentModel(metadata: provenance(trainer, gain: lastGain)).write(to: URL(fileURLWithPath: self.output))
