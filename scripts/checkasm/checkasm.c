@@ -194,6 +194,29 @@ static int compare_out(const tbuf *ref, const tbuf *got, int level)
     return 1;
 }
 
+/* An 8-bit output region (ow x oh, rows ds bytes apart, dn bytes in all) of a
+ * fused kernel at `level`: level 0 against `spec` (the independent
+ * implementation, spec_stride apart, `what` names it), every other level
+ * against level 0's bytes `first`; the row padding beyond ow must still hold
+ * the 0xA5 it was filled with. Marks the level failed at the first mismatch. */
+static void compare_u8_region(int level, const uint8_t *dst, ptrdiff_t ds, size_t dn, int ow, int oh,
+                              const uint8_t *spec, ptrdiff_t spec_stride, const uint8_t *first,
+                              const char *what)
+{
+    for (int y = 0; y < oh && !g_level_fail[level]; y++)
+        for (int x = 0; x < ds && (size_t)(y * ds + x) < dn; x++) {
+            const uint8_t got = dst[y * ds + x];
+            const uint8_t want = x >= ow ? 0xA5 : level == 0 ? spec[y * spec_stride + x] : first[y * ds + x];
+            if (got != want) {
+                fprintf(stderr, "  MISMATCH %s/%s %s at y=%d x=%d: want %d got %d%s\n", g_op,
+                        sk_level_name(level), g_ctx, y, x, want, got,
+                        x >= ow ? " (row padding written)" : level == 0 ? what : "");
+                g_level_fail[level] = 1;
+                break;
+            }
+        }
+}
+
 static void fail_ref(const char *what)
 {
     if (!g_level_fail[0])

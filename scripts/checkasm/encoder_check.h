@@ -132,20 +132,7 @@ static void test_slice_encoder_fused(void)
                            scratch) != SK_OK) {
                 g_level_fail[l] = 1;
             } else {
-                for (int y = 0; y < oh && !g_level_fail[l]; y++)
-                    for (int x = 0; x < ds && (size_t)(y * ds + x) < dn; x++) {
-                        const uint8_t got = dst[y * ds + x];
-                        const uint8_t want = x >= ow ? 0xA5
-                                           : l == 0 ? spec[(cy0 + y) * rw + cx0 + x]
-                                                    : first[y * ds + x];
-                        if (got != want) {
-                            fprintf(stderr, "  MISMATCH %s/%s %s at y=%d x=%d: want %d got %d%s\n", g_op,
-                                    sk_level_name(l), g_ctx, y, x, want, got,
-                                    x >= ow ? " (row padding written)" : l == 0 ? " (vs layer path)" : "");
-                            g_level_fail[l] = 1;
-                            break;
-                        }
-                    }
+                compare_u8_region(l, dst, ds, dn, ow, oh, spec + (size_t)cy0 * rw + cx0, rw, first, " (vs layer path)");
                 if (l == 0) memcpy(first, dst, dn);
             }
             gfree(&gd);
