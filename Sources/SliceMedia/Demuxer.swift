@@ -134,11 +134,22 @@ public final class Demuxer {
     }
 
     /// Reads the next packet; nil at end of input. A read that blocks longer than the read timeout
-    /// fails with `.timeout`; ``cancel()`` makes it fail with `.cancelled`.
+    /// fails with `.timeout`; ``cancel()`` makes it fail with `.cancelled`, and so does a read started
+    /// after ``InputCanceller/stop()`` or still blocked at the end of its grace.
     public func read() throws -> Packet? {
         if !self.pushedBack.isEmpty { return self.pushedBack.removeFirst() }
+        // Ended: a read started now could be cut between its chunks (see InterruptState) for nothing.
+        if self.interrupt.isCancelled {
+            throw MediaError(.cancelled, call: "av_read_frame", message: "read cancelled", context: self.url)
+        }
+        return try self.readFromInput()
+    }
+
+    /// One `av_read_frame`, whatever the cancellation state (tests call it after a stop to play a stop that
+    /// lands while a read is under way).
+    func readFromInput() throws -> Packet? {
         let packet = try Packet()
-        self.interrupt.arm(seconds: self.readTimeout)
+        self.interrupt.beginCall(seconds: self.readTimeout)
         let ret = av_read_frame(self.context, packet.pointer)
         self.interrupt.arm(seconds: nil)
         if ret == FFError.eof { return nil }
@@ -154,9 +165,9 @@ public final class Demuxer {
             throw MediaError(.demux, call: "av_read_frame", averror: ret, context: self.url)
         }
         // A read the interrupt callback cut short may still return a packet, truncated (the demuxer keeps
-        // what it had read): after cancel() that packet is dropped, so the decoder never sees a torn one
-        // (seen as "Invalid NAL unit size" errors from a `--frames N` run that stopped mid-read).
-        if self.interrupt.isCancelled {
+        // what it had read): after a cancel that packet is dropped, so the decoder never sees a torn one. A
+        // read that a stop() let finish is whole and returned.
+        if self.interrupt.isCancelled && self.interrupt.didInterruptCall {
             throw MediaError(.cancelled, call: "av_read_frame", message: "read cancelled", context: self.url)
         }
         return packet
@@ -181,8 +192,17 @@ public struct InputCanceller: Sendable {
 
     init(state: InterruptState) { self.state = state }
 
-    /// Interrupts the input.
+    /// Interrupts the input at once (an abort: a read in flight may be torn and its packet is dropped).
     public func cancel() { self.state.cancel() }
+
+    /// Ends the input: later reads fail with `.cancelled`; a read in flight finishes whole, unless it is
+    /// still blocked (a silent live input) after a grace of ``stopGrace`` seconds, when it is cut as by
+    /// ``cancel()``. Interrupting at once could tear the packet being read, and libavformat's own parser
+    /// would log about the torn packet before it could be dropped.
+    public func stop() { self.state.stop() }
+
+    /// Seconds a read in flight may still take after ``stop()``.
+    public static var stopGrace: Double { InterruptState.stopGrace }
 }
 
 extension Demuxer {

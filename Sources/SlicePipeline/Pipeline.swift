@@ -128,8 +128,9 @@ public final class Pipeline: Sendable {
         return try self.wait()
     }
 
-    /// Ends the input now (a blocked read returns) and lets everything already read drain into a
-    /// finalised output. Safe from any thread, any number of times.
+    /// Ends the input now (a read in flight finishes; a blocked one returns within
+    /// ``InputCanceller/stopGrace``) and lets everything already read drain into a finalised output.
+    /// Safe from any thread, any number of times.
     public func stop() {
         self.state.requestStop()
     }

@@ -72,10 +72,11 @@ final class PipelineState: Sendable {
     /// No stage has failed.
     var isHealthy: Bool { self.control.withLock { $0.error == nil } }
 
-    /// Ends the input now (a blocked read returns).
+    /// Ends the input: a read in flight finishes (whole: cutting it could tear its packet, see
+    /// ``InputCanceller/stop()``); a blocked one returns after a short grace.
     func requestStop() {
         self.control.withLock { $0.stopRequested = true }
-        self.inputCanceller.withLock { $0.cancel() }
+        self.inputCanceller.withLock { $0.stop() }
     }
 
     /// Sleeps up to `seconds`, waking early when the pipeline stops.
