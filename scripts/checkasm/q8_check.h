@@ -15,10 +15,13 @@
  */
 typedef int (*q8_fn)(const sk_subpixel_q8_net *, const uint8_t *, ptrdiff_t, int, int, float, int,
                      int, int, int, uint8_t *, ptrdiff_t, float, void *);
-/* One entry per SK_LEVEL_* (a short table would call NULL at the neon level); neon runs the int8
- * reference, as dispatch.c's table does (no SDOT body yet). */
+/* One entry per SK_LEVEL_* (a short table would call NULL at the neon level); neon is the baseline
+ * SMLAL body, run on every AArch64 CPU (the SDOT body is forced separately below where the CPU has
+ * the dot product, as the avxvnni one is). */
 static const q8_fn q8_tab[NLEVELS] = { sk_subpixel_q8_ref, sk_subpixel_q8_avx2, sk_subpixel_q8_avx512,
-                                       sk_subpixel_q8_ref };
+                                       sk_subpixel_q8_neon };
+static long g_q8_dot_runs; /* sk_subpixel_q8_neondot runs compared (0: not run on this CPU) */
+static int g_q8_dot_fail;
 
 static int q8_level_ok(int l) { return sk_level_supported(l) && (l != SK_LEVEL_AVX512 || sk_q8_vnni_supported()); }
 
@@ -180,7 +183,19 @@ static void test_subpixel_q8(void)
         g_any_fail = 1;
     }
 #endif
+#if defined(__aarch64__)
+    /* The dot-product detection, against what the runner knows of the CPU it chose
+     * (CHECKASM_EXPECT_DOTPROD=0/1, set by run.sh for its qemu -cpu runs): a wrong 0 only costs speed,
+     * so no comparison below would notice it; a wrong 1 would crash the dispatcher with SIGILL. */
+    const char *want_dot = getenv("CHECKASM_EXPECT_DOTPROD");
+    if (want_dot && *want_dot && sk_q8_dotprod_supported() != atoi(want_dot)) {
+        printf("FAIL subpixel_q8: sk_q8_dotprod_supported() = %d, runner says %s\n", sk_q8_dotprod_supported(), want_dot);
+        g_any_fail = 1;
+    }
+#endif
     begin_op("subpixel_q8");
+    g_q8_dot_runs = 0;
+    g_q8_dot_fail = 0;
     const int iters = g_iters / 3 > 0 ? g_iters / 3 : 1;
     for (int it = 0; it < iters; it++) {
         sk_subpixel_q8_net n;
@@ -238,6 +253,22 @@ static void test_subpixel_q8(void)
             gfree(&gd);
             gfree(&gsc);
         }
+        /* The SDOT body (the neon level's choice where the CPU has the dot product), forced here wherever
+         * it can run; it has its own verdict line. */
+        if (sk_q8_dotprod_supported()) {
+            g_q8_dot_runs++;
+            gbuf gd = galloc(dn), gsc = galloc(sn);
+            uint8_t *dst = gd.p, *scratch = gsc.p;
+            memset(dst, 0xA5, dn);
+            for (size_t i = 0; i < sn; i++) scratch[i] = (uint8_t)rnd64();
+            if (sk_subpixel_q8_neondot(&n, src, ss, rw, rh, 1.0f / 255.0f, cx0, cx1, cy0, cy1, dst, ds, 255.0f, scratch) != SK_OK ||
+                memcmp(dst, first, dn)) {
+                if (!g_q8_dot_fail) fprintf(stderr, "  MISMATCH %s/neondot %s (vs reference)\n", g_op, g_ctx);
+                g_q8_dot_fail = 1;
+            }
+            gfree(&gd);
+            gfree(&gsc);
+        }
         free(first);
         free(spec);
         gfree(&gs);
@@ -259,8 +290,30 @@ static void test_subpixel_q8(void)
             }
         for (int i = 0; i < ng; i++) gfree(&g[i]);
     }
+    if (sk_q8_dotprod_supported()) {
+        uint8_t src[4] = { 0 }, dst[16], scratch[64];
+        sk_subpixel_q8_net n;
+        sk_q8_block blk[4];
+        gbuf g[48];
+        int ng = 0;
+        q8_random_net(&n, blk, g, &ng, 0, 0, 0);
+        n.head_bias = NULL;
+        if (sk_subpixel_q8_neondot(&n, src, 2, 2, 2, 1.0f / 255.0f, 0, 2, 0, 2, dst, 4, 255.0f, scratch) != SK_EINVAL) {
+            fprintf(stderr, "  %s/neondot accepted a NULL head bias\n", g_op);
+            g_q8_dot_fail = 1;
+        }
+        for (int i = 0; i < ng; i++) gfree(&g[i]);
+    }
     g_ref_what = "bit-exact runs vs the layer-by-layer spec";
     end_op();
+    if (sk_level_supported(SK_LEVEL_NEON)) {
+        if (g_q8_dot_runs)
+            printf("  %-18s %-9s %s  (%ld bit-exact runs vs reference)\n", g_op, "neondot", g_q8_dot_fail ? "FAIL" : "PASS",
+                   g_q8_dot_runs);
+        else
+            printf("  %-18s %-9s skipped (no dot product on this CPU)\n", g_op, "neondot");
+        if (g_q8_dot_fail) { g_fail_ops[SK_LEVEL_NEON]++; g_any_fail = 1; }
+    }
     g_ref_what = "values vs naive double";
 }
 
@@ -307,6 +360,10 @@ static void bench_q8(void)
             if (l == SK_LEVEL_AVX2 && sk_q8_avxvnni_supported()) {
                 TIME_IT(t, q8_frame(sk_subpixel_q8_avxvnni, &n, src, dst, W, H, tr, tc, HALO, scratch));
                 printf("  %-30s %-9s %10.3f ms  %7.1f GMAC/s\n", name, "avxvnni", t * 1e3, macs / t * 1e-9);
+            }
+            if (l == SK_LEVEL_NEON && sk_q8_dotprod_supported()) {
+                TIME_IT(t, q8_frame(sk_subpixel_q8_neondot, &n, src, dst, W, H, tr, tc, HALO, scratch));
+                printf("  %-30s %-9s %10.3f ms  %7.1f GMAC/s\n", name, "neondot", t * 1e3, macs / t * 1e-9);
             }
             free(scratch);
         }
