@@ -120,12 +120,20 @@ static int32_t *q8_bbuf(int n, int mag, gbuf *g)
     for (int i = 0; i < n; i++) p[i] = rndi(-mag, mag);
     return p;
 }
+/* Set per net by q8_random_net: its multipliers are powers of two, so acc * m lands exactly on
+ * half-integers often and sat's round-half-to-even is checked (a body rounding half away from zero
+ * passes random mantissas). */
+static int g_q8_pow2;
+
 /* Multipliers around 1/(typical |acc|) times 2^-3..2^5 (the top ones saturate often), a few negative. */
 static float *q8_sbuf(int n, double typical, gbuf *g)
 {
     float *p = fbuf(n, g);
-    for (int i = 0; i < n; i++)
-        p[i] = (float)(ldexp(90.0 / typical, rndi(-3, 5)) * (0.5 + 0.5 * fabs(p[i]))) * (rndi(0, 9) ? 1.0f : -1.0f);
+    for (int i = 0; i < n; i++) {
+        const double mant = g_q8_pow2 ? 1.0 : 0.5 + 0.5 * fabs(p[i]);
+        p[i] = (float)(ldexp(g_q8_pow2 ? ldexp(1.0, ilogb(90.0 / typical)) : 90.0 / typical, rndi(-3, 5)) * mant) *
+               (rndi(0, 9) ? 1.0f : -1.0f);
+    }
     return p;
 }
 
@@ -141,6 +149,7 @@ static void q8_random_net(sk_subpixel_q8_net *n, sk_q8_block *blk, gbuf *g, int 
     if (fb > 0) n->blocks = fb;
     if (fk > 0) n->k = fk;
     n->bicubic_a = rndi(0, 1) ? -0.75f : -0.5f;
+    g_q8_pow2 = rndi(0, 3) == 0;
     const int C = n->channels, kk = n->k * n->k;
     n->head_weight = q8_wbuf(C * kk, &g[(*ng)++]);
     n->head_bias = q8_bbuf(C, 40000, &g[(*ng)++]);
@@ -155,7 +164,7 @@ static void q8_random_net(sk_subpixel_q8_net *n, sk_q8_block *blk, gbuf *g, int 
         blk[i].pw_bias = q8_bbuf(C, 20000, &g[(*ng)++]);
         blk[i].pw_scale = q8_sbuf(C, sqrt(C) * 127 * 60, &g[(*ng)++]);
         blk[i].pw_act = rnd_act(C, &sl, &g[(*ng)++]);
-        blk[i].res_scale = (float)ldexp(1.0 + rndf() * 0.5, rndi(-2, 1));
+        blk[i].res_scale = (float)ldexp(g_q8_pow2 ? 1.0 : 1.0 + rndf() * 0.5, rndi(-2, 1));
     }
     n->block = blk;
     n->tail_weight = q8_wbuf(4 * C, &g[(*ng)++]);
