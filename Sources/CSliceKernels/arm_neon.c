@@ -8,9 +8,12 @@
  * vfmaq_f32 is a single-rounding fused multiply-add like fmaf, so every lane
  * performs exactly the reference's operations (slice_kernels.h).
  * On other architectures the _neon entry points forward to the reference.
+ * The int8 sub-pixel kernel's trunk rows are sk_q8_neon.h: a baseline body
+ * (sk_subpixel_q8_neon) and an SDOT one (sk_subpixel_q8_neondot, its
+ * functions compiled for armv8.2-a+dotprod by attribute, called only where
+ * dispatch.c found the dot product).
  * Not here: the backward kernels (on arm64 every level runs backward.c's
- * generic 16-byte-vector build) and int8 dot-product (SDOT) variants, left
- * for when the int8 kernels exist.
+ * generic 16-byte-vector build).
  */
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -127,9 +130,15 @@ SK_INLINE void cvt_f32_row(const float *s, uint8_t *d, int w, float scale)
 
 #include "sk_simd_template.h"
 #include "sk_fused_simd.h"
+#include "sk_q8_neon.h"
 
 #else /* not AArch64 */
 
 #include "sk_fallback.h"
+int sk_subpixel_q8_neondot(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride, int rw, int rh,
+                           float in_scale, int cx0, int cx1, int cy0, int cy1, uint8_t *dst, ptrdiff_t dst_stride,
+                           float out_scale, void *scratch)
+{ return sk_subpixel_q8_ref(net, src, src_stride, rw, rh, in_scale, cx0, cx1, cy0, cy1, dst,
+                            dst_stride, out_scale, scratch); }
 
 #endif

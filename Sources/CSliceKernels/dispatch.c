@@ -11,6 +11,14 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1UL << 20) /* linux/arch/arm64/include/uapi/asm/hwcap.h */
+#endif
+#elif defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
 
 #if defined(__clang__) || !defined(__GNUC__)
 #pragma STDC FP_CONTRACT OFF
@@ -58,8 +66,9 @@ static const sk_kernels tbl_avx512_avxvnni = SK_TABLE(SK_LEVEL_AVX512, _avx512, 
 static const sk_kernels tbl_avx2_avxvnni = SK_TABLE(SK_LEVEL_AVX2, _avx2, _avxvnni);
 #endif
 #if defined(__aarch64__)
-/* No NEON int8 body yet (SDOT is left): the int8 kernel runs its portable reference on arm64. */
-static const sk_kernels tbl_neon = SK_TABLE(SK_LEVEL_NEON, _neon, _ref);
+/* The int8 kernel: its SDOT body where the CPU has the dot product, else the SMLAL one. */
+static const sk_kernels tbl_neon = SK_TABLE(SK_LEVEL_NEON, _neon, _neon);
+static const sk_kernels tbl_neon_dot = SK_TABLE(SK_LEVEL_NEON, _neon, _neondot);
 #endif
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -67,7 +76,25 @@ static int g_best = SK_LEVEL_REFERENCE;            /* best supported level */
 static unsigned g_mask = 1u << SK_LEVEL_REFERENCE;  /* bit l: level l usable */
 static int g_vnni;                                 /* AVX512_VNNI + AVX512_VBMI usable */
 static int g_avxvnni;                              /* AVX-VNNI (VEX) usable, with AVX2 + FMA */
+static int g_dotprod;                              /* AArch64 dot product (SDOT) usable */
 static const sk_kernels *g_active = &tbl_ref;      /* accessed atomically   */
+
+#if defined(__aarch64__)
+/* The dot-product extension (SDOT/UDOT, optional from ARMv8.2): the kernel reports it (HWCAP_ASIMDDP
+ * on Linux, set only where the kernel lets EL0 use it; hw.optional.arm.FEAT_DotProd on macOS). */
+static int dotprod_cpu(void)
+{
+#if defined(__linux__)
+    return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#elif defined(__APPLE__)
+    int v = 0;
+    size_t n = sizeof v;
+    return sysctlbyname("hw.optional.arm.FEAT_DotProd", &v, &n, NULL, 0) == 0 && v != 0;
+#else
+    return 0;
+#endif
+}
+#endif
 
 static void detect(void)
 {
@@ -94,6 +121,7 @@ static void detect(void)
     /* Advanced SIMD is part of the AArch64 base architecture. */
     g_best = SK_LEVEL_NEON;
     g_mask |= 1u << SK_LEVEL_NEON;
+    g_dotprod = dotprod_cpu();
 #endif
 }
 
@@ -104,7 +132,7 @@ static const sk_kernels *table_for(int level)
     if (level == SK_LEVEL_AVX2) return g_avxvnni ? &tbl_avx2_avxvnni : &tbl_avx2;
 #endif
 #if defined(__aarch64__)
-    if (level == SK_LEVEL_NEON) return &tbl_neon;
+    if (level == SK_LEVEL_NEON) return g_dotprod ? &tbl_neon_dot : &tbl_neon;
 #endif
     (void)level;
     return &tbl_ref;
@@ -174,6 +202,12 @@ int sk_q8_avxvnni_supported(void)
 {
     pthread_once(&g_once, init_once);
     return g_avxvnni;
+}
+
+int sk_q8_dotprod_supported(void)
+{
+    pthread_once(&g_once, init_once);
+    return g_dotprod;
 }
 
 int sk_set_level(int level)

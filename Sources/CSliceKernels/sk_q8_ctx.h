@@ -15,7 +15,7 @@ typedef struct q8_ctx {
     const sk_subpixel_q8_net *net;
     const uint8_t *src;
     ptrdiff_t src_stride, rwp, plane; /* plane: bytes between 16-channel planes (Q8_PLANES) */
-    int rw, rh, r, k, C, Cp, vnni; /* vnni: AVX-VNNI rows allowed (sk_q8_avx2.h) */
+    int rw, rh, r, k, C, Cp, vnni; /* vnni: the variant's dot-product rows allowed (AVX-VNNI, SDOT) */
     size_t rowb, inb, bic_ss;
     float in_scale;
     uint8_t *in_ring, *x_ring[SK_SP_MAX_BLOCKS + 1], *d_row, *pack;

@@ -94,7 +94,10 @@ public final class QuantizedSubPixel: @unchecked Sendable {
 
     /// Whether the int8 kernel runs its fast body here: the dispatched level is AVX-512 and the CPU has
     /// VNNI + VBMI (`sk_q8_vnni_supported`). The CPU flag alone is not enough: `SLICESTREAM_CPU=reference`
-    /// (or avx2) keeps the flag set but dispatches a slower body, so both are asked.
+    /// (or avx2) keeps the flag set but dispatches a slower body, so both are asked. Always false on arm64:
+    /// explicit int8 runs the NEON body there (SDOT where the CPU has the dot product), but its speed
+    /// against the float kernel has only been checked under an emulator, never measured, so `auto` keeps
+    /// float.
     public static var hasFastPath: Bool {
         sk_init()
         return sk_get_level() == Int32(SK_LEVEL_AVX512) && sk_q8_vnni_supported() != 0

@@ -1071,6 +1071,9 @@ int main(int argc, char **argv)
     signal(SIGBUS, on_fault);
     printf("CSliceKernels checkasm: auto level = %s", sk_cpu_name());
     for (int l = 1; l < NLEVELS; l++) printf(", %s %s", sk_level_name(l), sk_level_supported(l) ? "yes" : "no");
+#if defined(__aarch64__)
+    printf(", dotprod %s", sk_q8_dotprod_supported() ? "yes" : "no");
+#endif
     printf("\n");
     if (do_bench) {
         if (do_bench == 1) bench();

@@ -15,10 +15,13 @@
  */
 typedef int (*q8_fn)(const sk_subpixel_q8_net *, const uint8_t *, ptrdiff_t, int, int, float, int,
                      int, int, int, uint8_t *, ptrdiff_t, float, void *);
-/* One entry per SK_LEVEL_* (a short table would call NULL at the neon level); neon runs the int8
- * reference, as dispatch.c's table does (no SDOT body yet). */
+/* One entry per SK_LEVEL_* (a short table would call NULL at the neon level); neon is the baseline
+ * SMLAL body, run on every AArch64 CPU (the SDOT body is forced separately below where the CPU has
+ * the dot product, as the avxvnni one is). */
 static const q8_fn q8_tab[NLEVELS] = { sk_subpixel_q8_ref, sk_subpixel_q8_avx2, sk_subpixel_q8_avx512,
-                                       sk_subpixel_q8_ref };
+                                       sk_subpixel_q8_neon };
+static long g_q8_dot_runs; /* sk_subpixel_q8_neondot runs compared (0: not run on this CPU) */
+static int g_q8_dot_fail;
 
 static int q8_level_ok(int l) { return sk_level_supported(l) && (l != SK_LEVEL_AVX512 || sk_q8_vnni_supported()); }
 
@@ -117,12 +120,20 @@ static int32_t *q8_bbuf(int n, int mag, gbuf *g)
     for (int i = 0; i < n; i++) p[i] = rndi(-mag, mag);
     return p;
 }
+/* Set per net by q8_random_net: its multipliers are powers of two, so acc * m lands exactly on
+ * half-integers often and sat's round-half-to-even is checked (a body rounding half away from zero
+ * passes random mantissas). */
+static int g_q8_pow2;
+
 /* Multipliers around 1/(typical |acc|) times 2^-3..2^5 (the top ones saturate often), a few negative. */
 static float *q8_sbuf(int n, double typical, gbuf *g)
 {
     float *p = fbuf(n, g);
-    for (int i = 0; i < n; i++)
-        p[i] = (float)(ldexp(90.0 / typical, rndi(-3, 5)) * (0.5 + 0.5 * fabs(p[i]))) * (rndi(0, 9) ? 1.0f : -1.0f);
+    for (int i = 0; i < n; i++) {
+        const double mant = g_q8_pow2 ? 1.0 : 0.5 + 0.5 * fabs(p[i]);
+        p[i] = (float)(ldexp(g_q8_pow2 ? ldexp(1.0, ilogb(90.0 / typical)) : 90.0 / typical, rndi(-3, 5)) * mant) *
+               (rndi(0, 9) ? 1.0f : -1.0f);
+    }
     return p;
 }
 
@@ -138,6 +149,7 @@ static void q8_random_net(sk_subpixel_q8_net *n, sk_q8_block *blk, gbuf *g, int 
     if (fb > 0) n->blocks = fb;
     if (fk > 0) n->k = fk;
     n->bicubic_a = rndi(0, 1) ? -0.75f : -0.5f;
+    g_q8_pow2 = rndi(0, 3) == 0;
     const int C = n->channels, kk = n->k * n->k;
     n->head_weight = q8_wbuf(C * kk, &g[(*ng)++]);
     n->head_bias = q8_bbuf(C, 40000, &g[(*ng)++]);
@@ -152,7 +164,7 @@ static void q8_random_net(sk_subpixel_q8_net *n, sk_q8_block *blk, gbuf *g, int 
         blk[i].pw_bias = q8_bbuf(C, 20000, &g[(*ng)++]);
         blk[i].pw_scale = q8_sbuf(C, sqrt(C) * 127 * 60, &g[(*ng)++]);
         blk[i].pw_act = rnd_act(C, &sl, &g[(*ng)++]);
-        blk[i].res_scale = (float)ldexp(1.0 + rndf() * 0.5, rndi(-2, 1));
+        blk[i].res_scale = (float)ldexp(g_q8_pow2 ? 1.0 : 1.0 + rndf() * 0.5, rndi(-2, 1));
     }
     n->block = blk;
     n->tail_weight = q8_wbuf(4 * C, &g[(*ng)++]);
@@ -180,7 +192,19 @@ static void test_subpixel_q8(void)
         g_any_fail = 1;
     }
 #endif
+#if defined(__aarch64__)
+    /* The dot-product detection, against what the runner knows of the CPU it chose
+     * (CHECKASM_EXPECT_DOTPROD=0/1, set by run.sh for its qemu -cpu runs): a wrong 0 only costs speed,
+     * so no comparison below would notice it; a wrong 1 would crash the dispatcher with SIGILL. */
+    const char *want_dot = getenv("CHECKASM_EXPECT_DOTPROD");
+    if (want_dot && *want_dot && sk_q8_dotprod_supported() != atoi(want_dot)) {
+        printf("FAIL subpixel_q8: sk_q8_dotprod_supported() = %d, runner says %s\n", sk_q8_dotprod_supported(), want_dot);
+        g_any_fail = 1;
+    }
+#endif
     begin_op("subpixel_q8");
+    g_q8_dot_runs = 0;
+    g_q8_dot_fail = 0;
     const int iters = g_iters / 3 > 0 ? g_iters / 3 : 1;
     for (int it = 0; it < iters; it++) {
         sk_subpixel_q8_net n;
@@ -238,6 +262,39 @@ static void test_subpixel_q8(void)
             gfree(&gd);
             gfree(&gsc);
         }
+        /* The dispatcher at the active level (its table's body: on arm64 the one detection chose, so a
+         * dot-product slip on a CPU without it dies of SIGILL here). */
+        {
+            const int l = sk_get_level();
+            g_checks[l]++;
+            gbuf gd = galloc(dn), gsc = galloc(sn);
+            uint8_t *dst = gd.p, *scratch = gsc.p;
+            memset(dst, 0xA5, dn);
+            for (size_t i = 0; i < sn; i++) scratch[i] = (uint8_t)rnd64();
+            if (sk_subpixel_q8(&n, src, ss, rw, rh, 1.0f / 255.0f, cx0, cx1, cy0, cy1, dst, ds, 255.0f, scratch) != SK_OK ||
+                memcmp(dst, first, dn)) {
+                if (!g_level_fail[l]) fprintf(stderr, "  MISMATCH %s/dispatcher %s (vs reference)\n", g_op, g_ctx);
+                g_level_fail[l] = 1;
+            }
+            gfree(&gd);
+            gfree(&gsc);
+        }
+        /* The SDOT body (the neon level's choice where the CPU has the dot product), forced here wherever
+         * it can run; it has its own verdict line. */
+        if (sk_q8_dotprod_supported()) {
+            g_q8_dot_runs++;
+            gbuf gd = galloc(dn), gsc = galloc(sn);
+            uint8_t *dst = gd.p, *scratch = gsc.p;
+            memset(dst, 0xA5, dn);
+            for (size_t i = 0; i < sn; i++) scratch[i] = (uint8_t)rnd64();
+            if (sk_subpixel_q8_neondot(&n, src, ss, rw, rh, 1.0f / 255.0f, cx0, cx1, cy0, cy1, dst, ds, 255.0f, scratch) != SK_OK ||
+                memcmp(dst, first, dn)) {
+                if (!g_q8_dot_fail) fprintf(stderr, "  MISMATCH %s/neondot %s (vs reference)\n", g_op, g_ctx);
+                g_q8_dot_fail = 1;
+            }
+            gfree(&gd);
+            gfree(&gsc);
+        }
         free(first);
         free(spec);
         gfree(&gs);
@@ -259,8 +316,30 @@ static void test_subpixel_q8(void)
             }
         for (int i = 0; i < ng; i++) gfree(&g[i]);
     }
+    if (sk_q8_dotprod_supported()) {
+        uint8_t src[4] = { 0 }, dst[16], scratch[64];
+        sk_subpixel_q8_net n;
+        sk_q8_block blk[4];
+        gbuf g[48];
+        int ng = 0;
+        q8_random_net(&n, blk, g, &ng, 0, 0, 0);
+        n.head_bias = NULL;
+        if (sk_subpixel_q8_neondot(&n, src, 2, 2, 2, 1.0f / 255.0f, 0, 2, 0, 2, dst, 4, 255.0f, scratch) != SK_EINVAL) {
+            fprintf(stderr, "  %s/neondot accepted a NULL head bias\n", g_op);
+            g_q8_dot_fail = 1;
+        }
+        for (int i = 0; i < ng; i++) gfree(&g[i]);
+    }
     g_ref_what = "bit-exact runs vs the layer-by-layer spec";
     end_op();
+    if (sk_level_supported(SK_LEVEL_NEON)) {
+        if (g_q8_dot_runs)
+            printf("  %-18s %-9s %s  (%ld bit-exact runs vs reference)\n", g_op, "neondot", g_q8_dot_fail ? "FAIL" : "PASS",
+                   g_q8_dot_runs);
+        else
+            printf("  %-18s %-9s skipped (no dot product on this CPU)\n", g_op, "neondot");
+        if (g_q8_dot_fail) { g_fail_ops[SK_LEVEL_NEON]++; g_any_fail = 1; }
+    }
     g_ref_what = "values vs naive double";
 }
 
@@ -307,6 +386,10 @@ static void bench_q8(void)
             if (l == SK_LEVEL_AVX2 && sk_q8_avxvnni_supported()) {
                 TIME_IT(t, q8_frame(sk_subpixel_q8_avxvnni, &n, src, dst, W, H, tr, tc, HALO, scratch));
                 printf("  %-30s %-9s %10.3f ms  %7.1f GMAC/s\n", name, "avxvnni", t * 1e3, macs / t * 1e-9);
+            }
+            if (l == SK_LEVEL_NEON && sk_q8_dotprod_supported()) {
+                TIME_IT(t, q8_frame(sk_subpixel_q8_neondot, &n, src, dst, W, H, tr, tc, HALO, scratch));
+                printf("  %-30s %-9s %10.3f ms  %7.1f GMAC/s\n", name, "neondot", t * 1e3, macs / t * 1e-9);
             }
             free(scratch);
         }

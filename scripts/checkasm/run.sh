@@ -14,8 +14,10 @@
 # (qemu-user), every run also cross-builds both harnesses for AArch64 (-Werror: the whole CSliceKernels
 # target must compile cleanly there; also with clang --target=aarch64-linux-gnu where clang is used) and
 # runs them under qemu-user, so the NEON variants are checked bit for bit against the reference like the
-# x86 ones (scripts/install-deps installs the packages). Without them it prints one "skipped" line and goes on. Never under --bench: speed
-# measured under an emulator means nothing.
+# x86 ones (scripts/install-deps installs the packages). qemu runs them as "-cpu max" (with the dot product:
+# the int8 kernel's SDOT body runs beside its SMLAL one) and checkasm once more as "-cpu cortex-a57" (ARMv8.0,
+# no dot product: detection must say so and the dispatcher must keep to the SMLAL body). Without them it
+# prints one "skipped" line and goes on. Never under --bench: speed measured under an emulator means nothing.
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -85,9 +87,11 @@ if [ "$BENCH" = 0 ] && [ "$(uname -m)" != aarch64 ]; then
         echo "checkasm aarch64: skipped (no aarch64-linux-gnu-gcc / qemu-aarch64; apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)"
     fi
 fi
+# CPU qemu emulates, and whether it has the dot product (checkasm checks sk_q8_dotprod_supported() by it).
+AACPU=max AADOT=1
 run_aa() { # harness binary, arguments...: run under qemu-user with the cross libc
     b=$1; shift
-    qemu-aarch64 -L "$AASYS" "$b" "$@"
+    CHECKASM_EXPECT_DOTPROD=$AADOT qemu-aarch64 -cpu "$AACPU" -L "$AASYS" "$b" "$@"
 }
 # Runs a harness showing only its verdict line. Not "harness | tail -n 1": a pipeline's status is
 # tail's, so a failing harness would pass; on failure this prints every non-PASS line and fails.
@@ -151,6 +155,12 @@ if [ "$AA" = 1 ]; then
             echo "== checkasm aarch64 ($CC --target=aarch64-linux-gnu, qemu-aarch64)"
             verdict run_aa $T/checkasm-aacl --iters 100 "$@"
         fi
+        echo "== checkasm aarch64 ($AAGCC, qemu-aarch64 -cpu cortex-a57: no dot product)"
+        AACPU=cortex-a57 AADOT=0
+        if run_aa $T/checkasm-aa --iters 100 "$@" >"$T/a57.log" 2>&1; then
+            grep -E 'auto level|subpixel_q8' "$T/a57.log"; tail -n 1 "$T/a57.log"
+        else grep -v ' PASS ' "$T/a57.log"; exit 1; fi
+        AACPU=max AADOT=1
     fi
     echo "== gradcheck aarch64 ($AAGCC, qemu-aarch64)"
     verdict run_aa $T/gradcheck-aa --iters 30 "$@"

@@ -22,7 +22,7 @@
  *             (float, the model's real units; not requantised)
  *   4. Y = depth_to_space2x(t) + bicubic2x(p * in_scale, a); out = f32_to_u8(Y, out_scale)
  *      exactly as sk_subpixel_fused computes it.
- * Every variant (_ref, _avx2, _avx512, dispatcher) is bit-identical to the
+ * Every variant (_ref, _avx2, _avx512, _avxvnni, _neon, _neondot, dispatcher) is bit-identical to the
  * reference: the trunk is integer or single float multiplies/adds in the same
  * order (scripts/checkasm checks every level, and the reference against a
  * plain layer-by-layer implementation of this spec).
@@ -32,7 +32,10 @@
  * same int32). AVX-512 uses vpdpbusd and vpermb (AVX512_VNNI + AVX512_VBMI);
  * AVX2, and AVX-512 CPUs without them, use vpmaddwd on 16-bit halves (never
  * vpmaddubsw, whose int16 sums saturate), or where the CPU has AVX-VNNI the
- * VEX vpdpbusd in their pointwise rows (sk_subpixel_q8_avxvnni).
+ * VEX vpdpbusd in their pointwise rows (sk_subpixel_q8_avxvnni). AArch64 reads
+ * the bytes back as s8 q (EOR 0x80) and uses the uncorrected biases: SMULL/SMLAL
+ * (sk_subpixel_q8_neon), or SDOT in the pointwise and tail rows where the CPU
+ * has the dot product (sk_subpixel_q8_neondot).
  */
 #ifndef SLICE_KERNELS_Q8_H
 #define SLICE_KERNELS_Q8_H
@@ -104,10 +107,24 @@ int sk_subpixel_q8_avxvnni(const sk_subpixel_q8_net *net, const uint8_t *src, pt
                            int rw, int rh, float in_scale, int cx0, int cx1, int cy0, int cy1,
                            uint8_t *dst, ptrdiff_t dst_stride, float out_scale, void *scratch);
 
+/** AArch64 NEON body (baseline armv8-a: widening SMULL/SMLAL multiply-accumulates); what the
+ *  dispatcher's neon level runs on CPUs without the dot-product extension. Elsewhere: the reference. */
+int sk_subpixel_q8_neon(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride,
+                        int rw, int rh, float in_scale, int cx0, int cx1, int cy0, int cy1,
+                        uint8_t *dst, ptrdiff_t dst_stride, float out_scale, void *scratch);
+/** The NEON body with its pointwise and tail rows in SDOT (ARMv8.2 dot product): the neon level's
+ *  choice where the CPU has it. Call only if sk_q8_dotprod_supported(). Elsewhere: the reference. */
+int sk_subpixel_q8_neondot(const sk_subpixel_q8_net *net, const uint8_t *src, ptrdiff_t src_stride,
+                           int rw, int rh, float in_scale, int cx0, int cx1, int cy0, int cy1,
+                           uint8_t *dst, ptrdiff_t dst_stride, float out_scale, void *scratch);
+
 /** 1 if this CPU (and OS) can run sk_subpixel_q8_avx512. */
 int sk_q8_vnni_supported(void);
 /** 1 if this CPU (and OS) can run sk_subpixel_q8_avxvnni (AVX2, FMA and AVX-VNNI). */
 int sk_q8_avxvnni_supported(void);
+/** 1 if this CPU (and OS) can run sk_subpixel_q8_neondot (AArch64 with the dot-product extension,
+ *  Linux HWCAP_ASIMDDP / macOS FEAT_DotProd); 0 elsewhere. */
+int sk_q8_dotprod_supported(void);
 
 #ifdef __cplusplus
 }
