@@ -48,17 +48,26 @@ SK_TGT SK_INLINE V q8a_val(VI acc, const float *scale, const float *slope, int k
 {
     return vact(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(scale)), kind, _mm256_loadu_ps(slope));
 }
-/* sat(v) as int32 (the same clamp and rounding as q8a_out). */
-SK_TGT SK_INLINE VI q8a_sat(V v)
+/* sat(v) for 16 channels -> 16 bytes q ^ flip (flip 0x80: u8 storage). The same bytes as q8a_out's float
+ * clamp, NaN included: vminps returns its second operand v when v is NaN, vcvtps2dq makes INT_MIN of NaN
+ * and of anything below -2^31, and the saturating packs then max with -127 finish the clamp. */
+SK_TGT SK_INLINE __m128i q8a_sat16(V v0, V v1, __m128i flip)
 {
-    return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f)));
-}
-/* Two 8-channel int32 vectors in [-127, 127] -> 16 bytes q ^ flip (flip 0x80: u8 storage). */
-SK_TGT SK_INLINE __m128i q8a_pack16(VI a, VI b, __m128i flip)
-{
+    const V hi = _mm256_set1_ps(127.0f);
+    const VI a = _mm256_cvtps_epi32(_mm256_min_ps(hi, v0)), b = _mm256_cvtps_epi32(_mm256_min_ps(hi, v1));
     const __m128i x = _mm_packs_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
     const __m128i y = _mm_packs_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
-    return _mm_xor_si128(_mm_packs_epi16(x, y), flip);
+    return _mm_xor_si128(_mm_max_epi8(_mm_packs_epi16(x, y), _mm_set1_epi8(-127)), flip);
+}
+/* The same for two pixels' 16 channels (a, b): 32 bytes, pixel a's first, one pack sequence. */
+SK_TGT SK_INLINE VI q8a_sat32(V a0, V a1, V b0, V b1, VI flip)
+{
+    const V hi = _mm256_set1_ps(127.0f);
+    const VI pa = _mm256_packs_epi32(_mm256_cvtps_epi32(_mm256_min_ps(hi, a0)), _mm256_cvtps_epi32(_mm256_min_ps(hi, a1)));
+    const VI pb = _mm256_packs_epi32(_mm256_cvtps_epi32(_mm256_min_ps(hi, b0)), _mm256_cvtps_epi32(_mm256_min_ps(hi, b1)));
+    /* dwords: a0-3 a8-11 b0-3 b8-11 | a4-7 a12-15 b4-7 b12-15 */
+    const VI p = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(pa, pb), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    return _mm256_xor_si256(_mm256_max_epi8(p, _mm256_set1_epi8(-127)), flip);
 }
 /* acc + w . q over 4-byte groups, exact (see the top): q as s8, sw = w, aw = |w|. */
 SK_TGT SK_INLINE VI q8a_sdp(VI acc, VI q, VI sw, VI aw)
@@ -184,9 +193,9 @@ static SK_TGT SK_NOINLINE void qop_head_row(q8_ctx *c, const uint8_t *const *row
                     a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(t, _mm256_loadu_si256(wv + s * G + g)));
                     a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(t, _mm256_loadu_si256(wv + s * G + g + 1)));
                 }
-                const VI q0 = q8a_sat(q8a_val(a0, c->pk_scale[0] + 8 * g, c->pk_slope[0] + 8 * g, kind));
-                const VI q1 = q8a_sat(q8a_val(a1, c->pk_scale[0] + 8 * g + 8, c->pk_slope[0] + 8 * g + 8, kind));
-                _mm_storeu_si128((__m128i *)(out + (ptrdiff_t)(x0 + x) * cp + 8 * g), q8a_pack16(q0, q1, flip));
+                const V v0 = q8a_val(a0, c->pk_scale[0] + 8 * g, c->pk_slope[0] + 8 * g, kind);
+                const V v1 = q8a_val(a1, c->pk_scale[0] + 8 * g + 8, c->pk_slope[0] + 8 * g + 8, kind);
+                _mm_storeu_si128((__m128i *)(out + (ptrdiff_t)(x0 + x) * cp + 8 * g), q8a_sat16(v0, v1, flip));
             }
     }
 }
@@ -225,9 +234,9 @@ SK_TGT SK_INLINE void q8a_dw_block(q8_ctx *c, int i, const uint8_t *const *rows,
                 a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(buf[np][x + 2 * n][0], _mm256_loadu_si256(wv + s * G)));
                 a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(buf[np][x + 2 * n][1], _mm256_loadu_si256(wv + s * G + 1)));
             }
-            const VI q0 = q8a_sat(q8a_val(a0, c->pk_scale[L] + off, c->pk_slope[L] + off, kind));
-            const VI q1 = q8a_sat(q8a_val(a1, c->pk_scale[L] + off + 8, c->pk_slope[L] + off + 8, kind));
-            _mm_storeu_si128((__m128i *)(out + (ptrdiff_t)(x0 + x) * cp + off), q8a_pack16(q0, q1, flip));
+            const V v0 = q8a_val(a0, c->pk_scale[L] + off, c->pk_slope[L] + off, kind);
+            const V v1 = q8a_val(a1, c->pk_scale[L] + off + 8, c->pk_slope[L] + off + 8, kind);
+            _mm_storeu_si128((__m128i *)(out + (ptrdiff_t)(x0 + x) * cp + off), q8a_sat16(v0, v1, flip));
         }
     }
 }
@@ -272,28 +281,23 @@ static Q8A_VNNI_TGT SK_NOINLINE void q8a_pw_vnni(q8_ctx *c, int i, const uint8_t
 }
 
 /* One pixel's 16 pointwise outputs from their sums: act(rq) + residual, sat, stored as u8. */
-SK_TGT SK_INLINE void q8a_pw_px(uint8_t *dst, VI a0, VI a1, const q8_ctx *c, int L, int o, int kind, const uint8_t *res, V rs)
+SK_TGT SK_INLINE void q8a_pw_px(V *v0, V *v1, VI a0, VI a1, const q8_ctx *c, int L, int o, int kind, const uint8_t *res, V rs)
 {
-    const __m128i u8 = _mm_set1_epi8((char)0x80), xr = _mm_xor_si128(_mm_loadu_si128((const __m128i *)res), u8);
+    const __m128i xr = _mm_xor_si128(_mm_loadu_si128((const __m128i *)res), _mm_set1_epi8((char)0x80));
     const V r0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(xr)), rs);
     const V r1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(xr, 8))), rs);
-    const V v0 = _mm256_add_ps(q8a_val(a0, c->pk_scale[L] + o, c->pk_slope[L] + o, kind), r0);
-    const V v1 = _mm256_add_ps(q8a_val(a1, c->pk_scale[L] + o + 8, c->pk_slope[L] + o + 8, kind), r1);
-    _mm_storeu_si128((__m128i *)dst, q8a_pack16(q8a_sat(v0), q8a_sat(v1), u8));
+    *v0 = _mm256_add_ps(q8a_val(a0, c->pk_scale[L] + o, c->pk_slope[L] + o, kind), r0);
+    *v1 = _mm256_add_ps(q8a_val(a1, c->pk_scale[L] + o + 8, c->pk_slope[L] + o + 8, kind), r1);
 }
 
 /* Pointwise: two pixels x 16 output channels per step, sharing every weight load. d holds q (s8). A row
  * of odd width also makes the pixel after its last: d, res and out have margins there (out's is
  * rewritten by q8_pad_x afterwards). */
-static SK_TGT SK_NOINLINE void qop_pw_row(q8_ctx *c, int i, const uint8_t *d, const uint8_t *res, uint8_t *out)
+SK_TGT SK_INLINE void q8a_pw_rows(q8_ctx *c, int i, const uint8_t *d, const uint8_t *res, uint8_t *out, const int cp)
 {
-    if (c->vnni) {
-        q8a_pw_vnni(c, i, d, res, out);
-        return;
-    }
-    const int cp = c->Cp, J = cp / 4, L = 2 + 2 * i, w = c->rw, kind = c->net->block[i].pw_act.kind;
+    const int J = cp / 4, L = 2 + 2 * i, w = c->rw, kind = c->net->block[i].pw_act.kind;
     const V rs = _mm256_set1_ps(c->net->block[i].res_scale);
-    const VI *wv = (const VI *)(const void *)c->pk_pw[i];
+    const VI *wv = (const VI *)(const void *)c->pk_pw[i], u8 = _mm256_set1_epi8((char)0x80);
     for (int x = 0; x < w; x += 2) {
         const uint8_t *pa = d + (ptrdiff_t)x * cp, *pb = pa + cp;
         for (int g = 0; g < cp / 8; g += 2) {
@@ -313,10 +317,22 @@ static SK_TGT SK_NOINLINE void qop_pw_row(q8_ctx *c, int i, const uint8_t *d, co
                 b1 = q8a_sdp(b1, vb, s1, m1);
             }
             const ptrdiff_t o = (ptrdiff_t)x * cp + 8 * g;
-            q8a_pw_px(out + o, a0, a1, c, L, 8 * g, kind, res + o, rs);
-            q8a_pw_px(out + o + cp, b0, b1, c, L, 8 * g, kind, res + o + cp, rs);
+            V va0, va1, vb0, vb1;
+            q8a_pw_px(&va0, &va1, a0, a1, c, L, 8 * g, kind, res + o, rs);
+            q8a_pw_px(&vb0, &vb1, b0, b1, c, L, 8 * g, kind, res + o + cp, rs);
+            const VI q = q8a_sat32(va0, va1, vb0, vb1, u8);
+            _mm_storeu_si128((__m128i *)(out + o), _mm256_castsi256_si128(q));
+            _mm_storeu_si128((__m128i *)(out + o + cp), _mm256_extracti128_si256(q, 1));
         }
     }
+}
+
+static SK_TGT SK_NOINLINE void qop_pw_row(q8_ctx *c, int i, const uint8_t *d, const uint8_t *res, uint8_t *out)
+{
+    /* Cp 16 (sr2x) as a constant: its inner loop unrolled (32 measured slower so). */
+    if (c->vnni) q8a_pw_vnni(c, i, d, res, out);
+    else if (c->Cp == 16) q8a_pw_rows(c, i, d, res, out, 16);
+    else q8a_pw_rows(c, i, d, res, out, c->Cp);
 }
 
 /* Tail: 8 pixels per vector (their dwords transposed from 16-byte rows, pixels 0-3 in the low lane),
