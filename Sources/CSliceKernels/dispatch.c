@@ -59,7 +59,7 @@ static const sk_kernels tbl_ref = SK_TABLE(SK_LEVEL_REFERENCE, _ref, _ref);
 #if defined(__x86_64__) || defined(_M_X64)
 static const sk_kernels tbl_avx2 = SK_TABLE(SK_LEVEL_AVX2, _avx2, _avx2);
 static const sk_kernels tbl_avx512 = SK_TABLE(SK_LEVEL_AVX512, _avx512, _avx512);
-/* AVX-512 without VNNI/VBMI: the int8 kernel's vpmaddwd body (bit-identical, just slower), or its
+/* AVX-512 without VNNI/VBMI: the int8 kernel's AVX2 body (bit-identical, just slower), or its
  * AVX-VNNI form where the CPU has that. */
 static const sk_kernels tbl_avx512_novnni = SK_TABLE(SK_LEVEL_AVX512, _avx512, _avx2);
 static const sk_kernels tbl_avx512_avxvnni = SK_TABLE(SK_LEVEL_AVX512, _avx512, _avxvnni);

@@ -34,7 +34,8 @@ typedef struct q8_ctx {
  * stores its results 64 bytes at a time). */
 static inline int q8_cp(int C) { return C <= 16 ? 16 : C <= 32 ? 32 : (C + 63) & ~63; }
 
-/* Bytes of one k x k layer's repacked taps: 4 bytes per tap and channel (vpmaddwd word pairs), or
+/* Bytes of one k x k layer's repacked taps: 4 bytes per tap and channel (the AVX2 body's 16-bit tap pairs
+ * take 2 per tap, rounded up to whole pairs), or
  * two sets of [k][(k + 3) / 4] dwords per channel (vpdpbusd, plain and shifted by a pixel). */
 static inline size_t q8_kxk_bytes(size_t cp, int k)
 {

@@ -137,7 +137,8 @@ static void test_subpixel_fused(void)
 
 /* Benchmark: the sr2x shape (16 ch, 3 blocks, k3, PReLU) over a 960x540
  * frame, single thread, tiled as InferenceEngine tiles it (halo 5), for a few
- * tile sizes. MAC/s count the network's multiply-adds (1440 per LR pixel). */
+ * tile sizes, and the sr2x-hq shape (32 ch, 4 blocks) at 64x128. FLOP/s count
+ * the network's multiply-adds as slicestream bench does (1440 / 5696 per LR pixel). */
 /* One frame through the fused kernel, tile by tile with the engine's halo. */
 static void fused_frame(spf_fn f, const sk_subpixel_net *n, const uint8_t *src, uint8_t *dst, int W,
                         int H, int tr, int tc, int halo, float *scratch)
@@ -154,41 +155,49 @@ static void fused_frame(spf_fn f, const sk_subpixel_net *n, const uint8_t *src, 
 
 static void bench_fused(void)
 {
-    const int W = 960, H = 540, C = 16, NB = 3, HALO = 5;
+    /* sr2x (16 ch, 3 blocks) over several tiles, then sr2x-hq (32 ch, 4 blocks) at the engine's default
+     * 64x128: the float side of the int8 rows in bench_q8. */
+    static const int shapes[2][2] = { { 16, 3 }, { 32, 4 } };
+    const int W = 960, H = 540, HALO = 5;
     static const int tiles[][2] = { { 64, 128 }, { 64, 256 }, { 135, 480 }, { 270, 960 } };
-    gbuf g[16];
-    int ng = 0;
-    float *sl;
-    sk_subpixel_net n;
-    sk_sp_block blk[3];
-    n.channels = C; n.blocks = NB; n.k = 3; n.bicubic_a = -0.75f;
-    n.head_weight = fbuf(C * 9, &g[ng++]); n.head_bias = fbuf(C, &g[ng++]);
-    sl = fbuf(C, &g[ng++]);
-    n.head_act = (sk_act){ SK_ACT_PRELU, sl };
-    for (int i = 0; i < NB; i++) {
-        blk[i].dw_weight = fbuf(C * 9, &g[ng++]); blk[i].dw_bias = n.head_bias; blk[i].dw_act = (sk_act){ 0, NULL };
-        blk[i].pw_weight = fbuf(C * C, &g[ng++]); blk[i].pw_bias = n.head_bias; blk[i].pw_act = n.head_act;
-    }
-    n.block = blk;
-    n.tail_weight = fbuf(4 * C, &g[ng++]); n.tail_bias = n.head_bias; n.tail_act = (sk_act){ 0, NULL };
     uint8_t *src = malloc((size_t)W * H), *dst = malloc((size_t)4 * W * H);
     for (int i = 0; i < W * H; i++) src[i] = (uint8_t)rnd64();
-    printf("\nfused sub-pixel (sr2x shape: 16 ch, 3 blocks, k3, PReLU), 960x540 -> 1920x1080, one thread:\n");
-    for (int l = 1; l < NLEVELS; l++) {
-        if (!sk_level_supported(l)) continue;
-        for (size_t ti = 0; ti < sizeof tiles / sizeof tiles[0]; ti++) {
-            const int tr = tiles[ti][0], tc = tiles[ti][1];
-            const size_t sn = sk_subpixel_fused_scratch_floats(&n, tc + 2 * HALO);
-            float *scratch = aligned_alloc(64, (sn * 4 + 63) / 64 * 64);
-            double t;
-            TIME_IT(t, fused_frame(spf_tab[l], &n, src, dst, W, H, tr, tc, HALO, scratch));
-            char name[64];
-            snprintf(name, sizeof name, "fused tile %dx%d (%zu KiB)", tr, tc, sn * 4 / 1024);
-            bench_row(name, l, t, (double)W * H, 2.0 * 1440 * W * H);
-            free(scratch);
+    for (int sh = 0; sh < 2; sh++) {
+        const int C = shapes[sh][0], NB = shapes[sh][1];
+        gbuf g[16];
+        int ng = 0;
+        float *sl;
+        sk_subpixel_net n;
+        sk_sp_block blk[4];
+        n.channels = C; n.blocks = NB; n.k = 3; n.bicubic_a = -0.75f;
+        n.head_weight = fbuf(C * 9, &g[ng++]); n.head_bias = fbuf(C, &g[ng++]);
+        sl = fbuf(C, &g[ng++]);
+        n.head_act = (sk_act){ SK_ACT_PRELU, sl };
+        for (int i = 0; i < NB; i++) {
+            blk[i].dw_weight = fbuf(C * 9, &g[ng++]); blk[i].dw_bias = n.head_bias; blk[i].dw_act = (sk_act){ 0, NULL };
+            blk[i].pw_weight = fbuf(C * C, &g[ng++]); blk[i].pw_bias = n.head_bias; blk[i].pw_act = n.head_act;
         }
+        n.block = blk;
+        n.tail_weight = fbuf(4 * C, &g[ng++]); n.tail_bias = n.head_bias; n.tail_act = (sk_act){ 0, NULL };
+        printf("\nfused sub-pixel (%s shape: %d ch, %d blocks, k3, PReLU), 960x540 -> 1920x1080, one thread:\n",
+               sh ? "sr2x-hq" : "sr2x", C, NB);
+        const double flops = 2.0 * (sh ? 5696 : 1440) * W * H; /* MACs per LR pixel as slicestream bench counts them */
+        for (int l = 1; l < NLEVELS; l++) {
+            if (!sk_level_supported(l)) continue;
+            for (size_t ti = 0; ti < (sh ? 1 : sizeof tiles / sizeof tiles[0]); ti++) {
+                const int tr = tiles[ti][0], tc = tiles[ti][1];
+                const size_t sn = sk_subpixel_fused_scratch_floats(&n, tc + 2 * HALO);
+                float *scratch = aligned_alloc(64, (sn * 4 + 63) / 64 * 64);
+                double t;
+                TIME_IT(t, fused_frame(spf_tab[l], &n, src, dst, W, H, tr, tc, HALO, scratch));
+                char name[64];
+                snprintf(name, sizeof name, "fused tile %dx%d (%zu KiB)", tr, tc, sn * 4 / 1024);
+                bench_row(name, l, t, (double)W * H, flops);
+                free(scratch);
+            }
+        }
+        for (int i = 0; i < ng; i++) gfree(&g[i]);
     }
     free(src);
     free(dst);
-    for (int i = 0; i < ng; i++) gfree(&g[i]);
 }

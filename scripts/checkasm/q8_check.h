@@ -177,7 +177,7 @@ static void test_subpixel_q8(void)
 {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     /* Dispatch must pick the VNNI body wherever the CPU has it: a detection slip only costs speed
-     * (the vpmaddwd body gives the same bytes), so no comparison below would notice it. */
+     * (the AVX2 body gives the same bytes), so no comparison below would notice it. */
     __builtin_cpu_init();
     const int want = sk_level_supported(SK_LEVEL_AVX512) && __builtin_cpu_supports("avx512vnni") &&
                      __builtin_cpu_supports("avx512vbmi");

@@ -30,12 +30,14 @@
  * SIMD: activations live in scratch as u8 = q + 128 (so vpdpbusd's u8 x s8
  * form applies; the biases are corrected by -128 * sum(weights), giving the
  * same int32). AVX-512 uses vpdpbusd and vpermb (AVX512_VNNI + AVX512_VBMI);
- * AVX2, and AVX-512 CPUs without them, use vpmaddwd on 16-bit halves (never
- * vpmaddubsw, whose int16 sums saturate), or where the CPU has AVX-VNNI the
- * VEX vpdpbusd in their pointwise rows (sk_subpixel_q8_avxvnni). AArch64 reads
- * the bytes back as s8 q (EOR 0x80) and uses the uncorrected biases: SMULL/SMLAL
- * (sk_subpixel_q8_neon), or SDOT in the pointwise and tail rows where the CPU
- * has the dot product (sk_subpixel_q8_neondot).
+ * AVX2, and AVX-512 CPUs without them, use vpmaddubsw(|w|, vpsignb(q, w)) on
+ * q = u8 ^ 0x80 for the pointwise and tail layers (pair sums at most
+ * 2 * 127 * 127: never saturated; the net's own biases) and vpmaddwd on
+ * 16-bit tap pairs for the head and depthwise layers, or where the CPU has
+ * AVX-VNNI the VEX vpdpbusd in their pointwise rows (sk_subpixel_q8_avxvnni).
+ * AArch64 reads the bytes back as s8 q (EOR 0x80) and uses the uncorrected
+ * biases: SMULL/SMLAL (sk_subpixel_q8_neon), or SDOT in the pointwise and tail
+ * rows where the CPU has the dot product (sk_subpixel_q8_neondot).
  */
 #ifndef SLICE_KERNELS_Q8_H
 #define SLICE_KERNELS_Q8_H
