@@ -48,6 +48,17 @@ SK_TGT SK_INLINE void fzop_pad(float *row, int w, int channels, ptrdiff_t plane)
     }
 }
 
+/* FZ_ROUND_UP (set by an ISA file): the dw and pw row operations compute a
+ * row's last partial vector in full, i.e. up to the next multiple of VL
+ * (< 16 more columns), instead of storing it masked. Legal because every
+ * row they write (d_row, ring rows, t_row) has >= 32 columns of margin, the
+ * extra columns are computed from margin copies (replicated edge values) or
+ * from the extra columns of the previous op, and every reader either ignores
+ * them or overwrites them (fzop_pad). Columns [0, w) are unchanged. */
+#ifndef FZ_ROUND_UP
+#define FZ_ROUND_UP 0
+#endif
+
 /* One row of every channel from margin-padded rows: plain vector blocks, the
  * very arithmetic of dw_row_x's interior path, the last block stored masked. */
 #define FZ_DW_INST(KK)                                                                        \
@@ -74,7 +85,7 @@ SK_TGT SK_INLINE void fzop_pad(float *row, int w, int channels, ptrdiff_t plane)
                 V acc[1];                                                                     \
                 for (int ky = 0; ky < KK; ky++) rc[ky] = rows[ky] + (ptrdiff_t)ch * in_plane + x0 - KK / 2; \
                 dw_compute(rc, KK, wv, b, 1, acc);                                            \
-                if (w - x0 >= VL) vstore(o + x0, vact(acc[0], act.kind, sl));                 \
+                if (w - x0 >= VL || FZ_ROUND_UP) vstore(o + x0, vact(acc[0], act.kind, sl));  \
                 else vstoren(o + x0, vact(acc[0], act.kind, sl), w - x0);                     \
             }                                                                                 \
         }                                                                                     \
@@ -96,11 +107,93 @@ SK_TGT SK_INLINE void fzop_dw_row(const float *const *rows, ptrdiff_t in_plane, 
     }
 }
 
+#ifdef FZ_PW_CB
+/* Fused pointwise, ISAs that ask for it (FZ_PW_CB = 4): FZ_PW_CB output
+ * channels x NV vectors per tile with the block's weights packed ci-major
+ * (wp[ci * CB + c]), so one pointer walks them. With 16 vector registers
+ * the generic pw_tile needs 12 accumulators + 3 inputs + 1 weight and, with
+ * a row pointer per channel, clang spills an accumulator into the inner loop
+ * (a store/reload on the FMA chain every ci); this keeps it in registers.
+ * Full vectors only (FZ_ROUND_UP). Per value the same operations as
+ * pw_tile: bias, fma over ci in order, activation, then + residual. */
+SK_TGT SK_INLINE void fz_pw_tile(const float *ip, ptrdiff_t ipl, int cin, const float *wp,
+                                 const float *bias, const int NV, int kind, const float *slope,
+                                 float *op, ptrdiff_t opl, const float *rp, ptrdiff_t rpl)
+{
+    enum { CB = FZ_PW_CB };
+    V acc[CB][FZ_PW_NV];
+    for (int c = 0; c < CB; c++) {
+        const V b = vset1(bias ? bias[c] : 0.0f);
+        for (int v = 0; v < NV; v++) acc[c][v] = b;
+    }
+#ifdef FZ_PW_KERNEL_3
+    if (NV == 3) {
+        FZ_PW_KERNEL_3(acc, ip, ipl, wp, cin);
+    } else
+#endif
+    {
+    const float *src = ip;
+    for (int ci = 0; ci < cin; ci++, src += ipl, wp += CB) {
+        V xv[FZ_PW_NV];
+        for (int v = 0; v < NV; v++) xv[v] = vload(src + v * VL);
+        for (int c = 0; c < CB; c++) {
+            const V wv = vset1(wp[c]);
+            for (int v = 0; v < NV; v++) acc[c][v] = vfma(wv, xv[v], acc[c][v]);
+        }
+    }
+    }
+    for (int c = 0; c < CB; c++) {
+        const V sl = vset1(slope ? slope[c] : 0.0f);
+        float *dst = op + (ptrdiff_t)c * opl;
+        const float *rr = rp ? rp + (ptrdiff_t)c * rpl : NULL;
+        for (int v = 0; v < NV; v++) {
+            V a = vact(acc[c][v], kind, sl);
+            if (rr) a = vadd(a, vload(rr + v * VL));
+            vstore(dst + v * VL, a);
+        }
+    }
+}
+
+static SK_TGT SK_NOINLINE void fz_pw_rows(const float *in, ptrdiff_t in_plane, int cin,
+                                          const float *weight, const float *bias, sk_act act,
+                                          const float *res, ptrdiff_t res_plane, float *out,
+                                          ptrdiff_t out_plane, int cout, int len)
+{
+    enum { CB = FZ_PW_CB };
+    float wp[SK_SP_MAX_CHANNELS * CB];
+    const int nv = (len + VL - 1) / VL;
+    for (int co = 0; co < cout; co += CB) {
+        for (int ci = 0; ci < cin; ci++)
+            for (int c = 0; c < CB; c++) wp[ci * CB + c] = weight[(ptrdiff_t)(co + c) * cin + ci];
+        const float *b = bias ? bias + co : NULL;
+        const float *slope = act.kind == SK_ACT_PRELU ? act.slope + co : NULL;
+        float *o = out + (ptrdiff_t)co * out_plane;
+        const float *r = res ? res + (ptrdiff_t)co * res_plane : NULL;
+        int v = 0;
+        for (; v + FZ_PW_NV <= nv; v += FZ_PW_NV)
+            fz_pw_tile(in + v * VL, in_plane, cin, wp, b, FZ_PW_NV, act.kind, slope, o + v * VL,
+                       out_plane, r ? r + v * VL : NULL, res_plane);
+        if (FZ_PW_NV == 3 && nv - v == 2)
+            fz_pw_tile(in + v * VL, in_plane, cin, wp, b, 2, act.kind, slope, o + v * VL,
+                       out_plane, r ? r + v * VL : NULL, res_plane);
+        else if (nv - v == 1)
+            fz_pw_tile(in + v * VL, in_plane, cin, wp, b, 1, act.kind, slope, o + v * VL,
+                       out_plane, r ? r + v * VL : NULL, res_plane);
+    }
+}
+#endif
+
 SK_TGT SK_INLINE void fzop_pw_row(const float *in, ptrdiff_t in_plane, int cin,
                                   const float *weight, const float *bias, sk_act act,
                                   const float *res, ptrdiff_t res_plane, float *out,
                                   ptrdiff_t out_plane, int cout, int len)
 {
+#ifdef FZ_PW_CB
+    if (cout % FZ_PW_CB == 0 && cin <= SK_SP_MAX_CHANNELS) {
+        fz_pw_rows(in, in_plane, cin, weight, bias, act, res, res_plane, out, out_plane, cout, len);
+        return;
+    }
+#endif
     const sk_tensor ti = { (float *)in, cin, 1, len, 0, in_plane };
     const sk_tensor to = { out, cout, 1, len, 0, out_plane };
     const sk_tensor tr = { (float *)res, cout, 1, len, 0, res_plane };
