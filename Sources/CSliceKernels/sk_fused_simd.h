@@ -173,14 +173,18 @@ SK_TGT SK_INLINE void fzop_dw_row2(const float *const *rows, ptrdiff_t in_plane,
 }
 
 #ifdef FZ_PW_CB
-/* Fused pointwise, ISAs that ask for it (FZ_PW_CB = 4): FZ_PW_CB output
- * channels x NV vectors per tile with the block's weights packed ci-major
- * (wp[ci * CB + c]), so one pointer walks them. With 16 vector registers
- * the generic pw_tile needs 12 accumulators + 3 inputs + 1 weight and, with
- * a row pointer per channel, clang spills an accumulator into the inner loop
- * (a store/reload on the FMA chain every ci); this keeps it in registers.
- * Full vectors only (FZ_ROUND_UP). Per value the same operations as
- * pw_tile: bias, fma over ci in order, activation, then + residual. */
+/* Fused pointwise, ISAs that ask for it (AVX2: FZ_PW_CB 4, FZ_PW_NV 3):
+ * FZ_PW_CB output channels x NV vectors per tile, the block's weights packed
+ * ci-major (wp[ci * CB + c]) so one pointer walks them. With 16 vector
+ * registers, 4 x 3 needs 12 accumulators + 3 inputs + 1 weight, and clang
+ * spills and shuffles accumulators in the generic loop (a store/reload on an
+ * FMA chain every ci), packed weights or not; so the ISA file may supply the
+ * 3-vector inner loop written out (FZ_PW_KERNEL_3), the 2- and 1-vector
+ * tails stay in C. Full vectors only (FZ_ROUND_UP). Per value the same
+ * operations as pw_tile: bias, fma over ci in order, activation, + residual. */
+#if !FZ_ROUND_UP || FZ_PW_NV > 3
+#error "FZ_PW_CB needs FZ_ROUND_UP and FZ_PW_NV <= 3"
+#endif
 SK_TGT SK_INLINE void fz_pw_tile(const float *ip, ptrdiff_t ipl, int cin, const float *wp,
                                  const float *bias, const int NV, int kind, const float *slope,
                                  float *op, ptrdiff_t opl, const float *rp, ptrdiff_t rpl)
@@ -197,15 +201,15 @@ SK_TGT SK_INLINE void fz_pw_tile(const float *ip, ptrdiff_t ipl, int cin, const 
     } else
 #endif
     {
-    const float *src = ip;
-    for (int ci = 0; ci < cin; ci++, src += ipl, wp += CB) {
-        V xv[FZ_PW_NV];
-        for (int v = 0; v < NV; v++) xv[v] = vload(src + v * VL);
-        for (int c = 0; c < CB; c++) {
-            const V wv = vset1(wp[c]);
-            for (int v = 0; v < NV; v++) acc[c][v] = vfma(wv, xv[v], acc[c][v]);
+        const float *src = ip;
+        for (int ci = 0; ci < cin; ci++, src += ipl, wp += CB) {
+            V xv[FZ_PW_NV];
+            for (int v = 0; v < NV; v++) xv[v] = vload(src + v * VL);
+            for (int c = 0; c < CB; c++) {
+                const V wv = vset1(wp[c]);
+                for (int v = 0; v < NV; v++) acc[c][v] = vfma(wv, xv[v], acc[c][v]);
+            }
         }
-    }
     }
     for (int c = 0; c < CB; c++) {
         const V sl = vset1(slope ? slope[c] : 0.0f);
