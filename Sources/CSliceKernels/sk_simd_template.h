@@ -174,6 +174,8 @@ SK_TGT SK_INLINE void pw_tile(const float *ip, ptrdiff_t ipl, int cin, const flo
         FZ_PW_KERNEL_3((V (*)[PW_NV])acc, ip, ipl, wpk, cin);
         cin = 0;
     }
+#else
+    (void)wpk;
 #endif
     for (int ci = 0; ci < cin; ci++) {
         V xv[PW_NV];
