@@ -71,6 +71,15 @@ static void fzop_dw_row(const float *const *rows, ptrdiff_t in_plane, int c, int
     }
 }
 
+/* Rows y and y + 1 from rows[0..k] (the SIMD variants may compute both in one pass). */
+static void fzop_dw_row2(const float *const *rows, ptrdiff_t in_plane, int c, int w,
+                         const float *weight, const float *bias, int k, sk_act act, float *out0,
+                         float *out1, ptrdiff_t out_plane)
+{
+    fzop_dw_row(rows, in_plane, c, w, weight, bias, k, act, out0, out_plane);
+    fzop_dw_row(rows + 1, in_plane, c, w, weight, bias, k, act, out1, out_plane);
+}
+
 static void fzop_pw_row(const float *in, ptrdiff_t in_plane, int cin, const float *weight,
                         const float *bias, sk_act act, const float *res, ptrdiff_t res_plane,
                         float *out, ptrdiff_t out_plane, int cout, int len)

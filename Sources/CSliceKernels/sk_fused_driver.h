@@ -10,6 +10,7 @@
  *   fzop_conv_row one output row of sk_conv, replicate border (row offsets
  *                 already clamped)
  *   fzop_dw_row   one output row of sk_dwconv, all channels
+ *   fzop_dw_row2  two consecutive output rows of sk_dwconv, all channels
  *   fzop_pw_row   len pixels of sk_pwconv (all output channels, residual)
  *   fzop_hpass    horizontal bicubic pass of one input row (sk_bicubic2x)
  *   fzop_vpass    vertical bicubic pass of one output row
@@ -21,11 +22,15 @@
  * replicate-border rule, so SIMD row operations can read past the edges with
  * plain vector loads instead of building edge vectors one value at a time.
  *
- * Every layer i keeps its rows in a ring of k slots (row y in slot y % k).
- * Rows are produced on demand in increasing order; producing row y of layer
- * i needs rows y-r .. y+r (clamped to the region) of layer i-1, which are the
- * k newest rows of its ring, so a slot is only overwritten once no consumer
- * needs it. The values do not depend on this schedule.
+ * The input keeps its rows in a ring of k slots (row y in slot y % k), every
+ * layer output x_i in a ring of k + 2 slots. Rows are produced on demand in
+ * increasing order; producing row y of layer i needs rows y-r .. y+r
+ * (clamped to the region) of layer i-1. Block rows are produced in pairs
+ * (y, y+1: fzop_dw_row2 reads the k + 1 rows y-r .. y+1+r at once), and a
+ * pair may run one row ahead of what its consumer asked for, so a consumer
+ * pair needs k + 1 rows while the producer holds at most one more: k + 2
+ * slots, and a slot is only overwritten once no consumer needs it. The
+ * values do not depend on this schedule.
  */
 #ifndef FZ_TGT
 #error "define FZ_TGT, FZ_ENTRY and the fzop_* row operations first"
@@ -52,7 +57,7 @@ FZ_TGT SK_INLINE float *fz_in_row(fz_ctx *c, int y)
 }
 FZ_TGT SK_INLINE float *fz_x_row(fz_ctx *c, int i, int y)
 {
-    return c->x_ring[i] + (ptrdiff_t)(y % c->k) * c->C * c->rwp + FZ_PAD_L;
+    return c->x_ring[i] + (ptrdiff_t)(y % (c->k + 2)) * c->C * c->rwp + FZ_PAD_L;
 }
 
 FZ_TGT static void fz_ensure_in(fz_ctx *c, int y)
@@ -81,16 +86,28 @@ FZ_TGT static void fz_ensure_x(fz_ctx *c, int i, int y)
                           n->head_act, fz_x_row(c, 0, yy), c->rwp, c->C);
             fzop_pad(fz_x_row(c, 0, yy), c->rw, c->C, c->rwp);
         } else {
+            /* Block rows come in pairs (yy, yy + 1) while the region has them. */
             const sk_sp_block *b = &n->block[i - 1];
-            const float *rows[SK_MAX_K];
-            fz_ensure_x(c, i - 1, last);
-            for (int ky = 0; ky < c->k; ky++)
+            const int pair = yy + 1 < c->rh;
+            const float *rows[SK_MAX_K + 1];
+            const ptrdiff_t dpl = (ptrdiff_t)c->C * c->rwp;
+            fz_ensure_x(c, i - 1, sk_mini(yy + pair + c->r, c->rh - 1));
+            for (int ky = 0; ky < c->k + pair; ky++)
                 rows[ky] = fz_x_row(c, i - 1, sk_clampi(yy + ky - c->r, 0, c->rh - 1));
-            fzop_dw_row(rows, c->rwp, c->C, c->rw, b->dw_weight, b->dw_bias, c->k, b->dw_act,
-                        c->d_row, c->rwp);
-            fzop_pw_row(c->d_row, c->rwp, c->C, b->pw_weight, b->pw_bias, b->pw_act,
-                        fz_x_row(c, i - 1, yy), c->rwp, fz_x_row(c, i, yy), c->rwp, c->C, c->rw);
-            fzop_pad(fz_x_row(c, i, yy), c->rw, c->C, c->rwp);
+            if (pair) {
+                c->next_x[i]++;
+                fzop_dw_row2(rows, c->rwp, c->C, c->rw, b->dw_weight, b->dw_bias, c->k, b->dw_act,
+                             c->d_row, c->d_row + dpl, c->rwp);
+            } else {
+                fzop_dw_row(rows, c->rwp, c->C, c->rw, b->dw_weight, b->dw_bias, c->k, b->dw_act,
+                            c->d_row, c->rwp);
+            }
+            for (int p = 0; p <= pair; p++) {
+                fzop_pw_row(c->d_row + p * dpl, c->rwp, c->C, b->pw_weight, b->pw_bias, b->pw_act,
+                            fz_x_row(c, i - 1, yy + p), c->rwp, fz_x_row(c, i, yy + p), c->rwp,
+                            c->C, c->rw);
+                fzop_pad(fz_x_row(c, i, yy + p), c->rw, c->C, c->rwp);
+            }
         }
     }
 }
@@ -119,8 +136,8 @@ static size_t fz_layout(const sk_subpixel_net *n, int rw, fz_ctx *c, float *s)
         at += ((size_t)(count) + 15u) & ~(size_t)15u;          \
     } while (0)
     FZ_TAKE(in_ring, (size_t)n->k * rwp);
-    for (int i = 0; i <= n->blocks; i++) FZ_TAKE(x_ring[i], (size_t)n->k * n->channels * rwp);
-    FZ_TAKE(d_row, (size_t)n->channels * rwp);
+    for (int i = 0; i <= n->blocks; i++) FZ_TAKE(x_ring[i], (size_t)(n->k + 2) * n->channels * rwp);
+    FZ_TAKE(d_row, 2 * (size_t)n->channels * rwp);
     FZ_TAKE(t_row, 4 * (size_t)rwp);
     FZ_TAKE(bic_in, (size_t)rwp);
     FZ_TAKE(bic, 4 * ss);

@@ -13,8 +13,9 @@
  *   fzop_area_row  n values of one sk_area_down2x row from two float rows
  *
  * Layer 0 (S) is the sliced input, layer 1 the head (dw on S, pw 4 -> C),
- * layers 2.. the residual blocks; each keeps k rows in a ring (row y in slot
- * y % k), produced on demand in increasing order as in sk_fused_driver.h.
+ * layers 2.. the residual blocks; each keeps k + 2 rows in a ring (row y in
+ * slot y % (k + 2)), produced on demand in increasing order, layers 1.. in
+ * row pairs (fzop_dw_row2), as in sk_fused_driver.h.
  * The area base and the tail are computed for the centre's columns only.
  */
 #ifndef FZE_ENTRY
@@ -33,11 +34,11 @@ typedef struct fze_ctx {
 
 FZ_TGT SK_INLINE float *fze_s_row(fze_ctx *c, int y)
 {
-    return c->s_ring + (ptrdiff_t)(y % c->k) * 4 * c->rwp + FZ_PAD_L;
+    return c->s_ring + (ptrdiff_t)(y % (c->k + 2)) * 4 * c->rwp + FZ_PAD_L;
 }
 FZ_TGT SK_INLINE float *fze_x_row(fze_ctx *c, int i, int y)
 {
-    return c->x_ring[i] + (ptrdiff_t)(y % c->k) * c->C * c->rwp + FZ_PAD_L;
+    return c->x_ring[i] + (ptrdiff_t)(y % (c->k + 2)) * c->C * c->rwp + FZ_PAD_L;
 }
 
 FZ_TGT static void fze_ensure_s(fze_ctx *c, int y)
@@ -56,26 +57,37 @@ FZ_TGT static void fze_ensure_x(fze_ctx *c, int i, int y)
 {
     const sk_slice_encoder_net *n = c->net;
     while (c->next_x[i] <= y) {
+        /* Rows come in pairs (yy, yy + 1) while the region has them. */
         const int yy = c->next_x[i]++;
-        const int last = sk_mini(yy + c->r, c->rh - 1);
-        const float *rows[SK_MAX_K];
+        const int pair = yy + 1 < c->rh;
+        const int last = sk_mini(yy + pair + c->r, c->rh - 1);
+        const float *rows[SK_MAX_K + 1];
         const sk_sp_block *b = i == 0 ? &n->head : &n->block[i - 1];
         const int cin = i == 0 ? 4 : c->C;
+        const ptrdiff_t dpl = (ptrdiff_t)sk_maxi(4, c->C) * c->rwp;
         if (i == 0) {
             fze_ensure_s(c, last);
-            for (int ky = 0; ky < c->k; ky++)
+            for (int ky = 0; ky < c->k + pair; ky++)
                 rows[ky] = fze_s_row(c, sk_clampi(yy + ky - c->r, 0, c->rh - 1));
         } else {
             fze_ensure_x(c, i - 1, last);
-            for (int ky = 0; ky < c->k; ky++)
+            for (int ky = 0; ky < c->k + pair; ky++)
                 rows[ky] = fze_x_row(c, i - 1, sk_clampi(yy + ky - c->r, 0, c->rh - 1));
         }
-        fzop_dw_row(rows, c->rwp, cin, c->rw, b->dw_weight, b->dw_bias, c->k, b->dw_act, c->d_row,
-                    c->rwp);
-        fzop_pw_row(c->d_row, c->rwp, cin, b->pw_weight, b->pw_bias, b->pw_act,
-                    i == 0 ? NULL : fze_x_row(c, i - 1, yy), c->rwp, fze_x_row(c, i, yy), c->rwp,
-                    c->C, c->rw);
-        fzop_pad(fze_x_row(c, i, yy), c->rw, c->C, c->rwp);
+        if (pair) {
+            c->next_x[i]++;
+            fzop_dw_row2(rows, c->rwp, cin, c->rw, b->dw_weight, b->dw_bias, c->k, b->dw_act,
+                         c->d_row, c->d_row + dpl, c->rwp);
+        } else {
+            fzop_dw_row(rows, c->rwp, cin, c->rw, b->dw_weight, b->dw_bias, c->k, b->dw_act,
+                        c->d_row, c->rwp);
+        }
+        for (int p = 0; p <= pair; p++) {
+            fzop_pw_row(c->d_row + p * dpl, c->rwp, cin, b->pw_weight, b->pw_bias, b->pw_act,
+                        i == 0 ? NULL : fze_x_row(c, i - 1, yy + p), c->rwp,
+                        fze_x_row(c, i, yy + p), c->rwp, c->C, c->rw);
+            fzop_pad(fze_x_row(c, i, yy + p), c->rw, c->C, c->rwp);
+        }
     }
 }
 
@@ -89,9 +101,10 @@ static size_t fze_layout(const sk_slice_encoder_net *n, int rw, fze_ctx *c, floa
         if (c) c->field = s + at;                              \
         at += ((size_t)(count) + 15u) & ~(size_t)15u;          \
     } while (0)
-    FZE_TAKE(s_ring, (size_t)n->k * 4 * rwp);
-    for (int i = 0; i <= n->blocks; i++) FZE_TAKE(x_ring[i], (size_t)n->k * n->channels * rwp);
-    FZE_TAKE(d_row, (size_t)sk_maxi(4, n->channels) * rwp);
+    FZE_TAKE(s_ring, (size_t)(n->k + 2) * 4 * rwp);
+    for (int i = 0; i <= n->blocks; i++)
+        FZE_TAKE(x_ring[i], (size_t)(n->k + 2) * n->channels * rwp);
+    FZE_TAKE(d_row, 2 * (size_t)sk_maxi(4, n->channels) * rwp);
     FZE_TAKE(cvt, 2 * cw);
     FZE_TAKE(base, (size_t)rwp);
     FZE_TAKE(orow, (size_t)rwp);

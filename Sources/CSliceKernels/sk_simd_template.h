@@ -157,13 +157,26 @@ SK_INLINE void sk_prefetch(const float *p, ptrdiff_t ahead, int write)
 SK_TGT SK_INLINE void pw_tile(const float *ip, ptrdiff_t ipl, int cin, const float *wt,
                               const float *bias, const int CB, const int NV, const int MASK,
                               int n, int pf, int kind, const float *slope, float *op,
-                              ptrdiff_t opl, const float *rp, ptrdiff_t rpl)
+                              ptrdiff_t opl, const float *rp, ptrdiff_t rpl, const float *wpk)
 {
     V acc[PW_CB * PW_NV];
     for (int c = 0; c < CB; c++) {
         const V b = vset1(bias ? bias[c] : 0.0f);
         for (int v = 0; v < NV; v++) acc[c * NV + v] = b;
     }
+#ifdef FZ_PW_KERNEL_3
+    /* The ISA's written-out 4 x 3 loop (see x86_avx2.c) on weights packed
+     * ci-major (wpk), the same fma sequence per value. */
+    if (!MASK && CB == 4 && NV == 3 && PW_CB == 4 && PW_NV == 3 && wpk) {
+        if (pf)
+            for (int ci = 0; ci < cin; ci++)
+                for (int v = 0; v < NV; v++) sk_prefetch(ip + (ptrdiff_t)ci * ipl + v * VL, PW_PF_IN, 0);
+        FZ_PW_KERNEL_3((V (*)[PW_NV])acc, ip, ipl, wpk, cin);
+        cin = 0;
+    }
+#else
+    (void)wpk;
+#endif
     for (int ci = 0; ci < cin; ci++) {
         V xv[PW_NV];
         const float *src = ip + (ptrdiff_t)ci * ipl;
@@ -209,16 +222,25 @@ SK_TGT SK_INLINE void pw_strip(const sk_tensor *in, const sk_tensor *out, const 
     const float *slope = act.kind == SK_ACT_PRELU ? act.slope + co : NULL;
     float *o = op + (ptrdiff_t)co * out->plane;
     const float *r = rp ? rp + (ptrdiff_t)co * rpl : NULL;
+    const float *wpk = NULL;
+#ifdef FZ_PW_KERNEL_3
+    float pk[256 * 4];
+    if (CB == 4 && cin <= 256) {
+        for (int ci = 0; ci < cin; ci++)
+            for (int c = 0; c < 4; c++) pk[ci * 4 + c] = wt[(ptrdiff_t)c * cin + ci];
+        wpk = pk;
+    }
+#endif
     ptrdiff_t x = x0;
     for (; x + PW_NV * VL <= x1; x += PW_NV * VL)
         pw_tile(ip + x, in->plane, cin, wt, b, CB, PW_NV, 0, 0, co == 0, act.kind, slope, o + x,
-                out->plane, r ? r + x : NULL, rpl);
+                out->plane, r ? r + x : NULL, rpl, wpk);
     for (; x + VL <= x1; x += VL)
         pw_tile(ip + x, in->plane, cin, wt, b, CB, 1, 0, 0, 0, act.kind, slope, o + x,
-                out->plane, r ? r + x : NULL, rpl);
+                out->plane, r ? r + x : NULL, rpl, wpk);
     if (x < x1)
         pw_tile(ip + x, in->plane, cin, wt, b, CB, 1, 1, (int)(x1 - x), 0, act.kind, slope, o + x,
-                out->plane, r ? r + x : NULL, rpl);
+                out->plane, r ? r + x : NULL, rpl, wpk);
 }
 
 /* A run of len pixels (one row, or several unpadded rows). It is cut into
