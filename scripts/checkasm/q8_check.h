@@ -20,6 +20,23 @@ typedef int (*q8_fn)(const sk_subpixel_q8_net *, const uint8_t *, ptrdiff_t, int
  * the dot product, as the avxvnni one is). */
 static const q8_fn q8_tab[NLEVELS] = { sk_subpixel_q8_ref, sk_subpixel_q8_avx2, sk_subpixel_q8_avx512,
                                        sk_subpixel_q8_neon };
+
+/* Runs body f on the case with a fresh destination (0xA5) and random scratch, as every level gets;
+ * 1 if it accepted the case and wrote exactly `first` (the reference's bytes). */
+static int q8_same(q8_fn f, const sk_subpixel_q8_net *n, const uint8_t *src, ptrdiff_t ss, int rw, int rh, int cx0,
+                   int cx1, int cy0, int cy1, ptrdiff_t ds, size_t dn, size_t sn, const uint8_t *first)
+{
+    gbuf gd = galloc(dn), gsc = galloc(sn);
+    uint8_t *dst = gd.p, *scratch = gsc.p;
+    memset(dst, 0xA5, dn);
+    for (size_t i = 0; i < sn; i++) scratch[i] = (uint8_t)rnd64();
+    const int ok = f(n, src, ss, rw, rh, 1.0f / 255.0f, cx0, cx1, cy0, cy1, dst, ds, 255.0f, scratch) == SK_OK &&
+                   !memcmp(dst, first, dn);
+    gfree(&gd);
+    gfree(&gsc);
+    return ok;
+}
+
 static long g_q8_dot_runs; /* sk_subpixel_q8_neondot runs compared (0: not run on this CPU) */
 static int g_q8_dot_fail;
 
@@ -250,50 +267,29 @@ static void test_subpixel_q8(void)
          * against the avx2 level. */
         if (sk_q8_avxvnni_supported()) {
             g_checks[SK_LEVEL_AVX2]++;
-            gbuf gd = galloc(dn), gsc = galloc(sn);
-            uint8_t *dst = gd.p, *scratch = gsc.p;
-            memset(dst, 0xA5, dn);
-            for (size_t i = 0; i < sn; i++) scratch[i] = (uint8_t)rnd64();
-            if (sk_subpixel_q8_avxvnni(&n, src, ss, rw, rh, 1.0f / 255.0f, cx0, cx1, cy0, cy1, dst, ds, 255.0f, scratch) != SK_OK ||
-                memcmp(dst, first, dn)) {
+            if (!q8_same(sk_subpixel_q8_avxvnni, &n, src, ss, rw, rh, cx0, cx1, cy0, cy1, ds, dn, sn, first)) {
                 fprintf(stderr, "  MISMATCH %s/avxvnni %s (vs reference)\n", g_op, g_ctx);
                 g_level_fail[SK_LEVEL_AVX2] = 1;
             }
-            gfree(&gd);
-            gfree(&gsc);
         }
         /* The dispatcher at the active level (its table's body: on arm64 the one detection chose, so a
          * dot-product slip on a CPU without it dies of SIGILL here). */
         {
             const int l = sk_get_level();
             g_checks[l]++;
-            gbuf gd = galloc(dn), gsc = galloc(sn);
-            uint8_t *dst = gd.p, *scratch = gsc.p;
-            memset(dst, 0xA5, dn);
-            for (size_t i = 0; i < sn; i++) scratch[i] = (uint8_t)rnd64();
-            if (sk_subpixel_q8(&n, src, ss, rw, rh, 1.0f / 255.0f, cx0, cx1, cy0, cy1, dst, ds, 255.0f, scratch) != SK_OK ||
-                memcmp(dst, first, dn)) {
+            if (!q8_same(sk_subpixel_q8, &n, src, ss, rw, rh, cx0, cx1, cy0, cy1, ds, dn, sn, first)) {
                 if (!g_level_fail[l]) fprintf(stderr, "  MISMATCH %s/dispatcher %s (vs reference)\n", g_op, g_ctx);
                 g_level_fail[l] = 1;
             }
-            gfree(&gd);
-            gfree(&gsc);
         }
         /* The SDOT body (the neon level's choice where the CPU has the dot product), forced here wherever
          * it can run; it has its own verdict line. */
         if (sk_q8_dotprod_supported()) {
             g_q8_dot_runs++;
-            gbuf gd = galloc(dn), gsc = galloc(sn);
-            uint8_t *dst = gd.p, *scratch = gsc.p;
-            memset(dst, 0xA5, dn);
-            for (size_t i = 0; i < sn; i++) scratch[i] = (uint8_t)rnd64();
-            if (sk_subpixel_q8_neondot(&n, src, ss, rw, rh, 1.0f / 255.0f, cx0, cx1, cy0, cy1, dst, ds, 255.0f, scratch) != SK_OK ||
-                memcmp(dst, first, dn)) {
+            if (!q8_same(sk_subpixel_q8_neondot, &n, src, ss, rw, rh, cx0, cx1, cy0, cy1, ds, dn, sn, first)) {
                 if (!g_q8_dot_fail) fprintf(stderr, "  MISMATCH %s/neondot %s (vs reference)\n", g_op, g_ctx);
                 g_q8_dot_fail = 1;
             }
-            gfree(&gd);
-            gfree(&gsc);
         }
         free(first);
         free(spec);
