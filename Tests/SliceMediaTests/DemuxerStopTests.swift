@@ -62,20 +62,7 @@ final class DemuxerStopTests: XCTestCase {
 
     /// A read still blocked (a live input gone silent) is cut once the grace is over, not before.
     func testStopCutsABlockedReadAfterTheGrace() throws {
-        let port = FreePort.next()
-        let sender = try UDPSender(port: port)
-        let media = try TestMedia()
-        let ts = try media.makeClip("a.ts", size: Size(width: 64, height: 48), seconds: 0.5, audio: false, format: "mpegts")
-        let payload = try Data(contentsOf: URL(fileURLWithPath: ts))
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) {
-            for _ in 0..<20 {
-                sender.send(payload)
-                usleep(50_000)
-            }
-        }
-        let demuxer = try Demuxer(url: "udp://127.0.0.1:\(port)", options: InputOptions(format: "mpegts", openTimeout: 5, readTimeout: 30))
-        group.wait()
+        let demuxer = try makeSilentUDPDemuxer()
         let canceller = demuxer.canceller
         let stoppedAt = Mutex<Date?>(nil)
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) {
