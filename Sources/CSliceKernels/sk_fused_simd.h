@@ -173,7 +173,7 @@ SK_TGT SK_INLINE void fzop_dw_row2(const float *const *rows, ptrdiff_t in_plane,
 }
 
 #ifdef FZ_PW_CB
-/* Fused pointwise, ISAs that ask for it (AVX2: FZ_PW_CB 4, FZ_PW_NV 3):
+/* Fused pointwise, ISAs that ask for it (AVX2: FZ_PW_CB 4, AVX-512: 8; FZ_PW_NV 3):
  * FZ_PW_CB output channels x NV vectors per tile, the block's weights packed
  * ci-major (wp[ci * CB + c]) so one pointer walks them. With 16 vector
  * registers, 4 x 3 needs 12 accumulators + 3 inputs + 1 weight, and clang
@@ -211,6 +211,9 @@ SK_TGT SK_INLINE void fz_pw_tile(const float *ip, ptrdiff_t ipl, int cin, const 
             }
         }
     }
+    /* Unrolled, so the accumulators go from registers to the activation instead
+     * of through a stack copy (measured 5 % on the AVX-512 fused kernels). */
+#pragma GCC unroll 8
     for (int c = 0; c < CB; c++) {
         const V sl = vset1(slope ? slope[c] : 0.0f);
         float *dst = op + (ptrdiff_t)c * opl;
