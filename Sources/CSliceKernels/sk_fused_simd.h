@@ -119,6 +119,24 @@ SK_TGT SK_INLINE void fz_dw_pair3(const float *const *s, const V *wv, V b, const
                                   V *a1)
 {
     for (int v = 0; v < NV; v++) a0[v] = a1[v] = b;
+#ifdef FZ_DW_SHIFT
+    /* The same values from aligned loads: the kx = 0 and kx = 2 vectors are the
+     * centre ones shifted by a lane (FZ_DW_SHIFT's vshl1/vshr1), NV + 2 loads a row
+     * instead of 3 NV. An AVX-512 vector load off its alignment splits a cache line
+     * (every kx != 1 load), so the shifts measured 6 % faster on the fused sr2x. */
+    for (int rr = 0; rr < 4; rr++) {
+        V al[FZ_DW_PAIR + 2];
+        for (int v = 0; v < NV + 2; v++) al[v] = vload(s[rr] + 1 + (v - 1) * VL);
+        for (int kx = 0; kx < 3; kx++)
+            for (int v = 0; v < NV; v++) {
+                const V x = kx == 1 ? al[v + 1]
+                          : kx == 0 ? vshl1(al[v + 1], al[v]) : vshr1(al[v + 2], al[v + 1]);
+                if (rr < 3) a0[v] = vfma(wv[rr * 3 + kx], x, a0[v]);
+                if (rr > 0) a1[v] = vfma(wv[(rr - 1) * 3 + kx], x, a1[v]);
+            }
+    }
+    return;
+#endif
     for (int rr = 0; rr < 4; rr++)
         for (int kx = 0; kx < 3; kx++)
             for (int v = 0; v < NV; v++) {
