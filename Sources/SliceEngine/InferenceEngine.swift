@@ -176,10 +176,15 @@ public final class InferenceEngine: @unchecked Sendable {
         if case .u8(let i) = input, case .u8(let o) = output { planes8 = (i, o) } else { planes8 = nil }
         let binding = planes8 == nil ? nil : try self.fused?.bind(parameters)
         let pooledFits = binding != nil || self.fused == nil
+        // As many tiles as the tile size asks for, but of equal size (at most the tile size, so every
+        // workspace fits): 960 columns in 512-column tiles run as 480 + 480, not 512 + 448, so the
+        // workers' shares of the frame come out even.
+        let tileRows = Self.evenSplit(grid.height, atMost: self.tileRows)
+        let tileColumns = Self.evenSplit(grid.width, atMost: self.tileColumns)
         var tiles: [(Range<Int>, Range<Int>)] = []
-        for y in stride(from: 0, to: grid.height, by: self.tileRows) {
-            for x in stride(from: 0, to: grid.width, by: self.tileColumns) {
-                tiles.append((y..<min(grid.height, y + self.tileRows), x..<min(grid.width, x + self.tileColumns)))
+        for y in stride(from: 0, to: grid.height, by: tileRows) {
+            for x in stride(from: 0, to: grid.width, by: tileColumns) {
+                tiles.append((y..<min(grid.height, y + tileRows), x..<min(grid.width, x + tileColumns)))
             }
         }
         let tileList = tiles
@@ -219,6 +224,13 @@ public final class InferenceEngine: @unchecked Sendable {
         }
         if let error = failure.withLock({ $0 }) { throw error }
         if let error = sideFailure.withLock({ $0 }) { throw error }
+    }
+
+    /// The part size that splits `extent` into the fewest parts of at most `limit` each, as evenly as
+    /// integers allow (the last part may be smaller by less than the number of parts).
+    public static func evenSplit(_ extent: Int, atMost limit: Int) -> Int {
+        let parts = max(1, (extent + limit - 1) / limit)
+        return (extent + parts - 1) / parts
     }
 
     /// The picture's region a tile depends on: the tile plus the halo, clamped to the picture.

@@ -103,6 +103,23 @@ final class InferenceEngineTests: XCTestCase {
         }
     }
 
+    func testTilesSplitTheFrameEvenlyWithinTheTileSize() {
+        // 960 columns in tiles of at most 512: two of 480 (not 512 + 448); 540 rows in 64: nine of 60.
+        XCTAssertEqual(InferenceEngine.evenSplit(960, atMost: 512), 480)
+        XCTAssertEqual(InferenceEngine.evenSplit(540, atMost: 64), 60)
+        XCTAssertEqual(InferenceEngine.evenSplit(7, atMost: 100), 7)
+        for extent in 1...300 {
+            for limit in 1...40 {
+                let size = InferenceEngine.evenSplit(extent, atMost: limit)
+                let parts = (extent + size - 1) / size
+                XCTAssertLessThanOrEqual(size, limit, "\(extent)/\(limit)")
+                XCTAssertEqual(parts, (extent + limit - 1) / limit, "the fewest tiles: \(extent)/\(limit)")
+                XCTAssertLessThan(extent - (parts - 1) * size, size + 1)
+                XCTAssertGreaterThan(extent - (parts - 1) * size, size - parts, "even: \(extent)/\(limit)")
+            }
+        }
+    }
+
     func testTileResultEqualsWholeFrameFloatForward() throws {
         // The tiled u8 path must equal the untiled float forward pass, rounded the same way.
         let network = try Self.upsampler()
