@@ -135,8 +135,7 @@ SK_TGT SK_INLINE void fz_dw_pair3(const float *const *s, const V *wv, V b, const
                 if (rr > 0) a1[v] = vfma(wv[(rr - 1) * 3 + kx], x, a1[v]);
             }
     }
-    return;
-#endif
+#else
     for (int rr = 0; rr < 4; rr++)
         for (int kx = 0; kx < 3; kx++)
             for (int v = 0; v < NV; v++) {
@@ -144,6 +143,7 @@ SK_TGT SK_INLINE void fz_dw_pair3(const float *const *s, const V *wv, V b, const
                 if (rr < 3) a0[v] = vfma(wv[rr * 3 + kx], x, a0[v]);
                 if (rr > 0) a1[v] = vfma(wv[(rr - 1) * 3 + kx], x, a1[v]);
             }
+#endif
 }
 
 static SK_TGT SK_NOINLINE void fz_dw_pair_k3(const float *const *rows, ptrdiff_t in_plane, int c,

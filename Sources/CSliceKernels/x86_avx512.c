@@ -35,7 +35,8 @@ typedef __m512 V;
  * registers without help), rows up to a multiple of VL into their margins, and
  * the row-pair depthwise k3 (its side vectors shifted from aligned loads:
  * FZ_DW_SHIFT). Measured single thread (checkasm --bench-fused, 64x512 tiles,
- * Xeon with AVX-512): sr2x 19.5 -> 15.0 ms, encoder 14.2 -> 9.9 ms. */
+ * Xeon with AVX-512, medians): sr2x 20.3 -> 15.0 ms, encoder 14.4 -> 11.5 ms
+ * (MODELS.md, AVX-512). */
 #define FZ_PW_CB 8
 #define FZ_PW_NV 3
 #define FZ_ROUND_UP 1
