@@ -30,9 +30,10 @@ demo: release
 	@scripts/demo
 
 # Speed of every transform against swscale in the same process, kernel efficiency, and the whole 1080p
-# receiver job against ffmpeg lanczos + x264 veryfast in the same run (release build).
+# receiver job against ffmpeg lanczos + x264 veryfast in the same run, three pairs and their median
+# (release build).
 bench: release
-	.build/release/slicestream bench --pipeline
+	.build/release/slicestream bench --pipeline --pipeline-repeat 3
 
 checkasm:
 	scripts/checkasm/run.sh

@@ -98,12 +98,42 @@ struct PipelineBench {
                 run += 1
             }
         }
+        if self.repeats > 1 { rows = Self.withMedians(rows) }
         let fps = references.reduce(0) { $0 + Double(self.frames) / $1.seconds } / Double(references.count)
         let cpu = references.reduce(0) { $0 + $1.cpuSeconds } / Double(references.count)
         rows.insert(Row(name: "ffmpeg lanczos + libx264 veryfast", frames: self.frames, seconds: Double(self.frames) / fps,
                         framesPerSecond: fps, ratioToFFmpeg: 1, cpuMillisecondsPerFrame: 1000 * cpu / Double(self.frames),
                         cpuRatioToFFmpeg: 1), at: 0)
         return rows
+    }
+
+    /// `rows` with a median row after each run repeated more than once (same name, consecutive): the
+    /// median of the paired ratios, frame rates and CPU times, each taken on its own. One neighbour's burst
+    /// on a shared machine moves one pair by up to 0.3x either way; the median of several pairs is the
+    /// figure a target is judged by, the single pairs stay listed beside it.
+    static func withMedians(_ rows: [Row]) -> [Row] {
+        func median(_ values: [Double]) -> Double {
+            let sorted = values.sorted()
+            let mid = sorted.count / 2
+            return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+        }
+        var result: [Row] = []
+        var start = 0
+        while start < rows.count {
+            var end = start + 1
+            while end < rows.count, rows[end].name == rows[start].name { end += 1 }
+            let group = Array(rows[start..<end])
+            result += group
+            if group.count > 1 {
+                result.append(Row(name: "\(group[0].name), median of \(group.count)", frames: group[0].frames,
+                                  seconds: median(group.map(\.seconds)), framesPerSecond: median(group.map(\.framesPerSecond)),
+                                  ratioToFFmpeg: median(group.map(\.ratioToFFmpeg)),
+                                  cpuMillisecondsPerFrame: median(group.map(\.cpuMillisecondsPerFrame)),
+                                  cpuRatioToFFmpeg: median(group.map(\.cpuRatioToFFmpeg))))
+            }
+            start = end
+        }
+        return result
     }
 
     /// One run of the receiver pipeline with `model` at `precision`; the row and the precision it ran in.

@@ -225,10 +225,10 @@ struct BenchCommand: ParsableCommand {
 
     private static func printJobs(_ jobs: [PipelineBench.Row]) {
         print("whole 1080p receiver job (decode 960x540 H.264 -> 2x -> libx264 veryfast 1920x1080), same input, same run;")
-        print("each ratio against the ffmpeg run just before it (the ffmpeg row: their mean); CPU: user + system of every thread:")
+        print("each ratio against the ffmpeg run just before it (the ffmpeg row: their mean; a repeated run: its median after it); CPU: user + system of every thread:")
         for j in jobs {
             print(String(format: "  %@ %5d frames %8.2f s %8.1f fps %6.2f x ffmpeg %8.1f CPU ms/frame %6.2f x ffmpeg's",
-                         j.name.padding(toLength: 64, withPad: " ", startingAt: 0), j.frames, j.seconds, j.framesPerSecond, j.ratioToFFmpeg,
+                         j.name.padding(toLength: 76, withPad: " ", startingAt: 0), j.frames, j.seconds, j.framesPerSecond, j.ratioToFFmpeg,
                          j.cpuMillisecondsPerFrame, j.cpuRatioToFFmpeg))
         }
     }

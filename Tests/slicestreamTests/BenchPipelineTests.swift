@@ -54,12 +54,12 @@ final class BenchPipelineTests: XCTestCase {
         XCTAssertFalse(names.contains { $0.contains("speed only") }, "no max-abs stand-in rows any more")
     }
 
-    /// `--pipeline-only`: no transform table, just the jobs (here fused only, each run twice), each with
-    /// its CPU per frame against the paired ffmpeg run's.
+    /// `--pipeline-only`: no transform table, just the jobs (here fused only, each run three times, then
+    /// their median), each with its CPU per frame against the paired ffmpeg run's.
     func testPipelineOnlyRepeatsFusedRunsWithTheirCPU() throws {
         let process = Process()
         process.executableURL = Binaries.cli
-        process.arguments = ["bench", "--pipeline-only", "--pipeline-fused-only", "--pipeline-repeat", "2", "--pipeline-frames", "4",
+        process.arguments = ["bench", "--pipeline-only", "--pipeline-fused-only", "--pipeline-repeat", "3", "--pipeline-frames", "4",
                              "--json", "--clip", TestMedia.testVector("bikes-3s.mp4")]
         process.environment = self.environment
         let out = Pipe(), err = Pipe()
@@ -72,12 +72,18 @@ final class BenchPipelineTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0, String(decoding: e, as: UTF8.self))
         let jobs = try XCTUnwrap(try JSONSerialization.jsonObject(with: o) as? [[String: Any]], String(decoding: o, as: UTF8.self))
         let precision = self.defaultPrecision
-        XCTAssertEqual(jobs.map { $0["name"] as? String ?? "" }, [
-            "ffmpeg lanczos + libx264 veryfast",
-            "slicestream decode sr2x [default: \(precision)] + libx264 veryfast",
-            "slicestream decode sr2x [default: \(precision)] + libx264 veryfast",
-        ] + (precision == "int8" ? [String](repeating: "slicestream decode sr2x [float] + libx264 veryfast", count: 2) : []))
+        let auto = "slicestream decode sr2x [default: \(precision)] + libx264 veryfast"
+        let float = "slicestream decode sr2x [float] + libx264 veryfast"
+        XCTAssertEqual(jobs.map { $0["name"] as? String ?? "" }, ["ffmpeg lanczos + libx264 veryfast"]
+            + [String](repeating: auto, count: 3) + ["\(auto), median of 3"]
+            + (precision == "int8" ? [String](repeating: float, count: 3) + ["\(float), median of 3"] : []))
         XCTAssertEqual(jobs[0]["cpuRatioToFFmpeg"] as? Double, 1)
+        // Each median row holds the middle one of its three runs' values, figure by figure.
+        for key in ["ratioToFFmpeg", "framesPerSecond", "cpuMillisecondsPerFrame", "cpuRatioToFFmpeg"] {
+            let runs = jobs[1...3].compactMap { $0[key] as? Double }.sorted()
+            XCTAssertEqual(runs.count, 3, key)
+            XCTAssertEqual(jobs[4][key] as? Double, runs[1], key)
+        }
         for job in jobs {
             XCTAssertGreaterThan(job["cpuMillisecondsPerFrame"] as? Double ?? 0, 0, "\(job)")
             XCTAssertGreaterThan(job["cpuRatioToFFmpeg"] as? Double ?? 0, 0, "\(job)")
