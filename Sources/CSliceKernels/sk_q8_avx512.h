@@ -37,12 +37,14 @@ Q8V_TGT SK_INLINE V q8v_rq(VI acc, V scale, V slope, const int kind)
 }
 
 /* (float)x of the 16 stored bytes 16m..16m+15 of r (x + 128 each), exactly: each byte becomes the
- * low mantissa byte of 2^23 (bits 0x4B0000uu = 2^23 + u), minus 2^23 + 128. */
+ * low mantissa byte of 2^23 (bits 0x4B0000uu = 2^23 + u), minus 2^23 + 128. The bytes are zero-extended
+ * (a zeroing permute, which compilers emit as vpmovzxbd) and or-ed with the exponent: a merging permute
+ * into the exponent constant costs a register copy per vector, which was 2.8 % of the whole int8 frame. */
 Q8V_TGT SK_INLINE V q8v_resf(VI r, int m)
 {
     const VI idx = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                     _mm512_set1_epi32(16 * m));
-    const VI bits = _mm512_mask_permutexvar_epi8(_mm512_set1_epi32(0x4B000000), 0x1111111111111111ull, idx, r);
+    const VI bits = _mm512_or_si512(_mm512_maskz_permutexvar_epi8(0x1111111111111111ull, idx, r), _mm512_set1_epi32(0x4B000000));
     return _mm512_sub_ps(_mm512_castsi512_ps(bits), _mm512_set1_ps(8388736.0f));
 }
 
