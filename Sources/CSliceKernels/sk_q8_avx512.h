@@ -48,15 +48,22 @@ Q8V_TGT SK_INLINE V q8v_resf(VI r, int m)
     return _mm512_sub_ps(_mm512_castsi512_ps(bits), _mm512_set1_ps(8388736.0f));
 }
 
-/* sat(v) + 128 of four vectors of 16 channels, as the 64 bytes v0 | v1 | v2 | v3. Clamped at 127 in
- * float (cvtps2dq, round to nearest even = lrintf, gives INT_MIN for anything below -2^31), then the
- * saturating packs to int8 and a max at -127 do the lower clamp; the packs interleave 4-byte groups,
- * one dword permute puts them back. */
-Q8V_TGT SK_INLINE VI q8v_pack4(V v0, V v1, V v2, V v3)
+/* sat(v) + 128 of four vectors of 16 channels, as the 64 bytes v0 | v1 | v2 | v3. A wide layer
+ * (q8_wide) is clamped at 127 in float first (cvtps2dq, round to nearest even = lrintf, gives INT_MIN
+ * for anything at or above 2^31); any other converts as it is (|v| < 2^30), and the saturating packs to
+ * int8 then clamp at 127 the same way. A max at -127 does the lower clamp; the packs interleave 4-byte
+ * groups, one dword permute puts them back. Skipping the clamp took 8 % off the sr2x int8 frame. */
+Q8V_TGT SK_INLINE VI q8v_pack4(V v0, V v1, V v2, V v3, const int wide)
 {
-    const V hi = _mm512_set1_ps(127.0f);
-    const VI i0 = _mm512_cvtps_epi32(_mm512_min_ps(v0, hi)), i1 = _mm512_cvtps_epi32(_mm512_min_ps(v1, hi));
-    const VI i2 = _mm512_cvtps_epi32(_mm512_min_ps(v2, hi)), i3 = _mm512_cvtps_epi32(_mm512_min_ps(v3, hi));
+    if (wide) {
+        const V hi = _mm512_set1_ps(127.0f);
+        v0 = _mm512_min_ps(v0, hi);
+        v1 = _mm512_min_ps(v1, hi);
+        v2 = _mm512_min_ps(v2, hi);
+        v3 = _mm512_min_ps(v3, hi);
+    }
+    const VI i0 = _mm512_cvtps_epi32(v0), i1 = _mm512_cvtps_epi32(v1);
+    const VI i2 = _mm512_cvtps_epi32(v2), i3 = _mm512_cvtps_epi32(v3);
     VI q = _mm512_packs_epi16(_mm512_packs_epi32(i0, i1), _mm512_packs_epi32(i2, i3));
     /* q's dword 4L + m holds vector m's channels 4L..4L+3: move it to dword 4m + L. */
     q = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), q);
@@ -126,7 +133,7 @@ static Q8V_TGT void qop_pack(q8_ctx *c)
 
 /* Head: per kernel row and group of 4 taps, the 4 neighbouring u8 pixels as one broadcast dword. */
 Q8V_TGT SK_INLINE void q8v_head_step(const q8_ctx *c, const uint8_t *const *rows, uint8_t *out, int x, int g0,
-                                     const int NG, const int k, const int kind, VI wv[][SK_MAX_K * 2], const VI *b,
+                                     const int NG, const int k, const int kind, const int wide, VI wv[][SK_MAX_K * 2], const VI *b,
                                      const V *s, const V *sl)
 {
     const int r = k / 2, nq = (k + 3) / 4, nt = k * nq;
@@ -143,12 +150,12 @@ Q8V_TGT SK_INLINE void q8v_head_step(const q8_ctx *c, const uint8_t *const *rows
     for (int g = 0; g < NG; g++) {
         V v[4];
         for (int m = 0; m < 4; m++) v[m] = q8v_rq(acc[g][m], s[g], sl[g], kind);
-        _mm512_storeu_si512(out + (ptrdiff_t)(g0 + g) * c->plane + (ptrdiff_t)x * 16, q8v_pack4(v[0], v[1], v[2], v[3]));
+        _mm512_storeu_si512(out + (ptrdiff_t)(g0 + g) * c->plane + (ptrdiff_t)x * 16, q8v_pack4(v[0], v[1], v[2], v[3], wide));
     }
 }
 
 Q8V_TGT SK_INLINE void q8v_head(q8_ctx *c, const uint8_t *const *rows, uint8_t *out, const int G, const int k,
-                                const int kind)
+                                const int kind, const int wide)
 {
     const int nt = k * ((k + 3) / 4), Gr = G ? G : c->Cp / 16, NG = G ? G : 1, w = c->rw;
     VI wv[2][SK_MAX_K * 2], b[2];
@@ -160,7 +167,7 @@ Q8V_TGT SK_INLINE void q8v_head(q8_ctx *c, const uint8_t *const *rows, uint8_t *
             s[g] = _mm512_loadu_ps(c->pk_scale[0] + 16 * (g0 + g));
             sl[g] = _mm512_loadu_ps(c->pk_slope[0] + 16 * (g0 + g));
         }
-        Q8V_UNROLL2 for (int x = 0; x < w; x += 4) q8v_head_step(c, rows, out, x, g0, NG, k, kind, wv, b, s, sl);
+        Q8V_UNROLL2 for (int x = 0; x < w; x += 4) q8v_head_step(c, rows, out, x, g0, NG, k, kind, wide, wv, b, s, sl);
     }
 }
 
@@ -168,7 +175,7 @@ Q8V_TGT SK_INLINE void q8v_head(q8_ctx *c, const uint8_t *const *rows, uint8_t *
  * the plane), one vpdpbusd per kernel row and group of 4 taps; pixels x, x + 1 share their
  * windows (wa: taps of the even pixel, wb: shifted by one, for the odd one). */
 Q8V_TGT SK_INLINE void q8v_dw_step(const q8_ctx *c, const uint8_t *const *rows, uint8_t *out, int x, int g0,
-                                   const int NG, const int k, const int kind, VI wa[][SK_MAX_K * 2],
+                                   const int NG, const int k, const int kind, const int wide, VI wa[][SK_MAX_K * 2],
                                    VI wb[][SK_MAX_K * 2], const VI *b, const V *s, const V *sl, VI idx)
 {
     const int r = k / 2, nq = (k + 3) / 4, nt = k * nq;
@@ -186,12 +193,12 @@ Q8V_TGT SK_INLINE void q8v_dw_step(const q8_ctx *c, const uint8_t *const *rows, 
     for (int g = 0; g < NG; g++) {
         V v[4];
         for (int m = 0; m < 4; m++) v[m] = q8v_rq(acc[g][m], s[g], sl[g], kind);
-        _mm512_storeu_si512(out + (ptrdiff_t)(g0 + g) * c->plane + (ptrdiff_t)x * 16, q8v_pack4(v[0], v[1], v[2], v[3]));
+        _mm512_storeu_si512(out + (ptrdiff_t)(g0 + g) * c->plane + (ptrdiff_t)x * 16, q8v_pack4(v[0], v[1], v[2], v[3], wide));
     }
 }
 
 Q8V_TGT SK_INLINE void q8v_dw(q8_ctx *c, int i, const uint8_t *const *rows, uint8_t *out, const int G, const int k,
-                              const int kind)
+                              const int kind, const int wide)
 {
     const int nt = k * ((k + 3) / 4), Gr = G ? G : c->Cp / 16, NG = G ? G : 1, w = c->rw, L = 1 + 2 * i;
     uint8_t i16[64];
@@ -211,9 +218,9 @@ Q8V_TGT SK_INLINE void q8v_dw(q8_ctx *c, int i, const uint8_t *const *rows, uint
             sl[g] = _mm512_loadu_ps(c->pk_slope[L] + 16 * (g0 + g));
         }
         if (NG == 1) {
-            Q8V_UNROLL2 for (int x = 0; x < w; x += 4) q8v_dw_step(c, rows, out, x, g0, 1, k, kind, wa, wb, b, s, sl, idx);
+            Q8V_UNROLL2 for (int x = 0; x < w; x += 4) q8v_dw_step(c, rows, out, x, g0, 1, k, kind, wide, wa, wb, b, s, sl, idx);
         } else {
-            for (int x = 0; x < w; x += 4) q8v_dw_step(c, rows, out, x, g0, NG, k, kind, wa, wb, b, s, sl, idx);
+            for (int x = 0; x < w; x += 4) q8v_dw_step(c, rows, out, x, g0, NG, k, kind, wide, wa, wb, b, s, sl, idx);
         }
     }
 }
@@ -221,7 +228,7 @@ Q8V_TGT SK_INLINE void q8v_dw(q8_ctx *c, int i, const uint8_t *const *rows, uint
 /* Pointwise: input dword j (channels 4j..4j+3: plane j / 4) broadcast against weight vector j
  * (lane co: w[co][4j..4j+3]); the residual's 64 bytes sit where the output's go. */
 Q8V_TGT SK_INLINE void q8v_pw_step(const q8_ctx *c, const uint8_t *d, const uint8_t *res, uint8_t *out, int x, int g0,
-                                   const int NG, const int J, const int kind, VI wv[][Q8V_MAXJ], const VI *b,
+                                   const int NG, const int J, const int kind, const int wide, VI wv[][Q8V_MAXJ], const VI *b,
                                    const V *s, const V *sl, V rs)
 {
     VI acc[2][4];
@@ -240,12 +247,12 @@ Q8V_TGT SK_INLINE void q8v_pw_step(const q8_ctx *c, const uint8_t *d, const uint
         V v[4];
         for (int m = 0; m < 4; m++)
             v[m] = _mm512_add_ps(q8v_rq(acc[g][m], s[g], sl[g], kind), _mm512_mul_ps(q8v_resf(rb, m), rs));
-        _mm512_storeu_si512(out + o, q8v_pack4(v[0], v[1], v[2], v[3]));
+        _mm512_storeu_si512(out + o, q8v_pack4(v[0], v[1], v[2], v[3], wide));
     }
 }
 
 Q8V_TGT SK_INLINE void q8v_pw(q8_ctx *c, int i, const uint8_t *d, const uint8_t *res, uint8_t *out, const int G,
-                              const int kind)
+                              const int kind, const int wide)
 {
     const int Gr = G ? G : c->Cp / 16, NG = G ? G : 1, J = G ? 4 * G : c->Cp / 4, w = c->rw, L = 2 + 2 * i;
     const V rs = _mm512_set1_ps(c->net->block[i].res_scale);
@@ -259,23 +266,25 @@ Q8V_TGT SK_INLINE void q8v_pw(q8_ctx *c, int i, const uint8_t *d, const uint8_t 
             sl[g] = _mm512_loadu_ps(c->pk_slope[L] + 16 * (g0 + g));
         }
         if (NG == 1) {
-            Q8V_UNROLL2 for (int x = 0; x < w; x += 4) q8v_pw_step(c, d, res, out, x, g0, 1, J, kind, wv, b, s, sl, rs);
+            Q8V_UNROLL2 for (int x = 0; x < w; x += 4) q8v_pw_step(c, d, res, out, x, g0, 1, J, kind, wide, wv, b, s, sl, rs);
         } else {
-            for (int x = 0; x < w; x += 4) q8v_pw_step(c, d, res, out, x, g0, NG, J, kind, wv, b, s, sl, rs);
+            for (int x = 0; x < w; x += 4) q8v_pw_step(c, d, res, out, x, g0, NG, J, kind, wide, wv, b, s, sl, rs);
         }
     }
 }
 
-/* One copy per (groups, k 3 or any, activation): the shipped shapes (k 3; Cp 16, 32) keep their
- * weights in registers and their taps unrolled. */
+/* One copy per (groups, k 3 or any, activation, wide or not): the shipped shapes (k 3; Cp 16, 32) keep
+ * their weights in registers and their taps unrolled; a wide layer's copy (suffix _w) clamps before
+ * converting (q8v_pack4). */
 #define Q8V_KINDS(X, name, ...) \
-    X(name##_n, __VA_ARGS__, SK_ACT_NONE) X(name##_r, __VA_ARGS__, SK_ACT_RELU) X(name##_p, __VA_ARGS__, SK_ACT_PRELU)
-#define Q8V_HEAD(name, G, K, KIND) \
-    static Q8V_TGT SK_NOINLINE void name(q8_ctx *c, const uint8_t *const *r, uint8_t *o) { q8v_head(c, r, o, G, K, KIND); }
-#define Q8V_DW(name, G, K, KIND) \
-    static Q8V_TGT SK_NOINLINE void name(q8_ctx *c, int i, const uint8_t *const *r, uint8_t *o) { q8v_dw(c, i, r, o, G, K, KIND); }
-#define Q8V_PW(name, G, KIND) \
-    static Q8V_TGT SK_NOINLINE void name(q8_ctx *c, int i, const uint8_t *d, const uint8_t *r, uint8_t *o) { q8v_pw(c, i, d, r, o, G, KIND); }
+    X(name##_n, __VA_ARGS__, SK_ACT_NONE, 0) X(name##_r, __VA_ARGS__, SK_ACT_RELU, 0) X(name##_p, __VA_ARGS__, SK_ACT_PRELU, 0) \
+    X(name##_n_w, __VA_ARGS__, SK_ACT_NONE, 1) X(name##_r_w, __VA_ARGS__, SK_ACT_RELU, 1) X(name##_p_w, __VA_ARGS__, SK_ACT_PRELU, 1)
+#define Q8V_HEAD(name, G, K, KIND, WIDE) \
+    static Q8V_TGT SK_NOINLINE void name(q8_ctx *c, const uint8_t *const *r, uint8_t *o) { q8v_head(c, r, o, G, K, KIND, WIDE); }
+#define Q8V_DW(name, G, K, KIND, WIDE) \
+    static Q8V_TGT SK_NOINLINE void name(q8_ctx *c, int i, const uint8_t *const *r, uint8_t *o) { q8v_dw(c, i, r, o, G, K, KIND, WIDE); }
+#define Q8V_PW(name, G, KIND, WIDE) \
+    static Q8V_TGT SK_NOINLINE void name(q8_ctx *c, int i, const uint8_t *d, const uint8_t *r, uint8_t *o) { q8v_pw(c, i, d, r, o, G, KIND, WIDE); }
 Q8V_KINDS(Q8V_HEAD, q8v_head1k3, 1, 3)
 Q8V_KINDS(Q8V_HEAD, q8v_head2k3, 2, 3)
 Q8V_KINDS(Q8V_HEAD, q8v_head0k3, 0, 3)
@@ -292,11 +301,13 @@ Q8V_KINDS(Q8V_PW, q8v_pw1, 1)
 Q8V_KINDS(Q8V_PW, q8v_pw2, 2)
 Q8V_KINDS(Q8V_PW, q8v_pw0, 0)
 
-#define Q8V_PICK(kind, name) ((kind) == SK_ACT_RELU ? name##_r : (kind) == SK_ACT_PRELU ? name##_p : name##_n)
+#define Q8V_PICK1(kind, name) ((kind) == SK_ACT_RELU ? name##_r : (kind) == SK_ACT_PRELU ? name##_p : name##_n)
+#define Q8V_PICKW(kind, name) ((kind) == SK_ACT_RELU ? name##_r_w : (kind) == SK_ACT_PRELU ? name##_p_w : name##_n_w)
+#define Q8V_PICK(kind, name) (wide ? Q8V_PICKW(kind, name) : Q8V_PICK1(kind, name))
 
 static Q8V_TGT void qop_head_row(q8_ctx *c, const uint8_t *const *rows, uint8_t *out)
 {
-    const int kind = c->net->head_act.kind, k3 = c->k == 3;
+    const int kind = c->net->head_act.kind, k3 = c->k == 3, wide = c->wide[0];
     if (c->Cp == 16) (k3 ? Q8V_PICK(kind, q8v_head1k3) : Q8V_PICK(kind, q8v_head1kn))(c, rows, out);
     else if (c->Cp == 32) (k3 ? Q8V_PICK(kind, q8v_head2k3) : Q8V_PICK(kind, q8v_head2kn))(c, rows, out);
     else (k3 ? Q8V_PICK(kind, q8v_head0k3) : Q8V_PICK(kind, q8v_head0kn))(c, rows, out);
@@ -304,7 +315,7 @@ static Q8V_TGT void qop_head_row(q8_ctx *c, const uint8_t *const *rows, uint8_t 
 
 static Q8V_TGT void qop_dw_row(q8_ctx *c, int i, const uint8_t *const *rows, uint8_t *out)
 {
-    const int kind = c->net->block[i].dw_act.kind, k3 = c->k == 3;
+    const int kind = c->net->block[i].dw_act.kind, k3 = c->k == 3, wide = c->wide[1 + 2 * i];
     if (c->Cp == 16) (k3 ? Q8V_PICK(kind, q8v_dw1k3) : Q8V_PICK(kind, q8v_dw1kn))(c, i, rows, out);
     else if (c->Cp == 32) (k3 ? Q8V_PICK(kind, q8v_dw2k3) : Q8V_PICK(kind, q8v_dw2kn))(c, i, rows, out);
     else (k3 ? Q8V_PICK(kind, q8v_dw0k3) : Q8V_PICK(kind, q8v_dw0kn))(c, i, rows, out);
@@ -312,7 +323,7 @@ static Q8V_TGT void qop_dw_row(q8_ctx *c, int i, const uint8_t *const *rows, uin
 
 static Q8V_TGT void qop_pw_row(q8_ctx *c, int i, const uint8_t *d, const uint8_t *res, uint8_t *out)
 {
-    const int kind = c->net->block[i].pw_act.kind;
+    const int kind = c->net->block[i].pw_act.kind, wide = c->wide[2 + 2 * i];
     if (c->Cp == 16) Q8V_PICK(kind, q8v_pw1)(c, i, d, res, out);
     else if (c->Cp == 32) Q8V_PICK(kind, q8v_pw2)(c, i, d, res, out);
     else Q8V_PICK(kind, q8v_pw0)(c, i, d, res, out);

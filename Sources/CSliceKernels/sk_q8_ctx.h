@@ -24,6 +24,8 @@ typedef struct q8_ctx {
     uint8_t *pk_head, *pk_dw[SK_SP_MAX_BLOCKS], *pk_pw[SK_SP_MAX_BLOCKS], *pk_tail;
     int32_t *pk_bias[2 * SK_SP_MAX_BLOCKS + 2];
     float *pk_scale[2 * SK_SP_MAX_BLOCKS + 2], *pk_slope[2 * SK_SP_MAX_BLOCKS + 2];
+    /* Layer L may requantise to |v| >= 2^30 (q8_wide): its bodies clamp in float before converting. */
+    unsigned char wide[2 * SK_SP_MAX_BLOCKS + 2];
     float *t_row, *bic_in, *bic, *base, *orow;
     int next_in, next_x[SK_SP_MAX_BLOCKS + 1], tag[4];
     sk_phase_filter f;
@@ -88,6 +90,28 @@ static size_t q8_layout(const sk_subpixel_q8_net *n, int rw, q8_ctx *c, uint8_t 
     return at + 64; /* + 64: room to align a scratch that is not */
 }
 
+/* Whether a layer's requantised values, act(acc * scale) (+ res * rs for a pointwise), may reach 2^30
+ * in magnitude for some input. Below that, a SIMD body may convert to int32 without clamping first:
+ * cvtps2dq is exact for |v| < 2^31 and the saturating packs then give clamp(lrintf(v), -128, 127);
+ * at or above 2^31 it gives INT_MIN, so such a layer must clamp at 127 in float as the spec reads.
+ * The bound is over the worst input: |acc| <= |bias| + amax * sum |w| (amax 255 for the head's u8
+ * pixels, 127 for trunk values; never above 2^31, acc being an int32), times |scale|, times a PReLU
+ * slope above 1, plus 128 |rs| (a residual byte), with room for the roundings. NaN scales are wide. */
+static inline int q8_wide(const int32_t *bias, const int8_t *w, int taps, double amax, const float *scale, sk_act act,
+                          float rs, int cout)
+{
+    for (int o = 0; o < cout; o++) {
+        double a = fabs((double)bias[o]);
+        for (int t = 0; t < taps; t++) a += amax * fabs((double)w[(size_t)o * taps + t]);
+        if (a > 2147483648.0) a = 2147483648.0;
+        double g = fabs((double)scale[o]);
+        if (act.kind == SK_ACT_PRELU && fabs((double)sk_slope(act, o)) > 1.0) g *= fabs((double)sk_slope(act, o));
+        const double b = (a * g + 128.0 * fabs((double)rs)) * 1.001 + 1.0;
+        if (!(b < 1073741824.0)) return 1;
+    }
+    return 0;
+}
+
 /* Carves c->pack (q8_pack_bytes) and fills the per-channel vectors every SIMD variant uses: the
  * biases corrected for the u8 + 128 storage of their layer's input (-128 * sum of the weights, in
  * wrapping int32 like the sums themselves; the head reads the real u8 pixel, uncorrected), the
@@ -122,6 +146,9 @@ static inline void q8_pack_common(q8_ctx *c)
             const sk_q8_block *b = &n->block[(L - 2) / 2];
             bias = b->pw_bias, scale = b->pw_scale, act = b->pw_act, wt = b->pw_weight, taps = C;
         }
+        if (L == 0) c->wide[L] = (unsigned char)q8_wide(bias, n->head_weight, kk, 255.0, scale, act, 0.0f, C);
+        else if (L < 2 * nb + 1)
+            c->wide[L] = (unsigned char)q8_wide(bias, wt, taps, 127.0, scale, act, L & 1 ? 0.0f : n->block[(L - 2) / 2].res_scale, C);
         int32_t *pb = (int32_t *)p;
         float *ps = (float *)(p + (size_t)(cp + 16) * 4), *pl = ps + cp + 16;
         p += (size_t)(cp + 16) * 12;

@@ -188,6 +188,15 @@ static void q8_random_net(sk_subpixel_q8_net *n, sk_q8_block *blk, gbuf *g, int 
     n->tail_bias = q8_bbuf(4, 20000, &g[(*ng)++]);
     n->tail_scale = q8_sbuf(4, sqrt(C) * 127 * 60 * 100, &g[(*ng)++]);
     n->tail_act = rnd_act(4, &sl, &g[(*ng)++]);
+    /* One net in four has a layer whose multipliers are 2^20..2^36 times larger: its values pass 2^31,
+     * where a body converting to int32 without clamping first gets INT_MIN (q8_wide must send that
+     * layer to the clamping copy), and lie either side of the 2^30 bound. */
+    if (rndi(0, 3) == 0) {
+        const int L = rndi(0, 2 * n->blocks);
+        float *sc = (float *)(L == 0 ? n->head_scale : L & 1 ? blk[(L - 1) / 2].dw_scale : blk[(L - 2) / 2].pw_scale);
+        const float m = (float)ldexp(1.0, rndi(20, 36));
+        for (int o = 0; o < C; o++) sc[o] *= m;
+    }
 }
 
 static void test_subpixel_q8(void)
