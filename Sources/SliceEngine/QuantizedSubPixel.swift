@@ -121,10 +121,14 @@ public final class QuantizedSubPixel: @unchecked Sendable {
             throw QuantizedSubPixelError(.pictureShape, "output must be twice the input",
                                          context: "\(input.width)x\(input.height) -> \(output.width)x\(output.height)")
         }
+        // Tiles of equal size within the tile size, as the float engine splits them (at most the tile size,
+        // so the scratch sized for it fits): both workers get even shares.
+        let tileRows = InferenceEngine.evenSplit(input.height, atMost: self.tileRows)
+        let tileColumns = InferenceEngine.evenSplit(input.width, atMost: self.tileColumns)
         var tiles: [(Range<Int>, Range<Int>)] = []
-        for y in stride(from: 0, to: input.height, by: self.tileRows) {
-            for x in stride(from: 0, to: input.width, by: self.tileColumns) {
-                tiles.append((y..<min(input.height, y + self.tileRows), x..<min(input.width, x + self.tileColumns)))
+        for y in stride(from: 0, to: input.height, by: tileRows) {
+            for x in stride(from: 0, to: input.width, by: tileColumns) {
+                tiles.append((y..<min(input.height, y + tileRows), x..<min(input.width, x + tileColumns)))
             }
         }
         let tileList = tiles
