@@ -2,10 +2,8 @@ import Foundation
 import SliceEngine
 import SliceModels
 import SliceTraining
+import SliceTestSupport
 import XCTest
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The joint trainer's calibrated rate term: calibrated against real libx264, it changes what the encoder
 /// learns (its pictures get cheaper), and a run with it is reproducible for a fixed seed.
@@ -13,11 +11,8 @@ final class JointTrainerRateTests: XCTestCase {
     override class func setUp() {
         super.setUp()
         // As `slicestream train` does: libx264 reads heap memory it never wrote, so repeated encodes in one
-        // process agree only on a zero-filled heap (glibc M_PERTURB).
-        #if canImport(Glibc)
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        if let mallopt = dlsym(nil, "mallopt") { _ = unsafeBitCast(mallopt, to: Mallopt.self)(-6, 0xff) }
-        #endif
+        // process agree only on a zero-filled heap.
+        ReproducibleHeap.enable()
     }
 
     private func picture(_ seed: UInt64, side: Int = 128) -> LumaImage {
