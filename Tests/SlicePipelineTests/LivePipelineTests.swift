@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SliceMedia
 import SlicePipeline
 import SliceTestSupport
@@ -73,22 +74,29 @@ final class LivePipelineTests: XCTestCase {
                                            output: media.path("o.mkv"), encoder: EncoderSettings(codec: "ffv1"), transform: .passthrough)
         config.reconnect = ReconnectPolicy(initialDelay: 0.1, maximumDelay: 0.5)
         let feeding = DispatchGroup()
-        func feed(after delay: Double = 0) {
+        // Each burst starts once the pipeline has bound the port (the clip has one keyframe, so a burst
+        // sent before that is lost whole), not after a fixed delay that a loaded machine may overrun; the
+        // second one once the reopened input has bound a new socket (the first one's may linger a moment).
+        let socket = Mutex<Int?>(nil)
+        func feed() {
             DispatchQueue.global().async(group: feeding) {
-                // The first burst must start after the pipeline has bound the port, or it starts mid-GOP.
-                Thread.sleep(forTimeInterval: delay)
+                let previous = socket.withLock { $0 }
+                _ = waitUntil(30) {
+                    guard let now = FreePort.boundUDPSocket(port), now != previous else { return false }
+                    socket.withLock { $0 = now }
+                    return true
+                }
                 for chunk in stride(from: 0, to: payload.count, by: 1316 * 10) {
                     sender.send(payload.subdata(in: chunk..<min(payload.count, chunk + 1316 * 10)))
                     usleep(20_000)
                 }
             }
         }
-        feed(after: 0.5)
+        feed()  // while the pipeline opens the input, which waits for its first packets
         let pipeline = try Pipeline(configuration: config)
         pipeline.start()
         feeding.wait()
-        Thread.sleep(forTimeInterval: 1.5)  // silence: the read times out and the input is reopened
-        feed()
+        feed()  // after the silence: the read times out (0.7 s) and the input is reopened on the same port
         feeding.wait()
         Thread.sleep(forTimeInterval: 1.0)
         pipeline.stop()

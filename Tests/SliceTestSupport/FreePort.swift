@@ -16,6 +16,23 @@ public enum FreePort {
         }
     }
 
+    /// The inode of the socket bound to UDP `port` now (`/proc/net/udp` and `udp6`), or nil when none is,
+    /// so a test can start sending once a reader listens instead of after a fixed delay: datagrams to a
+    /// port nobody has bound are dropped, and an MPEG-TS reader that missed the keyframe has nothing to
+    /// decode until the next one. A reader that reopens its input binds a new socket (another inode).
+    public static func boundUDPSocket(_ port: Int) -> Int? {
+        let suffix = String(format: ":%04X", port)
+        for table in ["/proc/net/udp", "/proc/net/udp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            // Rows after the header: "sl local_address rem_address st queues tr retrnsmt uid timeout inode ...".
+            for row in text.split(separator: "\n").dropFirst() {
+                let fields = row.split(separator: " ", omittingEmptySubsequences: true)
+                if fields.count > 9, fields[1].hasSuffix(suffix), let inode = Int(fields[9]) { return inode }
+            }
+        }
+        return nil
+    }
+
     private static let issued = Mutex(Set<Int>())
 
     private static func pick(stream: Bool) -> Int {

@@ -134,7 +134,8 @@ final class ProgressTests: XCTestCase {
         let sender = try UDPSender(port: port)
         let feeding = DispatchGroup()
         DispatchQueue.global().async(group: feeding) {
-            Thread.sleep(forTimeInterval: 1.0)  // after the command has bound the port
+            // Once the command has bound the port (the clip has one keyframe: a burst sent before is lost).
+            _ = waitUntil(30) { FreePort.boundUDPSocket(port) != nil }
             for chunk in stride(from: 0, to: payload.count, by: 1316 * 10) {
                 sender.send(payload.subdata(in: chunk..<min(payload.count, chunk + 1316 * 10)))
                 usleep(20_000)
