@@ -114,7 +114,9 @@ final class HTTPServerTests: XCTestCase {
         var limits = HTTPServer.Limits()
         limits.maxConnections = 2
         limits.maxRequestBytes = 1024
-        limits.idleSeconds = 0.5
+        // Long enough that the third request is answered while both silent connections still hold their
+        // slots on a loaded machine, short enough to watch them closed.
+        limits.idleSeconds = 1.5
         let server = try self.server(node, limits: limits)
         defer { server.close() }
 
