@@ -68,14 +68,22 @@ final class FaultTests: XCTestCase {
                 threads: 1
                 output: \(media.path("rx.ts"))
             """, media: media)
-        Thread.sleep(forTimeInterval: 0.5)  // the receiver binds its port
+        XCTAssertTrue(waitUntil(30) { FreePort.boundUDPSocket(port) != nil }, "the receiver binds its port")
         try Self.feed(payload, port: port, seconds: 1.5)
         XCTAssertTrue(try waitUntil(60) { try daemon.stats("rx").framesOut >= 20 }, "frames flow: \(String(describing: try? daemon.stats("rx")))")
         let before = try daemon.stats("rx")
         XCTAssertEqual(before.state, "running")
 
-        // Silence for 3 s: six read timeouts and the full back-off, several times over.
-        Thread.sleep(forTimeInterval: 1)
+        // Silence for 3 s: six read timeouts and the full back-off, several times over. `early` is taken
+        // once the frames already received are through (two readings 0.5 s apart agree), so a loaded
+        // machine still working through its queues is not mistaken for invented frames.
+        var settled = try daemon.stats("rx").framesOut
+        XCTAssertTrue(try waitUntil(30) {
+            Thread.sleep(forTimeInterval: 0.5)
+            let now = try daemon.stats("rx").framesOut
+            defer { settled = now }
+            return now == settled
+        }, "the frames received before the gap are through")
         let early = try daemon.stats("rx")
         Thread.sleep(forTimeInterval: 2)
         let during = try daemon.stats("rx")
@@ -150,8 +158,10 @@ final class FaultTests: XCTestCase {
         XCTAssertTrue((full.lastError ?? "").contains("No space left on device"), "/dev/full: \(full.lastError ?? "nil")")
 
         // The healthy stream is untouched: running since the start, never restarted, frames flowing.
+        // (Flowing: more than 10 new frames within 30 s; about 25 come each second on an idle machine, but
+        // a fixed one-second window fails whenever a loaded machine stalls the stream for half of it.)
         let good1 = try daemon.stats("good")
-        Thread.sleep(forTimeInterval: 1)
+        _ = try waitUntil(30) { try daemon.stats("good").framesOut > good1.framesOut + 10 }
         let good2 = try daemon.stats("good")
         XCTAssertEqual(good2.state, "running")
         XCTAssertEqual(good2.restarts, 0)
@@ -424,17 +434,23 @@ final class FaultTests: XCTestCase {
             XCTAssertEqual(extra.readLine(), .closed, "a refused client is disconnected")
         }
         // Closing clients frees their slots (refused ones never held one).
-        held.removeLast(3)
-        Thread.sleep(forTimeInterval: 0.3)
-        for _ in 0..<3 {
+        // The daemon sees the closes on its own schedule: a client that still meets `busy` retries (up to
+        // 10 s, so a slot that is never freed fails), instead of trusting a fixed pause.
+        var last = ""
+        func admitted() throws -> RawConnection? {
             let c = try RawConnection(path: daemon.socket, timeout: 5)
-            XCTAssertTrue(c.send(#"{"command":"status"}"# + "\n"))
-            guard case .line(let reply) = c.readLine() else { return XCTFail("no reply after slots were freed") }
-            XCTAssertTrue(String(decoding: reply, as: UTF8.self).contains(#""ok":true"#), String(decoding: reply, as: UTF8.self))
-            held.append(c)
+            guard c.send(#"{"command":"status"}"# + "\n"), case .line(let reply) = c.readLine() else { return nil }
+            last = String(decoding: reply, as: UTF8.self)
+            return last.contains(#""ok":true"#) ? c : nil
+        }
+        held.removeLast(3)
+        for _ in 0..<3 {
+            var client: RawConnection?
+            XCTAssertTrue(try waitUntil(10) { client = try admitted(); return client != nil }, "a freed slot takes a new client: \(last)")
+            if let client { held.append(client) }
         }
         held.removeAll()
-        Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertTrue(try waitUntil(10) { try admitted() != nil }, "all slots free again: \(last)")
         self.assertDaemonHealthy(daemon, streams: 0, "after the crowd left")
     }
 }
