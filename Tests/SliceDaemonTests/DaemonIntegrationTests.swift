@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SliceControl
 import SliceDaemon
 import SliceMedia
@@ -87,12 +88,12 @@ final class DaemonIntegrationTests: XCTestCase {
         let port = FreePort.next()
         try self.config(media, port: port, socket: socket).write(toFile: configPath, atomically: true, encoding: .utf8)
         let notify = media.path("notify")
-        let notifyFD = socket_dgram(bindTo: notify)
-        defer { close(notifyFD) }
+        let notifications = NotifyListener(path: notify)
+        defer { notifications.close() }
         let daemon = try self.startDaemon(config: configPath, environment: ["NOTIFY_SOCKET": notify])
         defer { if daemon.isRunning { daemon.terminate() } }
         let client = try self.waitForSocket(socket)
-        XCTAssertTrue(receiveDatagram(notifyFD).contains("READY=1"), "READY=1 once the socket listens")
+        XCTAssertTrue(notifications.waitFor("READY=1"), "READY=1 once the socket listens")
 
         // Frames flow from the sender through UDP into the receiver.
         XCTAssertTrue(try waitUntil(120) { try self.stats(client, "viewer").framesOut > 30 }, "receiver produced frames")
@@ -176,9 +177,7 @@ final class DaemonIntegrationTests: XCTestCase {
         daemon.terminate()
         daemon.waitUntilExit()
         XCTAssertEqual(daemon.terminationStatus, 0, (try? String(contentsOfFile: configPath + ".log", encoding: .utf8)).map { t in t.components(separatedBy: "\n").filter { $0.contains("Fatal") || $0.contains("crashed") || $0.contains(" at /work") || $0.contains("Thread") }.prefix(30).joined(separator: "\n") } ?? "")
-        var sawStopping = false
-        for _ in 0..<20 where !sawStopping { sawStopping = receiveDatagram(notifyFD).contains("STOPPING=1") }
-        XCTAssertTrue(sawStopping)
+        XCTAssertTrue(notifications.waitFor("STOPPING=1"), "\(notifications.received)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: socket), "socket removed on exit")
         let frames = try TestMedia.videoFrames(of: media.path("received.ts"))
         XCTAssertGreaterThan(frames.count, 50)
@@ -333,6 +332,44 @@ final class DaemonIntegrationTests: XCTestCase {
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 78)  // EX_CONFIG, as the daemon
         XCTAssertTrue(text.contains(path) && text.contains("streams[0].crf"), text)
+    }
+}
+
+/// systemd's side of the notify socket: a bound datagram socket read on its own thread, as systemd reads
+/// it. The daemon's `sendto` blocks once the socket's queue is full (`max_dgram_qlen`, 10 by default), as
+/// `sd_notify` does, so a reader that only looks at the start and the end would let a long test stall
+/// the daemon's shutdown on its STOPPING=1.
+final class NotifyListener: @unchecked Sendable {
+    private let fd: Int32
+    private let messages = Mutex<[String]>([])
+    private let reader = DispatchGroup()
+    private let closed = Atomic<Bool>(false)
+
+    init(path: String) {
+        self.fd = socket_dgram(bindTo: path)
+        var tv = timeval(tv_sec: 0, tv_usec: 200_000)  // short, so `close` is seen soon
+        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        DispatchQueue.global().async(group: self.reader) {
+            while !self.closed.load(ordering: .acquiring) {
+                let text = receiveDatagram(self.fd)
+                if !text.isEmpty { self.messages.withLock { $0.append(text) } }
+            }
+        }
+    }
+
+    /// Every datagram so far.
+    var received: [String] { self.messages.withLock { $0 } }
+
+    /// Whether a datagram containing `text` came within `seconds`.
+    func waitFor(_ text: String, seconds: Double = 30) -> Bool {
+        waitUntil(seconds) { self.received.contains { $0.contains(text) } }
+    }
+
+    /// Stops the reader and closes the socket.
+    func close() {
+        self.closed.store(true, ordering: .releasing)
+        self.reader.wait()
+        Glibc.close(self.fd)
     }
 }
 
