@@ -65,13 +65,17 @@ final class DemuxerStopTests: XCTestCase {
         let demuxer = try makeSilentUDPDemuxer()
         let canceller = demuxer.canceller
         let stoppedAt = Mutex<Date?>(nil)
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) {
+        // Stop once the read is blocked: no packet for 0.3 s (the buffered ones are read first), not at a
+        // fixed moment a loaded machine may reach while packets are still coming.
+        let lastPacket = Mutex(Date())
+        DispatchQueue.global().async {
+            _ = waitUntil(10) { Date().timeIntervalSince(lastPacket.withLock { $0 }) > 0.3 }
             stoppedAt.withLock { $0 = Date() }
             canceller.stop()
         }
         var result: Error? = nil
         do {
-            while try demuxer.read() != nil {}
+            while try demuxer.read() != nil { lastPacket.withLock { $0 = Date() } }
         } catch {
             result = error
         }
