@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SliceMedia
 import SliceQA
 
 /// `slicestream eval`: quality per bit on natural clips — no-codec round trips, R-D curves against

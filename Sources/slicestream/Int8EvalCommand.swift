@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SliceMedia
 import SliceEngine
 import SliceModels
 import SliceTraining

@@ -1,8 +1,8 @@
 import Foundation
 import SliceEngine
+import SliceMedia
 import SliceModels
 import SliceTraining
-import SliceTestSupport
 import XCTest
 
 /// The joint trainer's calibrated rate term: calibrated against real libx264, it changes what the encoder

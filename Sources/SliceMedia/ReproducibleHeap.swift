@@ -12,10 +12,11 @@ import Glibc
 /// allocation with zeros, as a fresh process gets, so every encode is reproducible and equal to a lone
 /// `encode`. It costs a memset per allocation, so only the commands that compare encodes use it (`eval`,
 /// `int8-eval` and `lowrate-eval`, and `qa`, whose sender vectors pin encoded bytes and run one after
-/// another in one process).
-enum ReproducibleHeap {
+/// another in one process; `train` with inter-coded rounds), and the tests that compare encodes or follow
+/// an event the coded rate decides.
+public enum ReproducibleHeap {
     /// Turns it on for the rest of the process (no-op where glibc's `mallopt` is missing).
-    static func enable() {
+    public static func enable() {
         #if canImport(Glibc)
         typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
         if let mallopt = dlsym(nil, "mallopt") { _ = unsafeBitCast(mallopt, to: Mallopt.self)(-6 /* M_PERTURB */, 0xff) }
